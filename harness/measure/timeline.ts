@@ -1,0 +1,93 @@
+/**
+ * The one timeline of a drill: everything that happened, tagged by `kind`, each stamped with readings of the
+ * drill's monotonic clock (ms since the drill started). RTO, RPO and every report are pure functions of it.
+ */
+export type PhaseName =
+  | 'plan'
+  | 'provision'
+  | 'steady'
+  | 'fault'
+  | 'runbook'
+  | 'recovery'
+  | 'after'
+  | 'measure'
+  | 'teardown'
+  | 'report';
+
+export type WriteOutcome = 'ok' | 'fail' | 'indeterminate';
+
+export interface PhaseEvent {
+  kind: 'phase';
+  phase: PhaseName;
+  t: number;
+  end?: number;
+  ok?: boolean;
+  error?: string;
+}
+
+/** One open-loop probe through the clients' path. `t` is when it was sent. */
+export interface ProbeEvent {
+  kind: 'probe';
+  seq: number;
+  t: number;
+  end: number;
+  ok: boolean;
+  status?: number;
+  error?: string;
+  /** Which instance answered (the app's X-Served-By), and which database port behind it. */
+  servedBy?: string;
+  dbPort?: number;
+}
+
+/** One canary write through the application's write path. */
+export interface WriteEvent {
+  kind: 'write';
+  seq: number;
+  t: number;
+  ack?: number;
+  outcome: WriteOutcome;
+  status?: number;
+  error?: string;
+}
+
+export interface FaultEvent {
+  kind: 'fault';
+  state: 'intent' | 'injected' | 'reverted' | 'revert-failed';
+  t: number;
+  name: string;
+  target: string;
+  detail?: string;
+}
+
+export interface StepEvent {
+  kind: 'step';
+  name: string;
+  t: number;
+  end: number;
+  ok: boolean;
+  /** Where the step is written down: a runbook line `path#L12`, or the scenario/step module. */
+  source?: string;
+  exitCode?: number;
+  detail?: string;
+  error?: string;
+}
+
+export interface NoteEvent {
+  kind: 'note';
+  t: number;
+  message: string;
+}
+
+export type TimelineEvent = PhaseEvent | ProbeEvent | WriteEvent | FaultEvent | StepEvent | NoteEvent;
+
+export function ofKind<K extends TimelineEvent['kind']>(
+  events: readonly TimelineEvent[],
+  kind: K,
+): Extract<TimelineEvent, { kind: K }>[] {
+  return events.filter((e): e is Extract<TimelineEvent, { kind: K }> => e.kind === kind);
+}
+
+/** The instant just before the fault action ran (t_f), if a fault was injected. */
+export function faultInstant(events: readonly TimelineEvent[]): number | undefined {
+  return ofKind(events, 'fault').find((e) => e.state === 'injected' || e.state === 'intent')?.t;
+}
