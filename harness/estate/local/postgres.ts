@@ -1,0 +1,229 @@
+import { chownSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { run } from '../../core/exec.ts';
+import { poll } from '../../core/poll.ts';
+import { EstateError } from '../../core/errors.ts';
+import type { PgConnectionInfo, PostgresRole } from '../types.ts';
+import type { PgUser } from './binaries.ts';
+import { LocalProcess } from './process.ts';
+
+export interface PgNodeSpec {
+  name: string;
+  binDir: string;
+  runDir: string;
+  runId: string;
+  port: number;
+  user: PgUser | undefined;
+  superuser: string;
+  password: string;
+  database: string;
+  startTimeoutMs: number;
+}
+
+/**
+ * One PostgreSQL server of the estate, run from the machine's own binaries: TCP on 127.0.0.1 only (no Unix
+ * socket), scram-sha-256 authentication, data and logs in the run directory.
+ */
+export class LocalPostgres implements PostgresRole {
+  readonly dataDir: string;
+  private readonly proc: LocalProcess;
+
+  constructor(private readonly spec: PgNodeSpec) {
+    this.dataDir = join(spec.runDir, spec.name);
+    this.proc = new LocalProcess({
+      name: spec.name,
+      file: join(spec.binDir, 'postgres'),
+      args: ['-D', this.dataDir, '-p', String(spec.port)],
+      env: { LANG: 'C', LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      logFile: join(spec.runDir, `${spec.name}.log`),
+      runId: spec.runId,
+      ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
+      // A fast shutdown is what an operator's "stop" is; SIGTERM would be "smart" and wait for clients.
+      stopGraceMs: 5000,
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+  get port(): number {
+    return this.spec.port;
+  }
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+  get pids(): number[] {
+    return this.proc.pids;
+  }
+
+  connection(): PgConnectionInfo {
+    const s = this.spec;
+    return { host: '127.0.0.1', port: s.port, user: s.superuser, password: s.password, database: s.database };
+  }
+
+  /** Environment for libpq tools run against this server: the password travels here, never in argv. */
+  toolEnv(): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH, LANG: 'C', PGPASSWORD: this.spec.password, PGCONNECT_TIMEOUT: '3' };
+  }
+
+  /** initdb a fresh primary with replication enabled and the given settings appended. */
+  async initPrimary(settings: Record<string, string | number>): Promise<void> {
+    const s = this.spec;
+    this.makeOwnedDir(this.dataDir);
+    const pwfile = join(s.runDir, `${s.name}.pw`);
+    writeFileSync(pwfile, `${s.password}\n`, { mode: 0o600 });
+    if (s.user) chownSync(pwfile, s.user.uid, s.user.gid);
+    await this.runAsPgUser('initdb', [
+      '-D',
+      this.dataDir,
+      '-U',
+      s.superuser,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ]);
+    appendFileSync(
+      join(this.dataDir, 'pg_hba.conf'),
+      'host replication all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n',
+    );
+    appendFileSync(join(this.dataDir, 'postgresql.conf'), confLines(settings));
+  }
+
+  /** pg_basebackup from `primary` into a new standby with a replication slot, and configure it to follow. */
+  async initStandby(primary: LocalPostgres, settings: Record<string, string | number>): Promise<void> {
+    const s = this.spec;
+    this.makeOwnedDir(this.dataDir);
+    await this.runAsPgUser(
+      'pg_basebackup',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(primary.port),
+        '-U',
+        s.superuser,
+        '-D',
+        this.dataDir,
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '-C',
+        '-S',
+        slotName(s.name),
+        '--no-sync',
+        '-w',
+      ],
+      primary.toolEnv(),
+    );
+    const conninfo = `host=127.0.0.1 port=${primary.port} user=${s.superuser} password=${s.password} application_name=${slotName(s.name)}`;
+    appendFileSync(
+      join(this.dataDir, 'postgresql.conf'),
+      confLines({ ...settings, primary_conninfo: conninfo, primary_slot_name: slotName(s.name) }),
+    );
+    writeFileSync(join(this.dataDir, 'standby.signal'), '');
+    if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
+  }
+
+  /** Start and wait until it accepts queries. */
+  async start(): Promise<void> {
+    this.proc.start();
+    await poll(
+      async () => {
+        if (!this.proc.running())
+          throw new EstateError(`${this.name} exited during start-up (see ${this.name}.log)`);
+        await this.adminQuery('SELECT 1');
+        return true;
+      },
+      {
+        subject: `${this.name} to accept connections on 127.0.0.1:${this.port}`,
+        timeoutMs: this.spec.startTimeoutMs,
+        intervalMs: 25,
+      },
+    );
+  }
+
+  restart(): Promise<void> {
+    return this.start();
+  }
+  running(): boolean {
+    return this.proc.running();
+  }
+  signal(sig: NodeJS.Signals): void {
+    this.proc.signal(sig);
+  }
+  /** Fast shutdown (SIGINT: roll back open transactions, checkpoint), then make sure nothing of it is left. */
+  async stop(): Promise<void> {
+    if (this.proc.running()) this.proc.signal('SIGINT');
+    await this.proc.stop();
+  }
+  killGroup(): Promise<void> {
+    return this.proc.killGroup();
+  }
+
+  async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.queryOn(this.spec.database, sql, params);
+  }
+
+  /** A statement on the maintenance database, for what must run before the app database exists. */
+  adminQuery(sql: string): Promise<Record<string, unknown>[]> {
+    return this.queryOn('postgres', sql, []);
+  }
+
+  private async queryOn<R extends Record<string, unknown>>(
+    database: string,
+    sql: string,
+    params: unknown[],
+  ): Promise<R[]> {
+    const client = new pg.Client({
+      ...this.connection(),
+      database,
+      connectionTimeoutMillis: 1000,
+      query_timeout: 5000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const res = await client.query<R>(sql, params);
+      return res.rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async isInRecovery(): Promise<boolean> {
+    const [row] = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    return row?.r === true;
+  }
+
+  private makeOwnedDir(dir: string): void {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (this.spec.user) chownSync(dir, this.spec.user.uid, this.spec.user.gid);
+  }
+
+  private async runAsPgUser(tool: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+    const u = this.spec.user;
+    await run(join(this.spec.binDir, tool), args, {
+      env: env ?? { PATH: process.env.PATH, LANG: 'C' },
+      cwd: this.spec.runDir,
+      timeoutMs: 60_000,
+      ...(u ? { uid: u.uid, gid: u.gid } : {}),
+    });
+  }
+}
+
+function slotName(name: string): string {
+  return name.replace(/[^a-z0-9_]/g, '_');
+}
+
+function confLines(settings: Record<string, string | number>): string {
+  const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
+  return `\n# drillbook estate settings\n${Object.entries(settings)
+    .map(([k, v]) => `${k} = ${quote(v)}`)
+    .join('\n')}\n`;
+}

@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { poll } from '../../core/poll.ts';
+import { EstateError } from '../../core/errors.ts';
+import type { RedisRole } from '../types.ts';
+import { LocalProcess } from './process.ts';
+
+export interface RedisSpec {
+  binary: string;
+  runDir: string;
+  runId: string;
+  port: number;
+  startTimeoutMs: number;
+}
+
+/**
+ * redis-server on 127.0.0.1 with the persistence the runbook configures (AOF every second plus RDB snapshots),
+ * its files in the run directory so a restart after a kill recovers what was persisted.
+ */
+export class LocalRedis implements RedisRole {
+  readonly name = 'redis';
+  private readonly proc: LocalProcess;
+
+  constructor(private readonly spec: RedisSpec) {
+    const dir = join(spec.runDir, 'redis');
+    mkdirSync(dir, { recursive: true });
+    this.proc = new LocalProcess({
+      name: 'redis',
+      file: spec.binary,
+      args: [
+        '--port',
+        String(spec.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '60 1',
+        '--protected-mode',
+        'yes',
+      ],
+      env: { PATH: process.env.PATH },
+      logFile: join(spec.runDir, 'redis.log'),
+      runId: spec.runId,
+    });
+  }
+
+  get port(): number {
+    return this.spec.port;
+  }
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+  get pids(): number[] {
+    return this.proc.pids;
+  }
+  url(): string {
+    return `redis://127.0.0.1:${this.spec.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.proc.start();
+    await poll(
+      async () => {
+        if (!this.proc.running()) throw new EstateError('redis exited during start-up (see redis.log)');
+        return (await this.command('PING')) === 'PONG';
+      },
+      {
+        subject: `redis to answer on 127.0.0.1:${this.port}`,
+        timeoutMs: this.spec.startTimeoutMs,
+        intervalMs: 25,
+      },
+    );
+  }
+
+  restart(): Promise<void> {
+    return this.start();
+  }
+  running(): boolean {
+    return this.proc.running();
+  }
+  signal(sig: NodeJS.Signals): void {
+    this.proc.signal(sig);
+  }
+  stop(): Promise<void> {
+    return this.proc.stop();
+  }
+
+  /** One command on a short-lived connection. */
+  async command(name: string, ...args: string[]): Promise<unknown> {
+    const client = new Redis({
+      port: this.port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      connectTimeout: 500,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await client.call(name, ...args);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async version(): Promise<string | undefined> {
+    const info = String(await this.command('INFO', 'server'));
+    return /redis_version:(\S+)/.exec(info)?.[1];
+  }
+}

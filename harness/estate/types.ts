@@ -1,0 +1,96 @@
+import type { RouterClient } from './router/client.ts';
+
+export type BackendName = 'local';
+export const BACKENDS: readonly BackendName[] = ['local'];
+
+/** What a drill asks its estate to be. Backends provide the same roles from it. */
+export interface Topology {
+  postgres: {
+    /** Stand up a hot standby fed by streaming replication. */
+    standby: boolean;
+    /** 'sync': commits wait for the standby (no acked write can be lost on failover). */
+    replication: 'async' | 'sync';
+  };
+  redis: boolean;
+  app: { version: string };
+}
+
+/** A role that is a running program: something a fault can kill or stop. */
+export interface ProcessRole {
+  readonly name: string;
+  /** pid of the role's main process (for Postgres: the postmaster). */
+  readonly pid: number | undefined;
+  running(): boolean;
+  /** Send a signal to the main process only, as `kill -SIG pid` would. */
+  signal(sig: NodeJS.Signals): void;
+  /** Graceful stop; resolves when the process (and its group) is gone. Idempotent. */
+  stop(): Promise<void>;
+  /** Start again after a stop or a kill, with the same data and port. */
+  restart(): Promise<void>;
+}
+
+export interface PgConnectionInfo {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface PostgresRole extends ProcessRole {
+  readonly port: number;
+  readonly dataDir: string;
+  connection(): PgConnectionInfo;
+  /** One query on a fresh connection (short connect timeout): for probes, steps and read-back. */
+  query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  isInRecovery(): Promise<boolean>;
+}
+
+export interface RedisRole extends ProcessRole {
+  readonly port: number;
+  url(): string;
+}
+
+export interface AppRole extends ProcessRole {
+  readonly port: number;
+  readonly version: string;
+}
+
+export interface RouterRole extends ProcessRole {
+  readonly client: RouterClient;
+  /** Stable listen port per route name ('app', 'db'). */
+  listenPort(route: 'app' | 'db'): number;
+}
+
+export interface EstateIdentity {
+  backend: BackendName;
+  postgresVersion?: string;
+  postgresSystemIdentifier?: string;
+  redisVersion?: string;
+  appVersion: string;
+  nodeVersion: string;
+  platform: string;
+}
+
+/** A provisioned estate: the roles a scenario may touch, and the stable endpoints clients use. */
+export interface Estate {
+  readonly backend: BackendName;
+  readonly runDir: string;
+  readonly postgres: { primary: PostgresRole; standby?: PostgresRole };
+  readonly redis?: RedisRole;
+  readonly app: AppRole;
+  readonly router: RouterRole;
+  /** Where clients go: the router's stable endpoints. */
+  readonly endpoints: { app: string; db: PgConnectionInfo };
+  /** The database that holds the truth now (the primary, or the standby once promoted). */
+  authoritative(): Promise<PostgresRole>;
+  identity(): Promise<EstateIdentity>;
+  /** Process ids and ports the estate owns, for the leak check after teardown. */
+  resources(): EstateResources;
+}
+
+export interface EstateResources {
+  pids: number[];
+  ports: number[];
+  dirs: string[];
+}
