@@ -1,0 +1,51 @@
+import type { ProcessRole } from '../estate/types.ts';
+
+/**
+ * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
+ * timeline before `inject` runs; `revert` runs on every path (success, failure, abort), and must succeed when
+ * there is nothing left to revert.
+ */
+export interface Fault {
+  readonly name: string;
+  readonly target: string;
+  readonly detail?: string;
+  inject(): Promise<void>;
+  revert(): Promise<void>;
+}
+
+/** kill -SIGNAL of the role's main process (for Postgres: the postmaster), as an operator's `kill -9 <pid>`. */
+function kill(role: ProcessRole, signal: NodeJS.Signals = 'SIGKILL'): Fault {
+  let pid: number | undefined;
+  return {
+    name: signal === 'SIGKILL' ? 'kill -9' : `kill -${signal.replace(/^SIG/, '')}`,
+    target: role.name,
+    get detail() {
+      return pid === undefined ? undefined : `pid ${pid}`;
+    },
+    inject() {
+      pid = role.pid;
+      if (pid === undefined || !role.running())
+        return Promise.reject(new Error(`${role.name} is not running`));
+      role.signal(signal);
+      return Promise.resolve();
+    },
+    // A killed server is not brought back by the harness: that would be a second primary after a failover.
+    // Teardown stops whatever is left of it.
+    revert: () => Promise.resolve(),
+  };
+}
+
+/** Graceful stop of a role; `restartOnRevert` brings it back when the drill ends without having done so. */
+function stop(role: ProcessRole, opts: { restartOnRevert?: boolean } = {}): Fault {
+  return {
+    name: 'graceful stop',
+    target: role.name,
+    inject: () => role.stop(),
+    revert: async () => {
+      if (opts.restartOnRevert && !role.running()) await role.restart();
+    },
+  };
+}
+
+/** The fault factory scenarios use. */
+export const Fault = { kill, stop };

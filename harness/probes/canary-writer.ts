@@ -1,0 +1,98 @@
+import http from 'node:http';
+import axios, { type AxiosInstance } from 'axios';
+import type { Clock } from '../core/clock.ts';
+import { describe as describeError } from '../core/errors.ts';
+import type { WriteEvent, WriteOutcome } from '../measure/timeline.ts';
+import { openLoop } from './open-loop.ts';
+
+export interface CanaryWriterOptions {
+  /** The application's base URL through the router. */
+  baseUrl: string;
+  /** Label of this run's canary rows. */
+  canaryRun: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * What a write's answer means for data loss. Only an explicit commit is an ack; only an explicit "not
+ * committed" is a failure; everything else (timeouts, cut connections, unexplained 5xx) is indeterminate,
+ * because the client cannot know whether the row made it. Pure, so it is tested on its own.
+ */
+export function classifyWrite(status: number | undefined, body: unknown): WriteOutcome {
+  if (status === undefined) return 'indeterminate';
+  if (status === 201) return 'ok';
+  const committed =
+    typeof body === 'object' && body !== null ? (body as { committed?: unknown }).committed : undefined;
+  if (status === 409 && committed === true) return 'ok';
+  if (committed === false) return 'fail';
+  if (status >= 400 && status < 500) return 'fail';
+  return 'indeterminate';
+}
+
+/**
+ * One writer at a fixed rate through the application's write path (POST /orders). Each write carries a strictly
+ * increasing seq; its send time, ack time and outcome go to the timeline.
+ */
+export class CanaryWriter {
+  private readonly http: AxiosInstance;
+  private loop: { stop(): void } | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly opts: CanaryWriterOptions,
+    private readonly record: (e: WriteEvent) => void,
+  ) {
+    this.http = axios.create({
+      baseURL: opts.baseUrl,
+      timeout: opts.timeoutMs,
+      proxy: false,
+      validateStatus: () => true,
+      httpAgent: new http.Agent({ keepAlive: false }),
+    });
+  }
+
+  start(): void {
+    this.loop = openLoop(this.clock, this.opts.intervalMs, (seq) => {
+      const p = this.write(seq).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    });
+  }
+
+  /** Stop sending; resolves when every write in flight has its outcome. */
+  async stop(): Promise<void> {
+    this.loop?.stop();
+    await Promise.all([...this.inFlight]);
+  }
+
+  private async write(seq: number): Promise<void> {
+    const t = this.clock.now();
+    let status: number | undefined;
+    let body: unknown;
+    let error: string | undefined;
+    try {
+      const res = await this.http.post('/orders', {
+        item: 'canary',
+        qty: 1,
+        canaryRun: this.opts.canaryRun,
+        canarySeq: seq,
+      });
+      status = res.status;
+      body = res.data;
+    } catch (e) {
+      error = describeError(e);
+    }
+    const end = this.clock.now();
+    const outcome = classifyWrite(status, body);
+    this.record({
+      kind: 'write',
+      seq,
+      t,
+      outcome,
+      ...(outcome === 'ok' ? { ack: end } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(error ? { error } : {}),
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import http from 'node:http';
+import axios, { type AxiosInstance } from 'axios';
+import type { Clock } from '../core/clock.ts';
+import { describe as describeError } from '../core/errors.ts';
+import type { ProbeEvent } from '../measure/timeline.ts';
+import { openLoop } from './open-loop.ts';
+
+export interface HttpProbeOptions {
+  /** Full URL through the path clients use (router -> app), e.g. http://127.0.0.1:41234/ready. */
+  url: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Whether an answer counts as success; a pure function of the status (default: 2xx). */
+  accept?: (status: number) => boolean;
+}
+
+export const acceptStatus2xx = (status: number): boolean => status >= 200 && status < 300;
+
+/**
+ * Open-loop HTTP probes at a fixed interval. Each probe opens its own connection (no keep-alive), as a new
+ * client would, so a repointed router is seen at once. Results go to `record`; nothing here decides pass/fail
+ * beyond applying `accept`.
+ */
+export class HttpProber {
+  private readonly http: AxiosInstance;
+  private readonly inFlight = new Map<number, number>();
+  private loop: { stop(): void } | undefined;
+  private sent = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly opts: HttpProbeOptions,
+    private readonly record: (e: ProbeEvent) => void,
+  ) {
+    this.http = axios.create({
+      timeout: opts.timeoutMs,
+      proxy: false,
+      validateStatus: () => true,
+      httpAgent: new http.Agent({ keepAlive: false }),
+    });
+  }
+
+  start(): void {
+    this.loop = openLoop(this.clock, this.opts.intervalMs, () => void this.probeOnce());
+  }
+
+  /** Stop sending; resolves when every probe in flight has been recorded. */
+  async stop(): Promise<void> {
+    this.loop?.stop();
+    while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Every probe sent before this instant has been recorded (see computeRto's `observedUntil`). */
+  observedUntil(): number {
+    let min = this.clock.now();
+    for (const t of this.inFlight.values()) min = Math.min(min, t);
+    return min;
+  }
+
+  /** Send one probe now and record it. */
+  async probeOnce(): Promise<ProbeEvent> {
+    const seq = this.sent++;
+    const t = this.clock.now();
+    this.inFlight.set(seq, t);
+    const accept = this.opts.accept ?? acceptStatus2xx;
+    let event: ProbeEvent;
+    try {
+      const res = await this.http.get(this.opts.url);
+      const servedBy = res.headers['x-served-by'] as string | undefined;
+      const dbPort = Number(res.headers['x-db-port']);
+      event = {
+        kind: 'probe',
+        seq,
+        t,
+        end: this.clock.now(),
+        ok: accept(res.status),
+        status: res.status,
+        ...(servedBy ? { servedBy } : {}),
+        ...(Number.isFinite(dbPort) && dbPort > 0 ? { dbPort } : {}),
+      };
+    } catch (e) {
+      event = { kind: 'probe', seq, t, end: this.clock.now(), ok: false, error: describeError(e) };
+    }
+    this.inFlight.delete(seq);
+    this.record(event);
+    return event;
+  }
+}
