@@ -1,0 +1,112 @@
+import { parseDuration, type DurationString } from '../core/duration.ts';
+import { UsageError } from '../core/errors.ts';
+import type { BackendName, Estate, Topology } from '../estate/types.ts';
+import { BACKENDS } from '../estate/types.ts';
+import type { Fault } from '../faults/fault.ts';
+import type { Step } from '../runbook/step.ts';
+
+export type Quarter = 'Q1' | 'Q2' | 'Q3' | 'Q4';
+export const QUARTERS: readonly Quarter[] = ['Q1', 'Q2', 'Q3', 'Q4'];
+
+export type TimeoutName = 'provision' | 'steady' | 'step' | 'recover' | 'teardown' | 'drill';
+
+export interface TrafficSettings {
+  /** Open-loop probe interval through the router (default '100ms'): the RTO's resolution. */
+  probeInterval: DurationString;
+  /** Probe path on the app (default '/ready': answers 200 only when the database accepts writes). */
+  probePath: string;
+  probeTimeout: DurationString;
+  /** Canary writes per second through the write path (default 50). */
+  writesPerSecond: number;
+  writeTimeout: DurationString;
+  /** K: consecutive successful probes that make a recovery (default 5). */
+  consecutive: number;
+  /** No failure may follow a recovery within this window (default '2s'). */
+  settle: DurationString;
+  /** How long the steady state must hold before the fault (default '1s'). */
+  steadyFor: DurationString;
+}
+
+/** What a scenario file declares. The runner does the rest, in the one order it knows. */
+export interface DrillSpec {
+  id: string;
+  title: string;
+  quarter: Quarter;
+  /** Why this drill exists, for the report. */
+  description: string;
+  /** The runbook / DR-plan section this drill exercises. */
+  runbookSection: string;
+  objectives: { rto?: DurationString; rpo?: DurationString };
+  backends?: BackendName[];
+  estate: Topology;
+  traffic?: Partial<TrafficSettings>;
+  timeouts?: Partial<Record<TimeoutName, DurationString>>;
+  /** The fault, built from the estate's roles. */
+  fault(estate: Estate): Fault;
+  /** The documented recovery procedure, in order. */
+  runbook(estate: Estate): Step[];
+}
+
+export interface DrillDefinition extends DrillSpec {
+  backends: BackendName[];
+  traffic: TrafficSettings;
+  timeouts: Record<TimeoutName, DurationString>;
+  /** The file that declared it (filled by the registry). */
+  source?: string;
+}
+
+export const DEFAULT_TRAFFIC: TrafficSettings = {
+  probeInterval: '100ms',
+  probePath: '/ready',
+  probeTimeout: '1s',
+  writesPerSecond: 50,
+  writeTimeout: '2s',
+  consecutive: 5,
+  settle: '2s',
+  steadyFor: '1s',
+};
+
+export const DEFAULT_TIMEOUTS: Record<TimeoutName, DurationString> = {
+  provision: '60s',
+  steady: '15s',
+  step: '30s',
+  recover: '60s',
+  teardown: '30s',
+  drill: '5m',
+};
+
+const ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/**
+ * Declare a drill. Validates what can be validated before anything starts; a bad field is a UsageError naming
+ * the drill and the field.
+ */
+export function defineDrill(spec: DrillSpec): DrillDefinition {
+  const where = `drill ${JSON.stringify(spec.id)}`;
+  const bad = (field: string, why: string) => new UsageError(`${where}: ${field} ${why}`);
+  if (typeof spec.id !== 'string' || !ID.test(spec.id)) throw bad('id', 'must be kebab-case (a-z, 0-9, -)');
+  if (!spec.title) throw bad('title', 'is required');
+  if (!QUARTERS.includes(spec.quarter)) throw bad('quarter', `must be one of ${QUARTERS.join(', ')}`);
+  for (const [k, v] of Object.entries(spec.objectives)) {
+    if (k !== 'rto' && k !== 'rpo') throw bad(`objectives.${k}`, 'is not an objective (rto, rpo)');
+    if (v !== undefined) parseDuration(v, `${where}: objectives.${k}`);
+  }
+  const traffic = { ...DEFAULT_TRAFFIC, ...spec.traffic };
+  for (const k of ['probeInterval', 'probeTimeout', 'writeTimeout', 'settle', 'steadyFor'] as const) {
+    parseDuration(traffic[k], `${where}: traffic.${k}`);
+  }
+  if (!(traffic.writesPerSecond > 0 && traffic.writesPerSecond <= 1000))
+    throw bad('traffic.writesPerSecond', 'must be in (0, 1000]');
+  if (!Number.isInteger(traffic.consecutive) || traffic.consecutive < 1)
+    throw bad('traffic.consecutive', 'must be a positive integer');
+  if (!traffic.probePath.startsWith('/')) throw bad('traffic.probePath', "must start with '/'");
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...spec.timeouts };
+  for (const [k, v] of Object.entries(timeouts)) parseDuration(v, `${where}: timeouts.${k}`);
+  const backends = spec.backends ?? ['local'];
+  for (const b of backends)
+    if (!BACKENDS.includes(b)) throw bad('backends', `names an unknown backend '${String(b)}'`);
+  if (spec.estate.postgres.replication === 'sync' && !spec.estate.postgres.standby) {
+    throw bad('estate.postgres.replication', "'sync' needs a standby");
+  }
+  return { ...spec, backends, traffic, timeouts };
+}

@@ -1,0 +1,438 @@
+import { isoAt, monotonicClock, type Clock } from '../core/clock.ts';
+import { formatDuration, parseDuration } from '../core/duration.ts';
+import { AbortedError, describe, DrillError, TimeoutError } from '../core/errors.ts';
+import { poll, throwIfAborted } from '../core/poll.ts';
+import { TeardownStack } from '../core/teardown.ts';
+import { findLeaks } from '../estate/local/leaks.ts';
+import { provisionLocal } from '../estate/local/local-backend.ts';
+import { writeMarker, readMarker } from '../estate/local/run-dir.ts';
+import type { BackendName, Estate, EstateResources } from '../estate/types.ts';
+import { computeRpo, toRanges } from '../measure/rpo.ts';
+import { computeRto, finalRto, type RtoOptions } from '../measure/rto.ts';
+import { ofKind, type PhaseName, type TimelineEvent } from '../measure/timeline.ts';
+import { CanaryWriter } from '../probes/canary-writer.ts';
+import { HttpProber } from '../probes/http-probe.ts';
+import type { DrillDefinition } from './define.ts';
+import { SCHEMA_VERSION, type Criterion, type DrillRecord } from './record.ts';
+import { evaluate } from './verdict.ts';
+
+export interface RunOptions {
+  runId: string;
+  backend: BackendName;
+  /** Objective overrides for this run only, in ms. */
+  objectives?: { rtoMs?: number; rpoMs?: number };
+  /** Leave the estate running for inspection (`drill cleanup` removes it later). */
+  keep?: boolean;
+  /** Ctrl-C / SIGTERM. */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export type Progress =
+  | { drillId: string; kind: 'phase-start'; phase: PhaseName }
+  | { drillId: string; kind: 'phase-end'; phase: PhaseName; ms: number; ok: boolean; error?: string }
+  | { drillId: string; kind: 'note'; message: string };
+
+/**
+ * Run one drill, in the one order drillbook knows: plan, provision, steady, fault, runbook, recovery, after,
+ * measure, teardown. Always returns a record, also when the drill fails or is aborted; never leaves the estate
+ * behind unless asked to.
+ */
+export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<DrillRecord> {
+  const clock = monotonicClock();
+  const timeline: TimelineEvent[] = [];
+  const teardown = new TeardownStack();
+  const ms = (d: string) => parseDuration(d);
+  const drillSignal = AbortSignal.any([
+    ...(opts.signal ? [opts.signal] : []),
+    AbortSignal.timeout(ms(def.timeouts.drill)),
+  ]);
+  const progress = (p: Progress) => opts.onProgress?.(p);
+  const note = (message: string) => {
+    timeline.push({ kind: 'note', t: clock.now(), message });
+    progress({ drillId: def.id, kind: 'note', message });
+  };
+
+  const objectives = {
+    ...(def.objectives.rto ? { rtoMs: ms(def.objectives.rto) } : {}),
+    ...(def.objectives.rpo ? { rpoMs: ms(def.objectives.rpo) } : {}),
+    ...opts.objectives,
+  };
+  const record: DrillRecord = {
+    schemaVersion: SCHEMA_VERSION,
+    drill: {
+      id: def.id,
+      title: def.title,
+      quarter: def.quarter,
+      description: def.description,
+      runbookSection: def.runbookSection,
+      ...(def.source ? { source: def.source } : {}),
+    },
+    runId: opts.runId,
+    backend: opts.backend,
+    startedAt: isoAt(clock, 0),
+    finishedAt: '',
+    durationMs: 0,
+    objectives,
+    objectiveSources: {
+      ...(objectives.rtoMs !== undefined
+        ? { rto: opts.objectives?.rtoMs !== undefined ? 'override' : 'scenario' }
+        : {}),
+      ...(objectives.rpoMs !== undefined
+        ? { rpo: opts.objectives?.rpoMs !== undefined ? 'override' : 'scenario' }
+        : {}),
+    },
+    settings: {
+      probeIntervalMs: ms(def.traffic.probeInterval),
+      probePath: def.traffic.probePath,
+      writeIntervalMs: 1000 / def.traffic.writesPerSecond,
+      consecutive: def.traffic.consecutive,
+      settleMs: ms(def.traffic.settle),
+      ...(def.estate.postgres.standby ? { replication: def.estate.postgres.replication } : {}),
+    },
+    timeline,
+    criteria: [],
+    teardown: { kept: false, results: [], leaks: [] },
+  };
+
+  let current: PhaseName = 'plan';
+  const phase = async <T>(name: PhaseName, body: () => Promise<T>): Promise<T> => {
+    throwIfAborted(drillSignal);
+    current = name;
+    const ev = { kind: 'phase' as const, phase: name, t: clock.now() };
+    timeline.push(ev);
+    progress({ drillId: def.id, kind: 'phase-start', phase: name });
+    try {
+      const out = await body();
+      Object.assign(ev, { end: clock.now(), ok: true });
+      progress({ drillId: def.id, kind: 'phase-end', phase: name, ms: clock.now() - ev.t, ok: true });
+      return out;
+    } catch (e) {
+      Object.assign(ev, { end: clock.now(), ok: false, error: describe(e) });
+      progress({
+        drillId: def.id,
+        kind: 'phase-end',
+        phase: name,
+        ms: clock.now() - ev.t,
+        ok: false,
+        error: describe(e),
+      });
+      throw e;
+    }
+  };
+
+  let estate: Estate | undefined;
+  let resources: EstateResources | undefined;
+  let traffic: Traffic | undefined;
+  const runbookFailures: Criterion[] = [];
+  try {
+    await phase('plan', () => Promise.resolve());
+    estate = await phase('provision', () =>
+      provisionLocal(def.estate, {
+        runId: opts.runId,
+        drillId: def.id,
+        teardown,
+        startTimeoutMs: ms(def.timeouts.provision),
+        note,
+      }),
+    );
+    resources = estate.resources();
+    record.estate = await estate.identity();
+    const e = estate;
+
+    traffic = await phase('steady', () => startTraffic(def, e, clock, timeline, opts.runId, drillSignal));
+    const t = traffic;
+
+    const fault = def.fault(e);
+    await phase('fault', async () => {
+      timeline.push({
+        kind: 'fault',
+        state: 'intent',
+        t: clock.now(),
+        name: fault.name,
+        target: fault.target,
+      });
+      teardown.push(`revert fault ${fault.name} on ${fault.target}`, async () => {
+        await fault.revert();
+        timeline.push({
+          kind: 'fault',
+          state: 'reverted',
+          t: clock.now(),
+          name: fault.name,
+          target: fault.target,
+        });
+      });
+      const tf = clock.now();
+      record.faultAt = tf;
+      await fault.inject();
+      timeline.push({
+        kind: 'fault',
+        state: 'injected',
+        t: tf,
+        name: fault.name,
+        target: fault.target,
+        ...(fault.detail ? { detail: fault.detail } : {}),
+      });
+    });
+
+    const runbookOk = await phase('runbook', async () => {
+      for (const step of def.runbook(e)) {
+        throwIfAborted(drillSignal);
+        const start = clock.now();
+        const stepTimeout = ms(def.timeouts.step);
+        try {
+          const out = await withDeadline(
+            step.run({ estate: e, signal: drillSignal, timeoutMs: stepTimeout }),
+            stepTimeout,
+            step.name,
+          );
+          timeline.push({
+            kind: 'step',
+            name: step.name,
+            t: start,
+            end: clock.now(),
+            ok: true,
+            ...(step.source ? { source: step.source } : {}),
+            ...(out?.detail ? { detail: out.detail } : {}),
+            ...(out?.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
+          });
+        } catch (err) {
+          if (err instanceof AbortedError) throw err;
+          timeline.push({
+            kind: 'step',
+            name: step.name,
+            t: start,
+            end: clock.now(),
+            ok: false,
+            ...(step.source ? { source: step.source } : {}),
+            error: describe(err),
+          });
+          runbookFailures.push({
+            name: 'runbook',
+            objective: 'every runbook step succeeds',
+            measured: `step "${step.name}" failed`,
+            passed: false,
+            message: `runbook step "${step.name}"${step.source ? ` (${step.source})` : ''} failed: ${describe(err)}`,
+          });
+          return false;
+        }
+      }
+      return true;
+    });
+
+    const rtoOpts = (): RtoOptions => ({
+      faultAt: record.faultAt ?? 0,
+      consecutive: def.traffic.consecutive,
+      settleMs: ms(def.traffic.settle),
+      observedUntil: t.prober.observedUntil(),
+      intervalMs: ms(def.traffic.probeInterval),
+    });
+    if (runbookOk) {
+      await phase('recovery', async () => {
+        const r = await poll(
+          () => {
+            const res = computeRto(ofKind(timeline, 'probe'), rtoOpts());
+            return res.status === 'recovered' ? res : undefined;
+          },
+          {
+            subject: 'sustained recovery of the probes',
+            timeoutMs: ms(def.timeouts.recover),
+            intervalMs: 50,
+            signal: drillSignal,
+          },
+        ).catch((err: unknown) => {
+          if (err instanceof TimeoutError) return undefined; // measured below as not recovered
+          throw err;
+        });
+        if (r) note(`recovered ${formatDuration(r.rtoMs)} after the fault`);
+      });
+    }
+
+    const present = await phase('after', async () => {
+      await t.stop();
+      const db = await e.authoritative();
+      const rows = await db.query<{ seq: string }>(
+        'SELECT canary_seq::text AS seq FROM orders WHERE canary_run = $1',
+        [opts.runId],
+      );
+      note(`read back ${rows.length} canary rows from ${db.name}`);
+      return new Set(rows.map((r) => Number(r.seq)));
+    });
+
+    await phase('measure', () => {
+      const rto = finalRto(ofKind(timeline, 'probe'), { ...rtoOpts(), observedUntil: clock.now() });
+      const rpo = computeRpo(ofKind(timeline, 'write'), present, record.faultAt ?? 0);
+      record.measurements = {
+        rto,
+        rpo,
+        canaryRowsRead: present.size,
+        presentSeqRanges: toRanges([...present]),
+      };
+      record.criteria = [...runbookFailures, ...evaluate(def.id, record.objectives, rto, rpo, runbookOk)];
+      return Promise.resolve();
+    });
+  } catch (e) {
+    const aborted = e instanceof AbortedError || drillSignal.aborted;
+    const reason =
+      drillSignal.aborted && !(opts.signal?.aborted ?? false)
+        ? `drill exceeded its ${def.timeouts.drill} deadline`
+        : describe(e);
+    record.error = {
+      phase: current,
+      message: aborted ? `aborted in ${current}: ${reason}` : reason,
+      aborted,
+    };
+    if (!(e instanceof DrillError) && !aborted && process.env.DEBUG) console.error(e);
+  } finally {
+    await traffic?.stop().catch(() => undefined);
+    await runTeardown(def, opts, record, teardown, estate, resources, clock, timeline, progress);
+    record.finishedAt = isoAt(clock, clock.now());
+    record.durationMs = clock.now();
+  }
+  return record;
+}
+
+async function runTeardown(
+  def: DrillDefinition,
+  opts: RunOptions,
+  record: DrillRecord,
+  teardown: TeardownStack,
+  estate: Estate | undefined,
+  resources: EstateResources | undefined,
+  clock: Clock,
+  timeline: TimelineEvent[],
+  progress: (p: Progress) => void,
+): Promise<void> {
+  const ev = { kind: 'phase' as const, phase: 'teardown' as const, t: clock.now() };
+  timeline.push(ev);
+  progress({ drillId: def.id, kind: 'phase-start', phase: 'teardown' });
+  if (opts.keep && estate) {
+    const marker = readMarker(estate.runDir);
+    if (marker) writeMarker(estate.runDir, { ...marker, kept: true });
+    record.teardown = { kept: true, results: [], leaks: [] };
+  } else {
+    const results = await teardown.run();
+    const leaks = resources
+      ? await findLeaks(opts.runId, resources)
+      : await findLeaks(opts.runId, { pids: [], ports: [], dirs: [] });
+    record.teardown = { kept: false, results, leaks };
+    const failed = results.filter((r) => !r.ok);
+    // A leak or a failed undo fails the drill: the next run must start from nothing.
+    record.criteria.push({
+      name: 'cleanup',
+      objective: 'nothing left behind',
+      measured:
+        leaks.length + failed.length === 0
+          ? `${results.length} resources torn down, none left`
+          : `${leaks.length} leaks, ${failed.length} failed undos`,
+      passed: leaks.length + failed.length === 0,
+      message:
+        leaks.length + failed.length === 0
+          ? 'teardown complete, leak check clean'
+          : `cleanup left resources behind for "${def.id}": ${[...leaks, ...failed.map((f) => `${f.name}: ${f.error ?? ''}`)].join('; ')}`,
+    });
+  }
+  const ok = record.teardown.leaks.length === 0 && record.teardown.results.every((r) => r.ok);
+  Object.assign(ev, { end: clock.now(), ok });
+  progress({ drillId: def.id, kind: 'phase-end', phase: 'teardown', ms: clock.now() - ev.t, ok });
+}
+
+interface Traffic {
+  prober: HttpProber;
+  writer: CanaryWriter;
+  stop(): Promise<void>;
+}
+
+/**
+ * Prove the steady state: the clients' path answers, then open-loop probes and the canary writer run until the
+ * hypothesis has held for `steadyFor` (every probe succeeds, writes are acknowledged). Traffic keeps running
+ * through the fault and the recovery.
+ */
+async function startTraffic(
+  def: DrillDefinition,
+  estate: Estate,
+  clock: Clock,
+  timeline: TimelineEvent[],
+  runId: string,
+  signal: AbortSignal,
+): Promise<Traffic> {
+  const ms = (d: string) => parseDuration(d);
+  const prober = new HttpProber(
+    clock,
+    {
+      url: `${estate.endpoints.app}${def.traffic.probePath}`,
+      intervalMs: ms(def.traffic.probeInterval),
+      timeoutMs: ms(def.traffic.probeTimeout),
+    },
+    (e) => timeline.push(e),
+  );
+  const writer = new CanaryWriter(
+    clock,
+    {
+      baseUrl: estate.endpoints.app,
+      canaryRun: runId,
+      intervalMs: 1000 / def.traffic.writesPerSecond,
+      timeoutMs: ms(def.traffic.writeTimeout),
+    },
+    (e) => timeline.push(e),
+  );
+  let stopped: Promise<void> | undefined;
+  const traffic: Traffic = {
+    prober,
+    writer,
+    stop: () => (stopped ??= Promise.all([prober.stop(), writer.stop()]).then(() => undefined)),
+  };
+  const started = clock.now();
+  prober.start();
+  writer.start();
+  try {
+    await poll(
+      () => steadyHolds(timeline, started, clock.now(), ms(def.traffic.steadyFor), def.traffic.consecutive),
+      {
+        subject: `the steady state to hold for ${def.traffic.steadyFor} (every probe of ${def.traffic.probePath} succeeds, canary writes acknowledged)`,
+        timeoutMs: ms(def.timeouts.steady),
+        intervalMs: 50,
+        signal,
+      },
+    );
+  } catch (e) {
+    await traffic.stop();
+    throw e;
+  }
+  return traffic;
+}
+
+/** Steady-state hypothesis: since the last failure (or the start), `forMs` have passed with K+ good probes and acked writes. */
+export function steadyHolds(
+  timeline: readonly TimelineEvent[],
+  since: number,
+  now: number,
+  forMs: number,
+  k: number,
+): boolean {
+  const probes = ofKind(timeline, 'probe').filter((p) => p.t >= since);
+  const writes = ofKind(timeline, 'write').filter((w) => w.t >= since);
+  const lastBad = Math.max(
+    since,
+    ...probes.filter((p) => !p.ok).map((p) => p.end),
+    ...writes.filter((w) => w.outcome !== 'ok').map((w) => w.t),
+  );
+  if (now - lastBad < forMs) return false;
+  return (
+    probes.filter((p) => p.t > lastBad).length >= k && writes.some((w) => w.t > lastBad && w.outcome === 'ok')
+  );
+}
+
+async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`step "${what}"`, ms, undefined)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

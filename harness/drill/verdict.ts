@@ -1,0 +1,68 @@
+import { formatDuration } from '../core/duration.ts';
+import type { RpoResult } from '../measure/rpo.ts';
+import type { RtoResult } from '../measure/rto.ts';
+import type { Criterion } from './record.ts';
+
+/**
+ * Judge the measurements against the objectives. Pure: objectives and measurements in, criteria out, each with a
+ * message that names the subject, what was measured and the limit.
+ */
+export function evaluate(
+  drillId: string,
+  objectives: { rtoMs?: number; rpoMs?: number },
+  rto: RtoResult,
+  rpo: RpoResult | undefined,
+  runbookOk: boolean,
+): Criterion[] {
+  const out: Criterion[] = [];
+  const subject = JSON.stringify(drillId);
+  if (rto.status !== 'recovered') {
+    out.push({
+      name: 'recovered',
+      objective: 'service recovers after the fault',
+      measured: `not recovered: ${rto.reason}`,
+      passed: false,
+      message: `service did not recover for ${subject}: ${rto.reason}${runbookOk ? '' : ' (the runbook failed)'}`,
+    });
+  } else if (objectives.rtoMs !== undefined) {
+    const passed = rto.rtoMs <= objectives.rtoMs;
+    out.push({
+      name: 'rto',
+      objective: `<= ${formatDuration(objectives.rtoMs)}`,
+      measured: `${formatDuration(rto.rtoMs)} (±${formatDuration(rto.resolutionMs)})`,
+      passed,
+      message: passed
+        ? `RTO ${formatDuration(rto.rtoMs)} within objective ${formatDuration(objectives.rtoMs)} for ${subject}`
+        : `RTO ${formatDuration(rto.rtoMs)} exceeded objective ${formatDuration(objectives.rtoMs)} for ${subject}`,
+    });
+  }
+  if (rpo) {
+    if (objectives.rpoMs !== undefined) {
+      const passed = rpo.rpoMs <= objectives.rpoMs;
+      const lost = `${rpo.lostAckedWrites} of ${rpo.ackedWrites} acked writes lost`;
+      out.push({
+        name: 'rpo',
+        objective: `<= ${formatDuration(objectives.rpoMs)}`,
+        measured: `${formatDuration(rpo.rpoMs)} (${lost})`,
+        passed,
+        message: passed
+          ? `RPO ${formatDuration(rpo.rpoMs)} within objective ${formatDuration(objectives.rpoMs)} for ${subject} (${lost})`
+          : `RPO ${formatDuration(rpo.rpoMs)} exceeded objective ${formatDuration(objectives.rpoMs)} for ${subject} (${lost})`,
+      });
+    }
+    const anomalies = rpo.unexpectedSeqs.length;
+    out.push({
+      name: 'data-integrity',
+      objective: 'no canary row that was never sent; canary writes acknowledged',
+      measured: `${rpo.ackedWrites} acked, ${anomalies} unexpected rows`,
+      passed: anomalies === 0 && rpo.ackedWrites > 0,
+      message:
+        anomalies > 0
+          ? `${anomalies} canary rows present that were never sent for ${subject}`
+          : rpo.ackedWrites === 0
+            ? `no canary write was acknowledged for ${subject}: nothing to measure data loss against`
+            : `canary rows consistent for ${subject}`,
+    });
+  }
+  return out;
+}

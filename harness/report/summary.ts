@@ -1,0 +1,98 @@
+import type { BackendName } from '../estate/types.ts';
+import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../drill/record.ts';
+import type { Quarter } from '../drill/define.ts';
+
+/** summary.json: the contract CI systems read (see docs/reports.md). Fields may be added; these stay. */
+export interface RunSummary {
+  schemaVersion: typeof SCHEMA_VERSION;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  backend: BackendName;
+  status: DrillStatus;
+  drills: DrillSummary[];
+}
+
+export interface DrillSummary {
+  id: string;
+  title: string;
+  quarter: Quarter;
+  status: DrillStatus;
+  objectives: { rtoMs?: number; rpoMs?: number };
+  measured: {
+    rtoMs?: number;
+    rpoMs?: number;
+    ackedWrites?: number;
+    lostAckedWrites?: number;
+    lostSeqRanges?: [number, number][];
+    timeToDetectMs?: number;
+    probeIntervalMs: number;
+    writeIntervalMs: number;
+  };
+  /** One line per failed criterion, or the error that stopped the drill. */
+  messages: string[];
+  durationMs: number;
+  reportFile: string;
+}
+
+export function runStatus(records: readonly DrillRecord[]): DrillStatus {
+  const s = records.map(drillStatus);
+  if (s.length === 0 || s.includes('error')) return 'error';
+  return s.includes('failed') ? 'failed' : 'passed';
+}
+
+export function drillSummary(r: DrillRecord): DrillSummary {
+  const rto = r.measurements?.rto;
+  const rpo = r.measurements?.rpo;
+  const status = drillStatus(r);
+  return {
+    id: r.drill.id,
+    title: r.drill.title,
+    quarter: r.drill.quarter,
+    status,
+    objectives: r.objectives,
+    measured: {
+      ...(rto?.status === 'recovered' ? { rtoMs: round(rto.rtoMs) } : {}),
+      ...(rto?.status === 'recovered' && rto.timeToDetectMs !== undefined
+        ? { timeToDetectMs: round(rto.timeToDetectMs) }
+        : {}),
+      ...(rpo
+        ? {
+            rpoMs: round(rpo.rpoMs),
+            ackedWrites: rpo.ackedWrites,
+            lostAckedWrites: rpo.lostAckedWrites,
+            lostSeqRanges: rpo.lostSeqRanges,
+          }
+        : {}),
+      probeIntervalMs: r.settings.probeIntervalMs,
+      writeIntervalMs: r.settings.writeIntervalMs,
+    },
+    messages: [
+      ...(r.error ? [`${r.drill.id}: ${r.error.message}`] : []),
+      ...r.criteria.filter((c) => !c.passed || status === 'passed').map((c) => c.message),
+    ],
+    durationMs: round(r.durationMs),
+    reportFile: `${r.drill.id}.json`,
+  };
+}
+
+export function runSummary(
+  runId: string,
+  backend: BackendName,
+  startedAt: string,
+  records: readonly DrillRecord[],
+): RunSummary {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    runId,
+    startedAt,
+    finishedAt: records.at(-1)?.finishedAt ?? new Date().toISOString(),
+    backend,
+    status: runStatus(records),
+    drills: records.map(drillSummary),
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
