@@ -1,0 +1,244 @@
+import { resolve } from 'node:path';
+import { formatDuration, parseDuration } from '../core/duration.ts';
+import { describe, UsageError } from '../core/errors.ts';
+import { isAlive, killProcessGroup } from '../core/exec.ts';
+import { newRunId } from '../core/session.ts';
+import { QUARTERS, type DrillDefinition, type Quarter } from '../drill/define.ts';
+import { drillStatus, type DrillRecord } from '../drill/record.ts';
+import { runDrill } from '../drill/runner.ts';
+import {
+  findPgBinDir,
+  findRedisServer,
+  requirePgBinDir,
+  unprivilegedUser,
+} from '../estate/local/binaries.ts';
+import { labelledProcesses } from '../estate/local/leaks.ts';
+import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
+import type { BackendName } from '../estate/types.ts';
+import { runSummary } from '../report/summary.ts';
+import { writeReports } from '../report/write.ts';
+import { loadScenarios } from '../../scenarios/index.ts';
+import { parse } from './args.ts';
+import { isInteractive, progressPrinter } from './progress.ts';
+
+export interface Io {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT / SIGTERM. */
+  signal: AbortSignal;
+}
+
+export async function listCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('list', argv, { json: { type: 'boolean' } });
+  const drills = await loadScenarios();
+  if (values.json) {
+    const rows = drills.map((d) => ({
+      id: d.id,
+      title: d.title,
+      quarter: d.quarter,
+      objectives: {
+        ...(d.objectives.rto ? { rtoMs: parseDuration(d.objectives.rto) } : {}),
+        ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
+      },
+      backends: d.backends,
+      runbookSection: d.runbookSection,
+      source: d.source,
+    }));
+    io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const width = Math.max(...drills.map((d) => d.id.length));
+  for (const d of drills) {
+    const obj = [d.objectives.rto && `RTO ${d.objectives.rto}`, d.objectives.rpo && `RPO ${d.objectives.rpo}`]
+      .filter(Boolean)
+      .join(', ');
+    io.out.write(
+      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj}; backends: ${d.backends.join(', ')}]\n`,
+    );
+  }
+  return 0;
+}
+
+const RUN_OPTIONS = {
+  quarter: { type: 'string' },
+  backend: { type: 'string', default: 'auto' },
+  'report-dir': { type: 'string', default: 'reports' },
+  keep: { type: 'boolean', default: false },
+  objective: { type: 'string', multiple: true },
+} as const;
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+  // Everything is validated before anything starts: a bad flag or id starts nothing.
+  const { values, positionals } = parse('run', argv, RUN_OPTIONS, true);
+  const all = await loadScenarios();
+  const quarter = values.quarter;
+  if (quarter !== undefined && !QUARTERS.includes(quarter as Quarter)) {
+    throw new UsageError(`run: --quarter must be one of ${QUARTERS.join(', ')}, not '${quarter}'`);
+  }
+  for (const id of positionals) {
+    if (!all.some((d) => d.id === id))
+      throw new UsageError(`run: unknown drill '${id}' (known: ${all.map((d) => d.id).join(', ')})`);
+  }
+  let drills: DrillDefinition[] = positionals.length
+    ? positionals.map((id) => all.find((d) => d.id === id) as DrillDefinition)
+    : all;
+  if (quarter) drills = drills.filter((d) => d.quarter === quarter);
+  if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  const backend = chooseBackend(values.backend, io);
+  const objectives = parseObjectives(values.objective ?? []);
+  for (const d of drills) {
+    if (!d.backends.includes(backend))
+      throw new UsageError(`run: ${d.id} does not run on the ${backend} backend`);
+  }
+  requirePgBinDir(io.env);
+
+  const runId = newRunId();
+  const startedAt = new Date().toISOString();
+  const interactive = isInteractive(io.out, io.env);
+  const onProgress = progressPrinter(io.out, interactive);
+  if (interactive) io.out.write(`drill run ${runId}: ${drills.map((d) => d.id).join(', ')} on ${backend}\n`);
+  const records: DrillRecord[] = [];
+  for (const def of drills) {
+    if (io.signal.aborted) break;
+    const record = await runDrill(def, {
+      runId,
+      backend,
+      objectives,
+      keep: values.keep,
+      signal: io.signal,
+      onProgress,
+    });
+    records.push(record);
+    io.out.write(`${resultLine(record)}\n`);
+    if (values.keep && !record.teardown.kept) continue;
+  }
+  const summary = runSummary(runId, backend, startedAt, records);
+  const dir = writeReports(resolve(values['report-dir']), summary, records);
+  io.out.write(`report: ${dir}/report.md\n`);
+  if (io.signal.aborted) return 130;
+  return summary.status === 'passed' ? 0 : 1;
+}
+
+function resultLine(r: DrillRecord): string {
+  const status = drillStatus(r);
+  const rto = r.measurements?.rto;
+  const rpo = r.measurements?.rpo;
+  const parts = [
+    `${status.toUpperCase()} ${r.drill.id}`,
+    rto?.status === 'recovered' ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}` : 'rto=not-recovered',
+    r.objectives.rtoMs !== undefined
+      ? `rto_objective=${formatDuration(r.objectives.rtoMs).replace(/ /g, '')}`
+      : '',
+    rpo
+      ? `rpo=${formatDuration(rpo.rpoMs).replace(' ', '')} acked=${rpo.ackedWrites} lost=${rpo.lostAckedWrites}`
+      : '',
+    `duration=${formatDuration(r.durationMs).replace(' ', '')}`,
+  ].filter(Boolean);
+  const why = [
+    ...(r.error ? [r.error.message] : []),
+    ...r.criteria.filter((c) => !c.passed).map((c) => c.message),
+  ];
+  return `${parts.join(' ')}${why.length ? `\n  ${why.join('\n  ')}` : ''}`;
+}
+
+function chooseBackend(value: string, io: Io): BackendName {
+  if (value === 'local') return 'local';
+  if (value === 'auto') {
+    if (isInteractive(io.out, io.env))
+      io.out.write('backend auto: local (processes on 127.0.0.1; the only backend in this version)\n');
+    return 'local';
+  }
+  throw new UsageError(`run: --backend must be auto or local, not '${value}'`);
+}
+
+/** `--objective rto=30s --objective rpo=0ms` -> { rtoMs, rpoMs } */
+export function parseObjectives(items: readonly string[]): { rtoMs?: number; rpoMs?: number } {
+  const out: { rtoMs?: number; rpoMs?: number } = {};
+  for (const item of items) {
+    const m = /^(rto|rpo)=(.+)$/.exec(item.trim());
+    if (!m) throw new UsageError(`run: --objective must be rto=DURATION or rpo=DURATION, not '${item}'`);
+    const ms = parseDuration(m[2] ?? '', `--objective ${m[1]}`);
+    if (m[1] === 'rto') out.rtoMs = ms;
+    else out.rpoMs = ms;
+  }
+  return out;
+}
+
+export function doctorCommand(argv: string[], io: Io): Promise<number> {
+  parse('doctor', argv, {});
+  const lines: string[] = [];
+  const pg = findPgBinDir(io.env);
+  lines.push(
+    pg
+      ? `ok    PostgreSQL server binaries: ${pg}`
+      : 'MISS  PostgreSQL server binaries: apt-get install postgresql (or set DRILL_PG_BINDIR)',
+  );
+  let pgUser = 'yourself';
+  try {
+    pgUser = unprivilegedUser(io.env)?.name ?? 'yourself';
+    lines.push(`ok    Postgres runs as: ${pgUser}`);
+  } catch (e) {
+    lines.push(`MISS  ${describe(e)}`);
+  }
+  const redis = findRedisServer(io.env);
+  lines.push(
+    redis
+      ? `ok    redis-server: ${redis}`
+      : 'MISS  redis-server (only drills whose estate has Redis): apt-get install redis-server',
+  );
+  lines.push(`ok    node ${process.version}`);
+  const local = Boolean(pg) && pgUser !== '';
+  lines.push('', `backend local: ${local ? 'can run here' : 'cannot run here (see MISS above)'}`);
+  lines.push('backend docker, kind: not in this version');
+  io.out.write(`${lines.join('\n')}\n`);
+  return Promise.resolve(local ? 0 : 3);
+}
+
+/**
+ * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID) and run directories with a
+ * drillbook marker. An estate whose harness is still running is left alone unless --force.
+ */
+export function cleanupCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('cleanup', argv, {
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    run: { type: 'string' },
+  });
+  const dirs = findRunDirs().filter((d) => !values.run || d.marker.runId === values.run);
+  const procs = labelledProcesses(values.run);
+  const active = new Set(
+    dirs
+      .filter((d) => !d.marker.kept && isAlive(d.marker.harnessPid) && d.marker.harnessPid !== process.pid)
+      .map((d) => d.marker.runId),
+  );
+  let removed = 0;
+  for (const p of procs) {
+    if (active.has(p.runId) && !values.force) continue;
+    io.out.write(`${values['dry-run'] ? 'would kill' : 'kill'} process ${p.pid} (run ${p.runId})\n`);
+    if (!values['dry-run']) {
+      killProcessGroup(p.pid, 'SIGKILL');
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    removed++;
+  }
+  for (const d of dirs) {
+    if (active.has(d.marker.runId) && !values.force) {
+      io.out.write(
+        `skip ${d.dir}: its run is still in progress (pid ${d.marker.harnessPid}); --force to remove anyway\n`,
+      );
+      continue;
+    }
+    io.out.write(
+      `${values['dry-run'] ? 'would remove' : 'remove'} ${d.dir} (run ${d.marker.runId}, ${d.marker.drillId}${d.marker.kept ? ', kept' : ''})\n`,
+    );
+    if (!values['dry-run']) removeRunDir(d.dir);
+    removed++;
+  }
+  if (removed === 0) io.out.write('nothing to clean up\n');
+  return Promise.resolve(0);
+}

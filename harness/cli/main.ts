@@ -1,0 +1,85 @@
+import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
+import { cleanupCommand, doctorCommand, listCommand, runCommand, type Io } from './commands.ts';
+import { labelledProcesses } from '../estate/local/leaks.ts';
+import { killProcessGroup } from '../core/exec.ts';
+import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
+
+const USAGE = `usage: drill <command> [options]
+
+commands:
+  list [--json]                              the drills, their quarter, objectives and backends
+  run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend auto|local] [--report-dir DIR] [--keep]
+      [--objective rto=DURATION] [--objective rpo=DURATION]
+                                             run drills (all when no id is given), write reports
+  doctor                                     which backends can run on this machine, and why not
+  cleanup [--run RUN_ID] [--dry-run] [--force]
+                                             remove what a killed or --keep run left behind
+
+exit codes: 0 all passed, 1 a drill failed or missed an objective, 2 bad usage or input,
+            3 a prerequisite is missing, 130 interrupted
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  list: listCommand,
+  run: runCommand,
+  doctor: doctorCommand,
+  cleanup: cleanupCommand,
+};
+
+/** The `drill` CLI. Returns the exit code; prints one clear line for bad input, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(
+      `drill: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; drill --help)\n`,
+    );
+    return 2;
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(
+        `\ndrill: ${sig}: stopping the drill and tearing down its estate (again to force)\n`,
+      );
+      controller.abort(new AbortedError(sig));
+    } else {
+      // A second interrupt: take down every process of this harness's runs at once and leave.
+      for (const d of findRunDirs().filter((r) => r.marker.harnessPid === process.pid)) {
+        for (const p of labelledProcesses(d.marker.runId)) killProcessGroup(p.pid, 'SIGKILL');
+        removeRunDir(d.dir);
+      }
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await command(rest, {
+      out: process.stdout,
+      err: process.stderr,
+      env: process.env,
+      signal: controller.signal,
+    });
+  } catch (e) {
+    if (e instanceof DrillError) {
+      process.stderr.write(
+        `drill: ${e instanceof PrerequisiteError ? 'missing prerequisite: ' : ''}${e.message}\n`,
+      );
+      return e.exitCode;
+    }
+    process.stderr.write(
+      `drill: internal error: ${describe(e)}\n${process.env.DEBUG && e instanceof Error ? `${e.stack ?? ''}\n` : ''}`,
+    );
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
