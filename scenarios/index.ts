@@ -1,0 +1,16 @@
+/**
+ * The drill catalogue: every scenario file, in the order `drill list` shows them. A scenario is added by
+ * writing its file and naming it here.
+ */
+import type { DrillDefinition } from '../harness/drill/define.ts';
+
+export const SCENARIO_FILES = ['q1-db-failover.ts', 'q1-db-failover-sync.ts'] as const;
+
+export async function loadScenarios(): Promise<DrillDefinition[]> {
+  const out: DrillDefinition[] = [];
+  for (const file of SCENARIO_FILES) {
+    const mod = (await import(`./${file}`)) as { default: DrillDefinition };
+    out.push({ ...mod.default, source: `scenarios/${file}` });
+  }
+  return out;
+}
