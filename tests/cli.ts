@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunSummary } from '../harness/report/summary.ts';
+
+export const ROOT = join(import.meta.dirname, '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Run `drill ...` the way a user does (bin/drill.js in a child process). */
+export function drill(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'drill.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      opts.onStdout?.(stdout, child);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+export function tempReportDir(): string {
+  return mkdtempSync(join(tmpdir(), 'drill-reports-'));
+}
+
+/** The run directory the CLI printed (`report: <dir>/report.md`). */
+export function reportDirOf(stdout: string): string {
+  const m = /^report: (.+)\/report\.md$/m.exec(stdout);
+  if (!m?.[1]) throw new Error(`no report line in:\n${stdout}`);
+  return m[1];
+}
+
+export function readSummary(runDir: string): RunSummary {
+  return JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+}
