@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.ts';
+
+/** A fenced shell block of a runbook that a drill can execute. */
+export interface RunbookBlock {
+  id: string;
+  lang: string;
+  code: string;
+  /** 1-based line of the opening fence in the markdown file. */
+  line: number;
+  /** The heading path the block sits under: "Rollback Procedures > Database rollback". */
+  section: string;
+  /** `as=postgres`: run as the database's OS account (it writes data directories), as `sudo -u postgres`. */
+  runAs?: 'postgres';
+}
+
+export interface Runbook {
+  path: string;
+  text: string;
+  blocks: Map<string, RunbookBlock>;
+}
+
+const FENCE = /^(`{3,}|~{3,})\s*([\w-]*)\s*(.*)$/;
+const HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
+const RUNNABLE = new Set(['bash', 'sh', 'shell']);
+
+/**
+ * Parse a runbook: every fenced block whose info string carries `id=<name>` (```bash id=backup-db) is
+ * addressable by a drill. Blocks without an id are documentation only. Duplicate ids are an error.
+ */
+export function parseRunbook(text: string, path: string): Runbook {
+  const lines = text.split('\n');
+  const blocks = new Map<string, RunbookBlock>();
+  const headings: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const h = HEADING.exec(line);
+    if (h) {
+      const level = (h[1] ?? '#').length;
+      headings.length = level - 1;
+      headings[level - 1] = h[2] ?? '';
+      continue;
+    }
+    const f = FENCE.exec(line);
+    if (!f) continue;
+    const fence = f[1] ?? '```';
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !(lines[i] ?? '').startsWith(fence); i++) body.push(lines[i] ?? '');
+    const id = /(?:^|\s)id=([a-z0-9][a-z0-9-]*)/.exec(f[3] ?? '')?.[1];
+    if (!id) continue;
+    const lang = f[2] ?? '';
+    if (!RUNNABLE.has(lang))
+      throw new UsageError(`${path}:${start + 1}: block '${id}' is '${lang || 'untyped'}', not bash/sh`);
+    if (blocks.has(id)) throw new UsageError(`${path}:${start + 1}: block id '${id}' is used twice`);
+    const runAs = /(?:^|\s)as=(\S+)/.exec(f[3] ?? '')?.[1];
+    if (runAs !== undefined && runAs !== 'postgres') {
+      throw new UsageError(
+        `${path}:${start + 1}: block '${id}' has as=${runAs}; the only account a block can ask for is as=postgres`,
+      );
+    }
+    blocks.set(id, {
+      id,
+      lang,
+      code: body.join('\n'),
+      line: start + 1,
+      section: headings.filter(Boolean).join(' > '),
+      ...(runAs ? { runAs } : {}),
+    });
+  }
+  return { path, text, blocks };
+}
+
+export function loadRunbook(path: string, displayPath = path): Runbook {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `runbook ${displayPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
+  }
+  return parseRunbook(text, displayPath);
+}
+
+export function blockOf(runbook: Runbook, id: string): RunbookBlock {
+  const b = runbook.blocks.get(id);
+  if (!b)
+    throw new UsageError(
+      `runbook ${runbook.path} has no block with id=${id} (has: ${[...runbook.blocks.keys()].join(', ') || 'none'})`,
+    );
+  return b;
+}
+
+/** Replace every secret value with '***' (secrets never reach a log, a report or the console). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  return out;
+}
