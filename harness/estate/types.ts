@@ -53,7 +53,10 @@ export interface RedisRole extends ProcessRole {
 
 export interface AppRole extends ProcessRole {
   readonly port: number;
+  /** The release running now. */
   readonly version: string;
+  /** Replace the running release with another (stop, start with that release's configuration, wait ready). */
+  deploy(version: string): Promise<void>;
 }
 
 export interface RouterRole extends ProcessRole {
@@ -82,11 +85,28 @@ export interface Estate {
   readonly router: RouterRole;
   /** Where clients go: the router's stable endpoints. */
   readonly endpoints: { app: string; db: PgConnectionInfo };
-  /** The database that holds the truth now (the primary, or the standby once promoted). */
+  /** Where backups live: the primary's WAL archive and the directory runbook blocks write backups into. */
+  readonly backups: { archiveDir: string; backupDir: string };
+  /**
+   * Reserve a port and an empty data directory for a Postgres server a runbook block will start (a restore
+   * onto separate infrastructure). The role is torn down with the estate.
+   */
+  spare(name: string): Promise<PostgresRole & { readonly dataDir: string }>;
+  /** How runbook blocks run against this estate: their environment, OS account and secrets to redact. */
+  shell(): RunbookShell;
+  /** The database that holds the truth now: the one the clients' database endpoint points at. */
   authoritative(): Promise<PostgresRole>;
   identity(): Promise<EstateIdentity>;
   /** Process ids and ports the estate owns, for the leak check after teardown. */
   resources(): EstateResources;
+}
+
+export interface RunbookShell {
+  env: Record<string, string>;
+  cwd: string;
+  /** The database's OS account, for blocks marked as=postgres (undefined: the harness's own account). */
+  dbUser?: { uid: number; gid: number };
+  secrets: string[];
 }
 
 export interface EstateResources {

@@ -1,4 +1,5 @@
-import type { ProcessRole } from '../estate/types.ts';
+import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
+import { run } from '../core/exec.ts';
 
 /**
  * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
@@ -47,5 +48,39 @@ function stop(role: ProcessRole, opts: { restartOnRevert?: boolean } = {}): Faul
   };
 }
 
+/**
+ * A destructive statement run on a database, as a mistaken operator or a bad job would (an UPDATE without
+ * WHERE, a DROP TABLE). There is no revert: repairing it is what the drill's runbook is for.
+ */
+function corrupt(db: PostgresRole, statement: string, label: string): Fault {
+  return {
+    name: label,
+    target: db.name,
+    detail: statement,
+    async inject() {
+      await db.query(statement);
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
+/**
+ * A bad release: the release's schema migration (the application's own `migrate upgrade <rev>`), then the
+ * application replaced by that release. No revert here: rolling back is what the drill's runbook does.
+ */
+function release(estate: Estate, version: string, migrateTo?: string): Fault {
+  return {
+    name: `release ${version}`,
+    target: 'app',
+    detail: migrateTo ? `migrate upgrade ${migrateTo}, then deploy ${version}` : `deploy ${version}`,
+    async inject() {
+      if (migrateTo)
+        await run('migrate', ['upgrade', migrateTo], { env: estate.shell().env, timeoutMs: 30_000 });
+      await estate.app.deploy(version);
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop };
+export const Fault = { kill, stop, corrupt, release };

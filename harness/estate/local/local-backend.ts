@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EstateError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
 import type { TeardownStack } from '../../core/teardown.ts';
@@ -13,10 +15,10 @@ import type {
   RouterRole,
   Topology,
 } from '../types.ts';
-import { requirePgBinDir, requireRedisServer, unprivilegedUser } from './binaries.ts';
-import { NodeService } from './node-service.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from './binaries.ts';
+import { NodeService, PROJECT_ROOT } from './node-service.ts';
 import { freePorts } from './ports.ts';
-import { LocalPostgres } from './postgres.ts';
+import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
 import { createRunDir, removeRunDir } from './run-dir.ts';
 
@@ -62,6 +64,10 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const runDir = createRunDir(ctx.runId, ctx.drillId);
   ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
 
+  const archiveDir = join(runDir, 'wal-archive');
+  const backupDir = join(runDir, 'backups');
+  for (const dir of [archiveDir, backupDir]) ownedDir(dir, pgUser);
+
   const [pgPrimaryPort, pgStandbyPort, redisPort, appPort, adminPort, routerAppPort, routerDbPort] =
     (await freePorts(7)) as [number, number, number, number, number, number, number];
   const password = randomBytes(18).toString('base64url');
@@ -81,7 +87,13 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     port: pgPrimaryPort,
     database: APP_DATABASE,
   });
-  await primary.initPrimary(PG_SETTINGS);
+  await primary.initPrimary({
+    ...PG_SETTINGS,
+    // Continuous archiving, as the runbook's backup strategy requires: every completed WAL segment is copied
+    // to the archive, never overwriting one already there.
+    archive_mode: 'on',
+    archive_command: `test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
+  });
   ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
   await primary.start();
   await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
@@ -157,7 +169,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       PORT: String(appPort),
       DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${routerDbPort}/${APP_DATABASE}`,
       ...(redis ? { REDIS_URL: redis.url() } : {}),
-      APP_VERSION: appVersion,
+      ...releaseEnv(appVersion),
       APP_INSTANCE: 'app-1',
     },
     runDir,
@@ -165,12 +177,13 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     healthUrl: `http://127.0.0.1:${appPort}/ready`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
-  ctx.teardown.push(`stop app (port ${appPort})`, () => appService.proc.stop());
+  ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
   await appService.start();
   const app = appRole(appService, appPort, appVersion);
   ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
 
   const dbEndpoint = { ...primary.connection(), port: routerDbPort };
+  const spares: AdoptedPostgres[] = [];
   const estate: Estate = {
     backend: 'local',
     runDir,
@@ -179,11 +192,52 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     app,
     router,
     endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: dbEndpoint },
+    backups: { archiveDir, backupDir },
+    async spare(name: string) {
+      const existing = spares.find((r) => r.name === name);
+      if (existing) return existing;
+      const [port] = (await freePorts(1)) as [number];
+      const dataDir = join(runDir, name);
+      ownedDir(dataDir, pgUser);
+      const role = new AdoptedPostgres(name, port, dataDir, primary.connection());
+      spares.push(role);
+      ctx.teardown.push(`stop ${name} (port ${port}) if a runbook block started it`, () => role.stop());
+      return role;
+    },
+    shell() {
+      const conn = primary.connection();
+      return {
+        env: {
+          // The database tools, then the app's own tools (its `migrate`), then the usual PATH.
+          PATH: `${binDir}:${join(PROJECT_ROOT, 'fixtures', 'app', 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+          HOME: backupDir,
+          LANG: 'C',
+          DB_HOST: '127.0.0.1',
+          DB_PORT: String(routerDbPort),
+          DB_USER: conn.user,
+          DB_NAME: conn.database,
+          PGPASSWORD: conn.password,
+          PGCONNECT_TIMEOUT: '3',
+          BACKUP_DIR: backupDir,
+          WAL_ARCHIVE: archiveDir,
+          APP_URL: `http://127.0.0.1:${routerAppPort}`,
+          PRIMARY_PORT: String(pgPrimaryPort),
+        },
+        cwd: backupDir,
+        ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
+        secrets: [conn.password],
+      };
+    },
     async authoritative(): Promise<PostgresRole> {
-      for (const node of [primary, standby]) {
-        if (node?.running() && !(await node.isInRecovery().catch(() => true))) return node;
-      }
-      throw new EstateError('no running Postgres of the estate accepts writes');
+      // The truth is wherever the clients' database endpoint points now.
+      const route = (await router.client.routes()).find((r) => r.name === 'db');
+      const port = Number(route?.target.split(':').at(-1));
+      const node = [primary, standby, ...spares].find((n) => n?.port === port);
+      if (!node)
+        throw new EstateError(
+          `the database endpoint points at ${route?.target ?? 'nothing'}, which is no server of this estate`,
+        );
+      return node;
     },
     async identity(): Promise<EstateIdentity> {
       const db = await estate.authoritative().catch(() => undefined);
@@ -197,7 +251,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
         backend: 'local',
         ...(row ? { postgresVersion: row.v, postgresSystemIdentifier: row.id } : {}),
         ...(redisVersion ? { redisVersion } : {}),
-        appVersion,
+        appVersion: app.version,
         nodeVersion: process.version,
         platform: `${process.platform}-${process.arch}`,
       };
@@ -208,10 +262,11 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
           primary.pids,
           standby?.pids ?? [],
           redis?.pids ?? [],
-          routerService.proc.pids,
-          appService.proc.pids,
+          routerService.pids,
+          appService.pids,
         ].flat(),
         ports: [
+          ...spares.map((s) => s.port),
           pgPrimaryPort,
           ...(standby ? [pgStandbyPort] : []),
           ...(redis ? [redisPort] : []),
@@ -254,13 +309,36 @@ function processRole(name: string, service: NodeService): ProcessRole {
     },
     running: () => service.proc.running(),
     signal: (sig) => service.proc.signal(sig),
-    stop: () => service.proc.stop(),
+    stop: () => service.stop(),
     restart: () => service.start(),
   };
 }
 
-function appRole(service: NodeService, port: number, version: string): AppRole {
-  return Object.assign(processRole('app', service), { port, version });
+function appRole(service: NodeService, port: number, initial: string): AppRole {
+  let version = initial;
+  return Object.assign(processRole('app', service), {
+    port,
+    get version() {
+      return version;
+    },
+    async deploy(next: string) {
+      await service.redeploy(releaseEnv(next));
+      version = next;
+    },
+  });
+}
+
+/** A release of the demo app, as fixtures/app/releases.json describes it: its version and behaviour. */
+function releaseEnv(version: string): Record<string, string> {
+  const releases = JSON.parse(
+    readFileSync(join(PROJECT_ROOT, 'fixtures', 'app', 'releases.json'), 'utf8'),
+  ) as Record<string, { failMode?: string }>;
+  const release = releases[version];
+  if (!release)
+    throw new EstateError(
+      `no release ${version} in fixtures/app/releases.json (has ${Object.keys(releases).join(', ')})`,
+    );
+  return { APP_VERSION: version, APP_FAIL_MODE: release.failMode ?? 'none' };
 }
 
 function routerRole(
@@ -275,3 +353,9 @@ function routerRole(
 }
 
 export type { RedisRole };
+
+/** A directory the database's OS account owns (it writes archives and backups there). */
+function ownedDir(dir: string, user: PgUser | undefined): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (user) chownSync(dir, user.uid, user.gid);
+}

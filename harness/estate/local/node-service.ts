@@ -19,28 +19,60 @@ export interface NodeServiceSpec {
   startTimeoutMs: number;
 }
 
-/** A TypeScript program of the estate (the app, the router) run as its own node process. */
+/**
+ * A TypeScript program of the estate (the app, the router) run as its own node process. It can be redeployed
+ * with a changed environment (a new release), which replaces the process and keeps every pid for the leak check.
+ */
 export class NodeService {
-  readonly proc: LocalProcess;
+  private current: LocalProcess;
+  private readonly all: LocalProcess[] = [];
+  private env: NodeJS.ProcessEnv;
 
   constructor(private readonly spec: NodeServiceSpec) {
-    this.proc = new LocalProcess({
-      name: spec.name,
+    this.env = spec.env;
+    this.current = this.makeProcess();
+  }
+
+  get proc(): LocalProcess {
+    return this.current;
+  }
+
+  get pids(): number[] {
+    return this.all.flatMap((p) => p.pids);
+  }
+
+  private makeProcess(): LocalProcess {
+    const p = new LocalProcess({
+      name: this.spec.name,
       file: process.execPath,
-      args: ['--import', 'tsx', join(PROJECT_ROOT, spec.entry)],
+      args: ['--import', 'tsx', join(PROJECT_ROOT, this.spec.entry)],
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', ...spec.env },
-      logFile: join(spec.runDir, `${spec.name}.log`),
-      runId: spec.runId,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', ...this.env },
+      logFile: join(this.spec.runDir, `${this.spec.name}.log`),
+      runId: this.spec.runId,
       stopGraceMs: 3000,
     });
+    this.all.push(p);
+    return p;
+  }
+
+  stop(): Promise<void> {
+    return this.current.stop();
+  }
+
+  /** Stop the running process and start a new one with `patch` applied to its environment. */
+  async redeploy(patch: NodeJS.ProcessEnv): Promise<void> {
+    await this.current.stop();
+    this.env = { ...this.env, ...patch };
+    this.current = this.makeProcess();
+    await this.start();
   }
 
   async start(): Promise<void> {
-    this.proc.start();
+    this.current.start();
     await poll(
       async () => {
-        if (!this.proc.running())
+        if (!this.current.running())
           throw new EstateError(`${this.spec.name} exited during start-up (see ${this.spec.name}.log)`);
         const res = await axios.get(this.spec.healthUrl, {
           timeout: 1000,

@@ -1,7 +1,7 @@
-import { chownSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { run } from '../../core/exec.ts';
+import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
@@ -175,25 +175,12 @@ export class LocalPostgres implements PostgresRole {
     return this.queryOn('postgres', sql, []);
   }
 
-  private async queryOn<R extends Record<string, unknown>>(
+  private queryOn<R extends Record<string, unknown>>(
     database: string,
     sql: string,
     params: unknown[],
   ): Promise<R[]> {
-    const client = new pg.Client({
-      ...this.connection(),
-      database,
-      connectionTimeoutMillis: 1000,
-      query_timeout: 5000,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const res = await client.query<R>(sql, params);
-      return res.rows;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    return pgQuery<R>({ ...this.connection(), database }, sql, params);
   }
 
   async isInRecovery(): Promise<boolean> {
@@ -214,6 +201,88 @@ export class LocalPostgres implements PostgresRole {
       timeoutMs: 60_000,
       ...(u ? { uid: u.uid, gid: u.gid } : {}),
     });
+  }
+}
+
+/** One statement on a fresh connection with short timeouts: probes and steps must never hang on a dead server. */
+export async function pgQuery<R extends Record<string, unknown>>(
+  conn: PgConnectionInfo,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ ...conn, connectionTimeoutMillis: 1000, query_timeout: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const res = await client.query<R>(sql, params);
+    return res.rows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A Postgres server that a runbook block started (pg_ctl start on a restored data directory): the harness did
+ * not spawn it, so it knows it by its data directory and port, finds its postmaster through postmaster.pid,
+ * and stops it in teardown like any other role.
+ */
+export class AdoptedPostgres implements PostgresRole {
+  private lastPid: number | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly conn: PgConnectionInfo,
+  ) {}
+
+  get pid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) this.lastPid = pid;
+      return pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  get pids(): number[] {
+    return this.lastPid ? [this.lastPid] : [];
+  }
+  connection(): PgConnectionInfo {
+    return { ...this.conn, port: this.port };
+  }
+  running(): boolean {
+    const pid = this.pid;
+    return pid !== undefined && isAlive(pid);
+  }
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.pid;
+    if (pid !== undefined && isAlive(pid)) process.kill(pid, sig);
+  }
+  /** Fast shutdown, then SIGKILL if it lingers; a server that never started is already stopped. */
+  async stop(): Promise<void> {
+    const pid = this.pid ?? this.lastPid;
+    if (pid === undefined || !isAlive(pid)) return;
+    process.kill(pid, 'SIGINT');
+    await poll(() => !isAlive(pid) || undefined, {
+      subject: `${this.name} to stop`,
+      timeoutMs: 5000,
+      intervalMs: 20,
+    }).catch(() => {
+      process.kill(pid, 'SIGKILL');
+    });
+  }
+  restart(): Promise<void> {
+    return Promise.reject(
+      new EstateError(`${this.name} was started by a runbook block; start it again the same way`),
+    );
+  }
+  query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return pgQuery<R>(this.connection(), sql, params);
+  }
+  async isInRecovery(): Promise<boolean> {
+    const [row] = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    return row?.r === true;
   }
 }
 

@@ -63,6 +63,8 @@ export class LocalProcess {
       this.child = child;
       this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
       child.once('error', (e) => log.debug(`${s.name}: ${e.message}`));
+      // The harness waits for what it needs explicitly; a kept estate (--keep) must not keep the CLI alive.
+      child.unref();
       if (child.pid === undefined) throw new EstateError(`${s.name}: could not start ${s.file}`);
       this.everPids.add(child.pid);
       log.debug(`${s.name}: started pid ${child.pid}`);
