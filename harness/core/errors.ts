@@ -65,9 +65,29 @@ export class CommandError extends DrillError {
   }
 }
 
-/** An action or runbook step failed while a drill ran. */
+/** An action or runbook step failed while a drill ran; carries what the step saw, as evidence. */
 export class StepError extends DrillError {
   readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly evidence: {
+      source?: string;
+      exitCode?: number;
+      output?: string;
+      checks?: { name: string; expected: string; actual: string; passed: boolean }[];
+    } = {},
+  ) {
+    super(message);
+  }
+  get source(): string | undefined {
+    return this.evidence.source;
+  }
+  get output(): string | undefined {
+    return this.evidence.output;
+  }
+  get checks() {
+    return this.evidence.checks;
+  }
 }
 
 /** The estate could not be provisioned or torn down. */

@@ -61,5 +61,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 function abortError(signal: AbortSignal | undefined): AbortedError {
   const reason: unknown = signal?.reason;
   if (reason instanceof AbortedError) return reason;
-  return new AbortedError(reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'signal');
+  return new AbortedError(
+    reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'signal',
+  );
 }

@@ -4,6 +4,7 @@ import type { BackendName, Estate, Topology } from '../estate/types.ts';
 import { BACKENDS } from '../estate/types.ts';
 import type { Fault } from '../faults/fault.ts';
 import type { Step } from '../runbook/step.ts';
+import type { Runbook } from '../runbook/markdown.ts';
 
 export type Quarter = 'Q1' | 'Q2' | 'Q3' | 'Q4';
 export const QUARTERS: readonly Quarter[] = ['Q1', 'Q2', 'Q3', 'Q4'];
@@ -15,6 +16,8 @@ export interface TrafficSettings {
   probeInterval: DurationString;
   /** Probe path on the app (default '/ready': answers 200 only when the database accepts writes). */
   probePath: string;
+  /** When set, a probe succeeds only if the body also contains this text (a probe of the data itself). */
+  probeBodyIncludes?: string;
   probeTimeout: DurationString;
   /** Canary writes per second through the write path (default 50). */
   writesPerSecond: number;
@@ -41,8 +44,14 @@ export interface DrillSpec {
   estate: Topology;
   traffic?: Partial<TrafficSettings>;
   timeouts?: Partial<Record<TimeoutName, DurationString>>;
-  /** The fault, built from the estate's roles. */
-  fault(estate: Estate): Fault;
+  /** The runbook document whose blocks this drill executes (its path and hash go into the record). */
+  runbookDoc?: Runbook;
+  /** The ids of the blocks it executes: checked against the document (or a --runbook one) before anything starts. */
+  runbookBlocks?: string[];
+  /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
+  prepare?(estate: Estate): Step[];
+  /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */
+  fault?(estate: Estate): Fault;
   /** The documented recovery procedure, in order. */
   runbook(estate: Estate): Step[];
 }
@@ -108,5 +117,17 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
   if (spec.estate.postgres.replication === 'sync' && !spec.estate.postgres.standby) {
     throw bad('estate.postgres.replication', "'sync' needs a standby");
   }
+  if (spec.runbookBlocks?.length && !spec.runbookDoc) throw bad('runbookBlocks', 'needs a runbookDoc');
+  if (spec.runbookDoc) checkRunbookBlocks(spec.id, spec.runbookDoc, spec.runbookBlocks ?? []);
   return { ...spec, backends, traffic, timeouts };
+}
+
+/** Every block a drill executes must be in the runbook document it will run against. */
+export function checkRunbookBlocks(drillId: string, doc: Runbook, ids: readonly string[]): void {
+  const missing = ids.filter((id) => !doc.blocks.has(id));
+  if (missing.length) {
+    throw new UsageError(
+      `${doc.path}: drill ${drillId} needs runbook block${missing.length > 1 ? 's' : ''} ${missing.map((m) => `id=${m}`).join(', ')}, which the document does not have`,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import { ofKind, type PhaseName, type StepEvent, type TimelineEvent } from '../measure/timeline.ts';
 import type { Quarter } from './define.ts';
+import type { IntegrityCheck } from '../runbook/step.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -11,7 +12,7 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'runbook' | 'recovered' | 'data-integrity' | 'cleanup';
+  name: 'rto' | 'rpo' | 'runbook' | 'recovered' | 'canary' | 'data-integrity' | 'cleanup';
   objective: string;
   measured: string;
   passed: boolean;
@@ -54,13 +55,19 @@ export interface DrillRecord {
   faultAt?: number;
   timeline: TimelineEvent[];
   measurements?: {
-    rto: RtoResult;
+    rto?: RtoResult;
     rpo?: RpoResult;
     canaryRowsRead?: number;
     /** The canary seqs found in the authoritative database after recovery: the read-back evidence. */
     presentSeqRanges?: [number, number][];
+    /** Wall time of the whole runbook procedure (all its steps). */
+    runbookMs?: number;
   };
   criteria: Criterion[];
+  /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */
+  checks: IntegrityCheck[];
+  /** The runbook under test: path, content sha256, and the git commit it was read at (when in a repository). */
+  runbook?: { path: string; sha256: string; gitCommit?: string };
   /** Set when the harness could not complete the drill (abort, timeout, broken estate): status `error`. */
   error?: { phase: PhaseName; message: string; aborted: boolean };
   teardown: { kept: boolean; results: TeardownResult[]; leaks: string[] };

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { isoAt, monotonicClock, type Clock } from '../core/clock.ts';
 import { formatDuration, parseDuration } from '../core/duration.ts';
-import { AbortedError, describe, DrillError, TimeoutError } from '../core/errors.ts';
+import { AbortedError, describe, DrillError, StepError, TimeoutError } from '../core/errors.ts';
 import { poll, throwIfAborted } from '../core/poll.ts';
 import { TeardownStack } from '../core/teardown.ts';
 import { findLeaks } from '../estate/local/leaks.ts';
@@ -11,8 +13,11 @@ import { computeRpo, toRanges } from '../measure/rpo.ts';
 import { computeRto, finalRto, type RtoOptions } from '../measure/rto.ts';
 import { ofKind, type PhaseName, type TimelineEvent } from '../measure/timeline.ts';
 import { CanaryWriter } from '../probes/canary-writer.ts';
-import { HttpProber } from '../probes/http-probe.ts';
+import { acceptBodyIncludes, HttpProber } from '../probes/http-probe.ts';
 import type { DrillDefinition } from './define.ts';
+import type { Step, StepContext } from '../runbook/step.ts';
+import type { Runbook } from '../runbook/markdown.ts';
+import { PROJECT_ROOT } from '../estate/local/node-service.ts';
 import { SCHEMA_VERSION, type Criterion, type DrillRecord } from './record.ts';
 import { evaluate } from './verdict.ts';
 
@@ -21,6 +26,8 @@ export interface RunOptions {
   backend: BackendName;
   /** Objective overrides for this run only, in ms. */
   objectives?: { rtoMs?: number; rpoMs?: number };
+  /** Run the drill's runbook blocks from this document instead of the scenario's (--runbook). */
+  runbook?: Runbook;
   /** Leave the estate running for inspection (`drill cleanup` removes it later). */
   keep?: boolean;
   /** Ctrl-C / SIGTERM. */
@@ -40,6 +47,7 @@ export type Progress =
  */
 export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<DrillRecord> {
   const clock = monotonicClock();
+  const runbookDoc = def.runbookDoc ? (opts.runbook ?? def.runbookDoc) : undefined;
   const timeline: TimelineEvent[] = [];
   const teardown = new TeardownStack();
   const ms = (d: string) => parseDuration(d);
@@ -92,6 +100,8 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
     },
     timeline,
     criteria: [],
+    checks: [],
+    ...(runbookDoc ? { runbook: runbookIdentity(runbookDoc) } : {}),
     teardown: { kept: false, results: [], leaks: [] },
   };
 
@@ -125,6 +135,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
   let resources: EstateResources | undefined;
   let traffic: Traffic | undefined;
   const runbookFailures: Criterion[] = [];
+  let runbookMs: number | undefined;
   try {
     await phase('plan', () => Promise.resolve());
     estate = await phase('provision', () =>
@@ -140,85 +151,117 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
     record.estate = await estate.identity();
     const e = estate;
 
-    traffic = await phase('steady', () => startTraffic(def, e, clock, timeline, opts.runId, drillSignal));
-    const t = traffic;
-
-    const fault = def.fault(e);
-    await phase('fault', async () => {
-      timeline.push({
-        kind: 'fault',
-        state: 'intent',
-        t: clock.now(),
-        name: fault.name,
-        target: fault.target,
-      });
-      teardown.push(`revert fault ${fault.name} on ${fault.target}`, async () => {
-        await fault.revert();
-        timeline.push({
-          kind: 'fault',
-          state: 'reverted',
-          t: clock.now(),
-          name: fault.name,
-          target: fault.target,
-        });
-      });
-      const tf = clock.now();
-      record.faultAt = tf;
-      await fault.inject();
-      timeline.push({
-        kind: 'fault',
-        state: 'injected',
-        t: tf,
-        name: fault.name,
-        target: fault.target,
-        ...(fault.detail ? { detail: fault.detail } : {}),
-      });
+    const vars: Record<string, string> = {};
+    const stepCtx = (): StepContext => ({
+      estate: e,
+      signal: drillSignal,
+      timeoutMs: ms(def.timeouts.step),
+      vars,
+      observe: () => ({
+        probes: ofKind(timeline, 'probe'),
+        writes: ofKind(timeline, 'write'),
+        now: clock.now(),
+        ...(record.faultAt !== undefined ? { faultAt: record.faultAt } : {}),
+      }),
+      ...(runbookDoc ? { runbook: runbookDoc } : {}),
+      ...(record.faultAt !== undefined ? { faultAtIso: isoAt(clock, record.faultAt) } : {}),
     });
-
-    const runbookOk = await phase('runbook', async () => {
-      for (const step of def.runbook(e)) {
+    /** Run steps in order; the first failure stops the procedure and becomes a failed 'runbook' criterion. */
+    const runSteps = async (which: 'prepare' | 'runbook', steps: Step[]): Promise<boolean> => {
+      for (const step of steps) {
         throwIfAborted(drillSignal);
         const start = clock.now();
-        const stepTimeout = ms(def.timeouts.step);
         try {
-          const out = await withDeadline(
-            step.run({ estate: e, signal: drillSignal, timeoutMs: stepTimeout }),
-            stepTimeout,
-            step.name,
-          );
+          const ctx = stepCtx();
+          const out = await withDeadline(step.run(ctx), ctx.timeoutMs, step.name);
+          const source = out?.source ?? step.source;
           timeline.push({
             kind: 'step',
+            phase: which,
             name: step.name,
             t: start,
             end: clock.now(),
             ok: true,
-            ...(step.source ? { source: step.source } : {}),
+            ...(source ? { source } : {}),
             ...(out?.detail ? { detail: out.detail } : {}),
             ...(out?.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
+            ...(out?.output ? { output: out.output } : {}),
           });
+          record.checks.push(...(out?.checks ?? []));
         } catch (err) {
           if (err instanceof AbortedError) throw err;
+          const failed = err instanceof StepError ? err : undefined;
           timeline.push({
             kind: 'step',
+            phase: which,
             name: step.name,
             t: start,
             end: clock.now(),
             ok: false,
-            ...(step.source ? { source: step.source } : {}),
+            ...((failed?.source ?? step.source) ? { source: failed?.source ?? step.source } : {}),
+            ...(failed?.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
+            ...(failed?.output ? { output: failed.output } : {}),
             error: describe(err),
           });
+          record.checks.push(...(failed?.checks ?? []));
           runbookFailures.push({
             name: 'runbook',
-            objective: 'every runbook step succeeds',
+            objective: `every ${which === 'prepare' ? 'preparation' : 'runbook'} step succeeds`,
             measured: `step "${step.name}" failed`,
             passed: false,
-            message: `runbook step "${step.name}"${step.source ? ` (${step.source})` : ''} failed: ${describe(err)}`,
+            message: `${which} step "${step.name}" failed: ${describe(err)}`,
           });
           return false;
         }
       }
       return true;
-    });
+    };
+
+    const prepared = def.prepare
+      ? await phase('prepare', () => runSteps('prepare', def.prepare?.(e) ?? []))
+      : true;
+    if (!prepared) throw new DrillAbandoned('preparation failed');
+
+    traffic = await phase('steady', () => startTraffic(def, e, clock, timeline, opts.runId, drillSignal));
+    const t = traffic;
+
+    const fault = def.fault?.(e);
+    if (fault) {
+      await phase('fault', async () => {
+        timeline.push({
+          kind: 'fault',
+          state: 'intent',
+          t: clock.now(),
+          name: fault.name,
+          target: fault.target,
+        });
+        teardown.push(`revert fault ${fault.name} on ${fault.target}`, async () => {
+          await fault.revert();
+          timeline.push({
+            kind: 'fault',
+            state: 'reverted',
+            t: clock.now(),
+            name: fault.name,
+            target: fault.target,
+          });
+        });
+        const tf = clock.now();
+        record.faultAt = tf;
+        await fault.inject();
+        timeline.push({
+          kind: 'fault',
+          state: 'injected',
+          t: tf,
+          name: fault.name,
+          target: fault.target,
+          ...(fault.detail ? { detail: fault.detail } : {}),
+        });
+      });
+    }
+
+    const runbookStart = clock.now();
+    const runbookOk = await phase('runbook', () => runSteps('runbook', def.runbook(e)));
+    runbookMs = clock.now() - runbookStart;
 
     const rtoOpts = (): RtoOptions => ({
       faultAt: record.faultAt ?? 0,
@@ -227,7 +270,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
       observedUntil: t.prober.observedUntil(),
       intervalMs: ms(def.traffic.probeInterval),
     });
-    if (runbookOk) {
+    if (runbookOk && fault) {
       await phase('recovery', async () => {
         const r = await poll(
           () => {
@@ -250,39 +293,59 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
 
     const present = await phase('after', async () => {
       await t.stop();
-      const db = await e.authoritative();
-      const rows = await db.query<{ seq: string }>(
-        'SELECT canary_seq::text AS seq FROM orders WHERE canary_run = $1',
-        [opts.runId],
-      );
-      note(`read back ${rows.length} canary rows from ${db.name}`);
-      return new Set(rows.map((r) => Number(r.seq)));
+      try {
+        const db = await e.authoritative();
+        const rows = await db.query<{ seq: string }>(
+          'SELECT canary_seq::text AS seq FROM orders WHERE canary_run = $1',
+          [opts.runId],
+        );
+        note(`read back ${rows.length} canary rows from ${db.name}`);
+        return new Set(rows.map((r) => Number(r.seq)));
+      } catch (err) {
+        // After a failed runbook the database may be beyond reading; that is the runbook's failure, not ours.
+        if (runbookOk) throw err;
+        note(`canary read-back impossible after the failed runbook: ${describe(err)}`);
+        return undefined;
+      }
     });
 
     await phase('measure', () => {
-      const rto = finalRto(ofKind(timeline, 'probe'), { ...rtoOpts(), observedUntil: clock.now() });
-      const rpo = computeRpo(ofKind(timeline, 'write'), present, record.faultAt ?? 0);
+      const rto = fault
+        ? finalRto(ofKind(timeline, 'probe'), { ...rtoOpts(), observedUntil: clock.now() })
+        : undefined;
+      // Without a fault, every acked write must still be there: loss is measured from the end of the procedure.
+      const rpo = present
+        ? computeRpo(ofKind(timeline, 'write'), present, record.faultAt ?? clock.now())
+        : undefined;
       record.measurements = {
-        rto,
-        rpo,
-        canaryRowsRead: present.size,
-        presentSeqRanges: toRanges([...present]),
+        ...(rto ? { rto } : {}),
+        ...(rpo ? { rpo } : {}),
+        ...(present ? { canaryRowsRead: present.size, presentSeqRanges: toRanges([...present]) } : {}),
+        runbookMs,
       };
-      record.criteria = [...runbookFailures, ...evaluate(def.id, record.objectives, rto, rpo, runbookOk)];
+      record.criteria = [
+        ...runbookFailures,
+        ...evaluate(def.id, record.objectives, rto, rpo, record.checks, runbookOk),
+      ];
       return Promise.resolve();
     });
   } catch (e) {
-    const aborted = e instanceof AbortedError || drillSignal.aborted;
-    const reason =
-      drillSignal.aborted && !(opts.signal?.aborted ?? false)
-        ? `drill exceeded its ${def.timeouts.drill} deadline`
-        : describe(e);
-    record.error = {
-      phase: current,
-      message: aborted ? `aborted in ${current}: ${reason}` : reason,
-      aborted,
-    };
-    if (!(e instanceof DrillError) && !aborted && process.env.DEBUG) console.error(e);
+    if (e instanceof DrillAbandoned) {
+      // Nothing to measure: the failed preparation step is already a failed criterion.
+      record.criteria = [...runbookFailures];
+    } else {
+      const aborted = e instanceof AbortedError || drillSignal.aborted;
+      const reason =
+        drillSignal.aborted && !(opts.signal?.aborted ?? false)
+          ? `drill exceeded its ${def.timeouts.drill} deadline`
+          : describe(e);
+      record.error = {
+        phase: current,
+        message: aborted ? `aborted in ${current}: ${reason}` : reason,
+        aborted,
+      };
+      if (!(e instanceof DrillError) && !aborted && process.env.DEBUG) console.error(e);
+    }
   } finally {
     await traffic?.stop().catch(() => undefined);
     await runTeardown(def, opts, record, teardown, estate, resources, clock, timeline, progress);
@@ -361,6 +424,7 @@ async function startTraffic(
     clock,
     {
       url: `${estate.endpoints.app}${def.traffic.probePath}`,
+      ...(def.traffic.probeBodyIncludes ? { accept: acceptBodyIncludes(def.traffic.probeBodyIncludes) } : {}),
       intervalMs: ms(def.traffic.probeInterval),
       timeoutMs: ms(def.traffic.probeTimeout),
     },
@@ -421,6 +485,24 @@ export function steadyHolds(
   return (
     probes.filter((p) => p.t > lastBad).length >= k && writes.some((w) => w.t > lastBad && w.outcome === 'ok')
   );
+}
+
+/** Thrown to skip to teardown when a preparation step failed (recorded as a failed criterion, not an error). */
+class DrillAbandoned extends Error {}
+
+/** Path, content hash and git commit of the runbook under test. */
+function runbookIdentity(doc: Runbook): { path: string; sha256: string; gitCommit?: string } {
+  const sha256 = createHash('sha256').update(doc.text).digest('hex');
+  try {
+    const gitCommit = execFileSync('git', ['log', '-1', '--format=%H', '--', doc.path], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return { path: doc.path, sha256, ...(gitCommit ? { gitCommit } : {}) };
+  } catch {
+    return { path: doc.path, sha256 };
+  }
 }
 
 async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

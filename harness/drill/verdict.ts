@@ -2,6 +2,7 @@ import { formatDuration } from '../core/duration.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import type { Criterion } from './record.ts';
+import type { IntegrityCheck } from '../runbook/step.ts';
 
 /**
  * Judge the measurements against the objectives. Pure: objectives and measurements in, criteria out, each with a
@@ -10,13 +11,16 @@ import type { Criterion } from './record.ts';
 export function evaluate(
   drillId: string,
   objectives: { rtoMs?: number; rpoMs?: number },
-  rto: RtoResult,
+  rto: RtoResult | undefined,
   rpo: RpoResult | undefined,
+  checks: readonly IntegrityCheck[],
   runbookOk: boolean,
 ): Criterion[] {
   const out: Criterion[] = [];
   const subject = JSON.stringify(drillId);
-  if (rto.status !== 'recovered') {
+  if (!rto) {
+    // No fault, nothing to recover from: the drill verifies a procedure, judged by its checks.
+  } else if (rto.status !== 'recovered') {
     out.push({
       name: 'recovered',
       objective: 'service recovers after the fault',
@@ -52,7 +56,7 @@ export function evaluate(
     }
     const anomalies = rpo.unexpectedSeqs.length;
     out.push({
-      name: 'data-integrity',
+      name: 'canary',
       objective: 'no canary row that was never sent; canary writes acknowledged',
       measured: `${rpo.ackedWrites} acked, ${anomalies} unexpected rows`,
       passed: anomalies === 0 && rpo.ackedWrites > 0,
@@ -62,6 +66,18 @@ export function evaluate(
           : rpo.ackedWrites === 0
             ? `no canary write was acknowledged for ${subject}: nothing to measure data loss against`
             : `canary rows consistent for ${subject}`,
+    });
+  }
+  const failedChecks = checks.filter((c) => !c.passed);
+  if (checks.length > 0) {
+    out.push({
+      name: 'data-integrity',
+      objective: `${checks.length} integrity checks pass`,
+      measured: `${checks.length - failedChecks.length} of ${checks.length} passed`,
+      passed: failedChecks.length === 0,
+      message: failedChecks.length
+        ? `integrity checks failed for ${subject}: ${failedChecks.map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`).join('; ')}`
+        : `all ${checks.length} integrity checks passed for ${subject}`,
     });
   }
   return out;

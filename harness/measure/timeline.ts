@@ -5,6 +5,7 @@
 export type PhaseName =
   | 'plan'
   | 'provision'
+  | 'prepare'
   | 'steady'
   | 'fault'
   | 'runbook'
@@ -70,6 +71,10 @@ export interface StepEvent {
   exitCode?: number;
   detail?: string;
   error?: string;
+  /** Captured output of a runbook block (redacted, trimmed). */
+  output?: string;
+  /** The phase the step ran in: preparation before the fault, or the recovery runbook after it. */
+  phase?: 'prepare' | 'runbook';
 }
 
 export interface NoteEvent {

@@ -10,11 +10,17 @@ export interface HttpProbeOptions {
   url: string;
   intervalMs: number;
   timeoutMs: number;
-  /** Whether an answer counts as success; a pure function of the status (default: 2xx). */
-  accept?: (status: number) => boolean;
+  /** Whether an answer counts as success; a pure function of the status and body (default: 2xx). */
+  accept?: (status: number, body: string) => boolean;
 }
 
 export const acceptStatus2xx = (status: number): boolean => status >= 200 && status < 300;
+
+/** 2xx and a body that contains `text`: a probe of the data clients get, not only of the status code. */
+export const acceptBodyIncludes =
+  (text: string) =>
+  (status: number, body: string): boolean =>
+    acceptStatus2xx(status) && body.includes(text);
 
 /**
  * Open-loop HTTP probes at a fixed interval. Each probe opens its own connection (no keep-alive), as a new
@@ -36,6 +42,8 @@ export class HttpProber {
       timeout: opts.timeoutMs,
       proxy: false,
       validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: (d: unknown) => d,
       httpAgent: new http.Agent({ keepAlive: false }),
     });
   }
@@ -65,7 +73,7 @@ export class HttpProber {
     const accept = this.opts.accept ?? acceptStatus2xx;
     let event: ProbeEvent;
     try {
-      const res = await this.http.get(this.opts.url);
+      const res = await this.http.get<string>(this.opts.url);
       const servedBy = res.headers['x-served-by'] as string | undefined;
       const dbPort = Number(res.headers['x-db-port']);
       event = {
@@ -73,7 +81,7 @@ export class HttpProber {
         seq,
         t,
         end: this.clock.now(),
-        ok: accept(res.status),
+        ok: accept(res.status, typeof res.data === 'string' ? res.data : ''),
         status: res.status,
         ...(servedBy ? { servedBy } : {}),
         ...(Number.isFinite(dbPort) && dbPort > 0 ? { dbPort } : {}),
