@@ -4,7 +4,14 @@
  */
 import type { DrillDefinition } from '../harness/drill/define.ts';
 
-export const SCENARIO_FILES = ['q1-db-failover.ts', 'q1-db-failover-sync.ts'] as const;
+export const SCENARIO_FILES = [
+  'q1-db-failover.ts',
+  'q1-db-failover-sync.ts',
+  'q3-data-corruption.ts',
+  'backup-restore.ts',
+  'backup-verify.ts',
+  'db-migration-rollback.ts',
+] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {
   const out: DrillDefinition[] = [];

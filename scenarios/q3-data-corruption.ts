@@ -1,0 +1,114 @@
+/**
+ * Q3 drill: data corruption, point-in-time recovery.
+ *
+ * Source: the seed runbook's Disaster Recovery Plan (DR scenario 3, "Data corruption: point-in-time recovery";
+ * quarterly drills, "Q3: Data corruption recovery (RPO < 1 hour)"); plan-wide RTO 4 h.
+ * Runbook exercised: fixtures/runbook/deployment-runbook.md, "Base backup" (Phase 1), "DR scenario 3".
+ * Fault: `UPDATE orders SET item = 'CORRUPTED'` — an UPDATE without WHERE on the primary under live traffic.
+ * Detection: the integrity probe reads marker order 1 through the application and expects its true content.
+ * Recovery: base backup + archived WAL restored onto separate infrastructure, replayed to a time target
+ * just before the corruption (the instant the incident timeline gives; see the runbook for why a time and
+ * not an xid or a restore point), markers verified and corruption absent, then traffic switched.
+ * Canary writes acknowledged after the corruption and before the switch are lost by construction, and the
+ * report counts them ("lost after t_f").
+ */
+import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
+import { Fault } from '../harness/faults/fault.ts';
+import { Step, type IntegrityCheck } from '../harness/runbook/step.ts';
+import { StepError } from '../harness/core/errors.ts';
+import type { Estate } from '../harness/estate/types.ts';
+import { deploymentRunbook as rb, fingerprint, INSERT_MARKERS, MARKERS } from './shared.ts';
+
+const restored = (e: Estate) => e.spare('postgres-restored');
+
+export interface Q3Options {
+  /** For the refusal test: ask for a target this far after the corruption, beyond the archived WAL. */
+  targetOffsetMs?: number;
+}
+
+export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
+  return defineDrill({
+    id: 'q3-data-corruption',
+    title: 'Data corruption: point-in-time recovery to just before the damage',
+    quarter: 'Q3',
+    description:
+      'An UPDATE without WHERE corrupts every order on the primary while traffic runs. The runbook restores the ' +
+      'base backup and archived WAL onto separate infrastructure up to the instant before the corruption, ' +
+      'verifies marker rows and the absence of the damage, and switches traffic to the restored database.',
+    runbookSection: 'Disaster Recovery Plan > DR scenarios > 3. Data corruption: point-in-time recovery',
+    runbookDoc: rb,
+    runbookBlocks: ['backup-base', 'wal-switch', 'pitr-restore'],
+    objectives: { rto: '4h', rpo: '1h' },
+    estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
+    traffic: { probePath: '/orders/1', probeBodyIncludes: '"item":"marker-0001"' },
+    prepare: (e) => [
+      Step.sql('insert 100 marker rows', () => e.postgres.primary, INSERT_MARKERS),
+      Step.record('MARKERS_BEFORE', () => e.postgres.primary, fingerprint(MARKERS)),
+      Step.runbook('backup-base'),
+    ],
+    fault: (e) =>
+      Fault.corrupt(e.postgres.primary, "UPDATE orders SET item = 'CORRUPTED'", 'UPDATE without WHERE'),
+    runbook: () => [
+      Step.runbook('wal-switch'),
+      Step.spare('postgres-restored', 'RESTORE'),
+      Step.runbook('pitr-restore', {
+        env: (ctx) => ({ RECOVERY_TARGET_TIME: targetTime(ctx.faultAtIso, opts.targetOffsetMs ?? 0) }),
+        capture: { RESTORE_TARGET: /^target: (.+)$/m, RESTORE_REACHED: /^reached: (.+)$/m },
+      }),
+      targetReached(),
+      Step.check(
+        'marker rows restored',
+        restored,
+        fingerprint(MARKERS),
+        (ctx) => ctx.vars.MARKERS_BEFORE ?? '?',
+      ),
+      Step.check(
+        'corruption absent',
+        restored,
+        "SELECT count(*) FROM orders WHERE item = 'CORRUPTED'",
+        () => '0',
+      ),
+      Step.repointTo('db', restored),
+      Step.verifyWrites(restored),
+    ],
+  });
+}
+
+/**
+ * The restore target: t_f, shifted for the refusal test, written the way recovery_target_time accepts it
+ * ('2026-11-27 16:42:03.561+00'; the ISO 'T…Z' form is refused by its parser).
+ */
+function targetTime(faultAtIso: string | undefined, offsetMs: number): string {
+  if (!faultAtIso) throw new StepError('no fault time to recover to');
+  return new Date(Date.parse(faultAtIso) + offsetMs).toISOString().replace('T', ' ').replace('Z', '+00');
+}
+
+/** The point recovery reached must not be after the target (and is recorded next to it). */
+function targetReached(): Step {
+  return {
+    name: 'check: restore point reached is before the target',
+    run(ctx) {
+      const target = ctx.vars.RESTORE_TARGET ?? '?';
+      const reached = ctx.vars.RESTORE_REACHED ?? '?';
+      const ok = pgTime(reached) <= pgTime(target);
+      const c: IntegrityCheck = {
+        name: 'restore target vs point reached',
+        expected: `<= ${target}`,
+        actual: reached,
+        passed: ok,
+      };
+      if (!ok) {
+        const why = `recovery replayed past its target: reached ${reached}, target ${target}`;
+        return Promise.reject(new StepError(why, { checks: [c] }));
+      }
+      return Promise.resolve({ detail: `target ${target}, reached ${reached}`, checks: [c] });
+    },
+  };
+}
+
+export default q3DataCorruption();
+
+/** Epoch ms of a Postgres timestamptz text ('2026-11-27 16:42:03.561+00'); NaN when it is not one. */
+function pgTime(text: string): number {
+  return Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+}
