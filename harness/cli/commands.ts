@@ -3,7 +3,8 @@ import { formatDuration, parseDuration } from '../core/duration.ts';
 import { describe, UsageError } from '../core/errors.ts';
 import { isAlive, killProcessGroup } from '../core/exec.ts';
 import { newRunId } from '../core/session.ts';
-import { QUARTERS, type DrillDefinition, type Quarter } from '../drill/define.ts';
+import { checkRunbookBlocks, QUARTERS, type DrillDefinition, type Quarter } from '../drill/define.ts';
+import { loadRunbook } from '../runbook/markdown.ts';
 import { drillStatus, type DrillRecord } from '../drill/record.ts';
 import { runDrill } from '../drill/runner.ts';
 import {
@@ -20,6 +21,7 @@ import { writeReports } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from './args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
+import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -66,6 +68,8 @@ const RUN_OPTIONS = {
   'report-dir': { type: 'string', default: 'reports' },
   keep: { type: 'boolean', default: false },
   objective: { type: 'string', multiple: true },
+  runbook: { type: 'string' },
+  ...REPORT_OPTIONS,
 } as const;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -91,7 +95,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     if (!d.backends.includes(backend))
       throw new UsageError(`run: ${d.id} does not run on the ${backend} backend`);
   }
+  const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
+  for (const d of drills) {
+    if (runbook && d.runbookDoc) checkRunbookBlocks(d.id, runbook, d.runbookBlocks ?? []);
+  }
   requirePgBinDir(io.env);
+  const reportInputs = prepareReportInputs(values, io.env);
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
@@ -108,15 +117,25 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       keep: values.keep,
       signal: io.signal,
       onProgress,
+      ...(runbook ? { runbook } : {}),
     });
     records.push(record);
     io.out.write(`${resultLine(record)}\n`);
-    if (values.keep && !record.teardown.kept) continue;
   }
   const summary = runSummary(runId, backend, startedAt, records);
-  const dir = writeReports(resolve(values['report-dir']), summary, records);
+  const written = await writeReports(resolve(values['report-dir']), summary, records, reportInputs);
+  const dir = written.dir;
   io.out.write(`report: ${dir}/report.md\n`);
+  io.out.write(
+    `report: ${dir}/report.html${written.draft ? ' (DRAFT: people still have to fill fields)' : ''}${written.signed ? '' : ' (unsigned)'}\n`,
+  );
+  if (values.pdf && !written.pdfError) io.out.write(`report: ${dir}/report.pdf\n`);
+  for (const w of written.warnings) io.err.write(`drill: ${w}\n`);
   if (io.signal.aborted) return 130;
+  if (written.pdfError) {
+    io.err.write(`drill: report.pdf not written: ${written.pdfError}\n`);
+    if (summary.status === 'passed') return 3;
+  }
   return summary.status === 'passed' ? 0 : 1;
 }
 
@@ -126,7 +145,11 @@ function resultLine(r: DrillRecord): string {
   const rpo = r.measurements?.rpo;
   const parts = [
     `${status.toUpperCase()} ${r.drill.id}`,
-    rto?.status === 'recovered' ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}` : 'rto=not-recovered',
+    r.faultAt === undefined
+      ? 'rto=n/a(no-fault)'
+      : rto?.status === 'recovered'
+        ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}`
+        : 'rto=not-recovered',
     r.objectives.rtoMs !== undefined
       ? `rto_objective=${formatDuration(r.objectives.rtoMs).replace(/ /g, '')}`
       : '',

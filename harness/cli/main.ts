@@ -1,5 +1,6 @@
 import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
 import { cleanupCommand, doctorCommand, listCommand, runCommand, type Io } from './commands.ts';
+import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
 import { labelledProcesses } from '../estate/local/leaks.ts';
 import { killProcessGroup } from '../core/exec.ts';
 import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
@@ -9,8 +10,16 @@ const USAGE = `usage: drill <command> [options]
 commands:
   list [--json]                              the drills, their quarter, objectives and backends
   run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend auto|local] [--report-dir DIR] [--keep]
-      [--objective rto=DURATION] [--objective rpo=DURATION]
+      [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md]
+      [--evidence FILE] [--signing-key FILE] [--pdf]
                                              run drills (all when no id is given), write reports
+  verify RUN_DIR [--public-key FILE] [--json]
+                                             check a run's artifacts, event chain and signature
+  report RUN_DIR [--pdf] [--evidence FILE] [--signing-key FILE]
+                                             add a PDF or people's evidence to a finished run
+  status [--report-dir DIR] [--max-age DURATION] [--json]
+                                             the drill calendar: last passing run per quarter and drill
+  keygen [--out DIR] [--force]               an Ed25519 key pair for signing run manifests
   doctor                                     which backends can run on this machine, and why not
   cleanup [--run RUN_ID] [--dry-run] [--force]
                                              remove what a killed or --keep run left behind
@@ -24,6 +33,10 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   run: runCommand,
   doctor: doctorCommand,
   cleanup: cleanupCommand,
+  verify: verifyCommand,
+  report: reportCommand,
+  status: statusCommand,
+  keygen: keygenCommand,
 };
 
 /** The `drill` CLI. Returns the exit code; prints one clear line for bad input, never a stack trace. */

@@ -1,17 +1,29 @@
 import { formatDuration } from '../core/duration.ts';
 import { drillStatus, phaseDurations, steps, type DrillRecord } from '../drill/record.ts';
 import { ofKind } from '../measure/timeline.ts';
+import { missingEvidence, type EvidenceInput } from './evidence.ts';
 import type { RunSummary } from './summary.ts';
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
 const at = (ms: number) => `+${(ms / 1000).toFixed(3)} s`;
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** report.md: the run for people. A pure function of the summary and the records. */
-export function renderMarkdown(summary: RunSummary, records: readonly DrillRecord[]): string {
+/** report.md: the run for people. A pure function of the summary, the records and people's evidence. */
+export function renderMarkdown(
+  summary: RunSummary,
+  records: readonly DrillRecord[],
+  evidence?: EvidenceInput,
+): string {
+  const missing = missingEvidence(evidence, summary.status === 'passed');
   const lines = [
     `# Drill report ${summary.runId}`,
     '',
+    ...(missing.length
+      ? [
+          `**DRAFT**: people still have to fill ${missing.map((m) => m.field).join(', ')} (\`drill report <run-dir> --evidence FILE\`).`,
+          '',
+        ]
+      : []),
     `**Overall: ${summary.status.toUpperCase()}** · backend \`${summary.backend}\` · ${summary.startedAt} → ${summary.finishedAt}`,
     '',
     '> Automated functional test on a disposable estate created for this run, not production.',
@@ -25,7 +37,35 @@ export function renderMarkdown(summary: RunSummary, records: readonly DrillRecor
     '',
   ];
   for (const r of records) lines.push(...drillSection(r));
+  lines.push(...peopleSection(evidence, missing));
   return `${lines.join('\n')}\n`;
+}
+
+function peopleSection(ev: EvidenceInput | undefined, missing: ReturnType<typeof missingEvidence>): string[] {
+  const miss = (field: string) => missing.find((m) => m.field === field);
+  const val = (v: string | undefined, field: string) => {
+    const m = miss(field);
+    return m ? `${v ? `${esc(v)} ` : ''}**MISSING** (${esc(m.why)})` : esc(v ?? '—');
+  };
+  const out = ['## People, findings and sign-off', ''];
+  out.push(
+    `- Participants: ${ev?.participants.length ? ev.participants.map((p) => `${esc(p.name)} (${esc(p.role)})`).join(', ') : val(undefined, 'participants')}`,
+    `- Controller: ${val(ev?.controller, 'controller')}`,
+    `- Independent validator: ${val(ev?.validator, 'validator')}`,
+    `- Sign-off: ${ev?.signOff ? `${esc(ev.signOff.name)}${ev.signOff.role ? `, ${esc(ev.signOff.role)}` : ''}, ${ev.signOff.date}` : val(undefined, 'signOff')}`,
+    ...(ev?.deviations ?? []).map((d) => `- Deviation reported by participants: ${esc(d)}`),
+    '',
+  );
+  if (ev?.findings.length) {
+    out.push('| finding | severity | owner | due | retest |', '| --- | --- | --- | --- | --- |');
+    ev.findings.forEach((f, i) =>
+      out.push(
+        `| ${esc(f.title)} | ${f.severity} | ${val(f.owner, `findings[${i}].owner`)} | ${val(f.due, `findings[${i}].due`)} | ${esc(f.retest ?? '—')} |`,
+      ),
+    );
+    out.push('');
+  } else if (miss('findings')) out.push(`- Findings: ${val(undefined, 'findings')}`, '');
+  return out;
 }
 
 function drillSection(r: DrillRecord): string[] {
@@ -47,6 +87,11 @@ function drillSection(r: DrillRecord): string[] {
     `- Started ${r.startedAt}, finished ${r.finishedAt} (${formatDuration(r.durationMs)})`,
     `- Measurement: probes of \`${r.settings.probePath}\` every ${fmt(r.settings.probeIntervalMs)} through the router (${probes.length} sent); canary writes every ${fmt(r.settings.writeIntervalMs)} (${writes.length} sent); recovery = ${r.settings.consecutive} consecutive successes with no failure for ${fmt(r.settings.settleMs)} after`,
     ...(r.settings.replication ? [`- Replication: ${r.settings.replication}`] : []),
+    ...(r.runbook
+      ? [
+          `- Runbook under test: \`${r.runbook.path}\` sha256 \`${r.runbook.sha256}\`${r.runbook.gitCommit ? ` at git commit \`${r.runbook.gitCommit}\`` : ''}`,
+        ]
+      : []),
     '',
     '### Objectives vs measured',
     '',
@@ -87,6 +132,20 @@ function drillSection(r: DrillRecord): string[] {
       `- Unexpected rows (never sent): ${rpo.unexpectedSeqs.length}; failed-but-committed: ${rpo.failedButPresent}`,
       '',
     );
+  }
+  const checks = r.checks ?? [];
+  if (checks.length) {
+    out.push(
+      '### Integrity checks',
+      '',
+      '| check | expected | actual | result |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const c of checks)
+      out.push(
+        `| ${esc(c.name)} | ${esc(c.expected)} | ${esc(c.actual)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
+      );
+    out.push('');
   }
   out.push('### Timeline', '', '| at | event | detail |', '| --- | --- | --- |');
   const rows: [number, string][] = [];

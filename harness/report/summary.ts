@@ -1,6 +1,7 @@
 import type { BackendName } from '../estate/types.ts';
 import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../drill/record.ts';
 import type { Quarter } from '../drill/define.ts';
+import { DRILLBOOK_VERSION } from './version.ts';
 
 /** summary.json: the contract CI systems read (see docs/reports.md). Fields may be added; these stay. */
 export interface RunSummary {
@@ -9,6 +10,8 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   backend: BackendName;
+  /** The drillbook version that ran the drills (package.json). */
+  drillbookVersion?: string;
   status: DrillStatus;
   drills: DrillSummary[];
 }
@@ -88,6 +91,7 @@ export function runSummary(
     startedAt,
     finishedAt: records.at(-1)?.finishedAt ?? new Date().toISOString(),
     backend,
+    drillbookVersion: DRILLBOOK_VERSION,
     status: runStatus(records),
     drills: records.map(drillSummary),
   };
