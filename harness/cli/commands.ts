@@ -3,6 +3,7 @@ import { formatDuration, parseDuration } from '../core/duration.ts';
 import { describe, UsageError } from '../core/errors.ts';
 import { isAlive, killProcessGroup } from '../core/exec.ts';
 import { newRunId } from '../core/session.ts';
+import { poll } from '../core/poll.ts';
 import { checkRunbookBlocks, QUARTERS, type DrillDefinition, type Quarter } from '../drill/define.ts';
 import { loadRunbook } from '../runbook/markdown.ts';
 import { drillStatus, type DrillRecord } from '../drill/record.ts';
@@ -222,7 +223,7 @@ export function doctorCommand(argv: string[], io: Io): Promise<number> {
  * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID) and run directories with a
  * drillbook marker. An estate whose harness is still running is left alone unless --force.
  */
-export function cleanupCommand(argv: string[], io: Io): Promise<number> {
+export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('cleanup', argv, {
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
@@ -262,6 +263,15 @@ export function cleanupCommand(argv: string[], io: Io): Promise<number> {
     if (!values['dry-run']) removeRunDir(d.dir);
     removed++;
   }
+  if (!values['dry-run'] && procs.length) {
+    // SIGKILL is not instant: wait until no process of those runs is left before saying we are done.
+    const swept = new Set(procs.filter((p) => values.force || !active.has(p.runId)).map((p) => p.runId));
+    await poll(() => !labelledProcesses().some((p) => swept.has(p.runId)) || undefined, {
+      subject: 'killed processes to exit',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+  }
   if (removed === 0) io.out.write('nothing to clean up\n');
-  return Promise.resolve(0);
+  return 0;
 }

@@ -107,6 +107,34 @@ describe('q1-db-failover on the local backend', () => {
   });
 });
 
+describe('drill cleanup', () => {
+  it('removes what a SIGKILLed run left behind, found by its labels and run-dir marker', async () => {
+    let runId: string | undefined;
+    let killed = false;
+    await drill(['run', 'q1-db-failover', '--report-dir', tempReportDir()], {
+      env: { DRILL_PROGRESS: '1' },
+      onStdout(out, child) {
+        runId ??= /drill run (\S+):/.exec(out)?.[1];
+        if (!killed && /steady\s+done/.test(out)) {
+          killed = true;
+          child.kill('SIGKILL'); // nothing can be caught: the estate is orphaned
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    const id = runId ?? '';
+    expect(labelledProcesses(id).length).toBeGreaterThan(0);
+    expect(runDirsOf(id)).toHaveLength(1);
+
+    const res = await drill(['cleanup', '--run', id]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/kill process \d+/);
+    expect(res.stdout).toMatch(/remove .*drillbook-/);
+    expect(labelledProcesses(id)).toEqual([]);
+    expect(runDirsOf(id)).toEqual([]);
+  });
+});
+
 describe('bad input', () => {
   it.each([
     [['run', 'no-such-drill'], /unknown drill 'no-such-drill'/],
