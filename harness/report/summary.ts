@@ -31,6 +31,8 @@ export interface DrillSummary {
     timeToDetectMs?: number;
     probeIntervalMs: number;
     writeIntervalMs: number;
+    /** Wall time of the whole recovery procedure (the runbook phase). */
+    runbookMs?: number;
   };
   /** One line per failed criterion, or the error that stopped the drill. */
   messages: string[];
@@ -67,6 +69,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
             lostSeqRanges: rpo.lostSeqRanges,
           }
         : {}),
+      ...(r.measurements?.runbookMs !== undefined ? { runbookMs: round(r.measurements.runbookMs) } : {}),
       probeIntervalMs: r.settings.probeIntervalMs,
       writeIntervalMs: r.settings.writeIntervalMs,
     },
