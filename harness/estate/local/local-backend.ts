@@ -11,7 +11,6 @@ import type {
   EstateIdentity,
   PostgresRole,
   ProcessRole,
-  RedisRole,
   RouterRole,
   Topology,
 } from '../types.ts';
@@ -351,8 +350,6 @@ function routerRole(
     listenPort: (route: 'app' | 'db') => ports[route],
   });
 }
-
-export type { RedisRole };
 
 /** A directory the database's OS account owns (it writes archives and backups there). */
 function ownedDir(dir: string, user: PgUser | undefined): void {

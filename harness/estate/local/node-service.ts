@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import axios from 'axios';
-import { poll } from '../../core/poll.ts';
-import { EstateError } from '../../core/errors.ts';
 import { LocalProcess } from './process.ts';
 
 /** The project root, where `node --import tsx <entry>` resolves its imports from. */
@@ -69,11 +67,8 @@ export class NodeService {
   }
 
   async start(): Promise<void> {
-    this.current.start();
-    await poll(
+    await this.current.startUntil(
       async () => {
-        if (!this.current.running())
-          throw new EstateError(`${this.spec.name} exited during start-up (see ${this.spec.name}.log)`);
         const res = await axios.get(this.spec.healthUrl, {
           timeout: 1000,
           proxy: false,
@@ -81,11 +76,8 @@ export class NodeService {
         });
         return res.status === 200;
       },
-      {
-        subject: `${this.spec.name} to answer ${this.spec.healthUrl}`,
-        timeoutMs: this.spec.startTimeoutMs,
-        intervalMs: 25,
-      },
+      `${this.spec.name} to answer ${this.spec.healthUrl}`,
+      this.spec.startTimeoutMs,
     );
   }
 }

@@ -132,19 +132,10 @@ export class LocalPostgres implements PostgresRole {
 
   /** Start and wait until it accepts queries. */
   async start(): Promise<void> {
-    this.proc.start();
-    await poll(
-      async () => {
-        if (!this.proc.running())
-          throw new EstateError(`${this.name} exited during start-up (see ${this.name}.log)`);
-        await this.adminQuery('SELECT 1');
-        return true;
-      },
-      {
-        subject: `${this.name} to accept connections on 127.0.0.1:${this.port}`,
-        timeoutMs: this.spec.startTimeoutMs,
-        intervalMs: 25,
-      },
+    await this.proc.startUntil(
+      async () => (await this.adminQuery('SELECT 1'), true),
+      `${this.name} to accept connections on 127.0.0.1:${this.port}`,
+      this.spec.startTimeoutMs,
     );
   }
 

@@ -73,6 +73,22 @@ export class LocalProcess {
     }
   }
 
+  /**
+   * Start and wait until `ready` says so. Exiting during start-up fails at once with a pointer to the log,
+   * instead of waiting out the deadline.
+   */
+  async startUntil(ready: () => Promise<boolean>, subject: string, timeoutMs: number): Promise<void> {
+    this.start();
+    await poll(
+      async () => {
+        if (!this.running())
+          throw new EstateError(`${this.spec.name} exited during start-up (see ${this.spec.name}.log)`);
+        return ready();
+      },
+      { subject, timeoutMs, intervalMs: 25 },
+    );
+  }
+
   signal(sig: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined || !this.running()) return;

@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { poll } from '../../core/poll.ts';
-import { EstateError } from '../../core/errors.ts';
 import type { RedisRole } from '../types.ts';
 import { LocalProcess } from './process.ts';
 
@@ -66,17 +64,10 @@ export class LocalRedis implements RedisRole {
   }
 
   async start(): Promise<void> {
-    this.proc.start();
-    await poll(
-      async () => {
-        if (!this.proc.running()) throw new EstateError('redis exited during start-up (see redis.log)');
-        return (await this.command('PING')) === 'PONG';
-      },
-      {
-        subject: `redis to answer on 127.0.0.1:${this.port}`,
-        timeoutMs: this.spec.startTimeoutMs,
-        intervalMs: 25,
-      },
+    await this.proc.startUntil(
+      async () => (await this.command('PING')) === 'PONG',
+      `redis to answer on 127.0.0.1:${this.port}`,
+      this.spec.startTimeoutMs,
     );
   }
 
