@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from './duration.ts';
 import { AbortedError, TimeoutError, UsageError } from './errors.ts';
-import { poll } from './poll.ts';
+import { delay, poll } from './poll.ts';
 import { TeardownStack } from './teardown.ts';
 import { isRunId, newRunId } from './session.ts';
 import { run } from './exec.ts';
@@ -47,6 +47,14 @@ describe('poll', () => {
     );
     await expect(p).rejects.toThrow(TimeoutError);
     await expect(p).rejects.toThrow(/the primary.*connection refused/);
+  });
+
+  it('delay lasts at least as long as asked, by the monotonic clock', async () => {
+    for (const ms of [1, 7, 30]) {
+      const t = performance.now();
+      await delay(ms);
+      expect(performance.now() - t).toBeGreaterThanOrEqual(ms);
+    }
   });
 
   it('stops at once when aborted', async () => {

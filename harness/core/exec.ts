@@ -36,7 +36,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
     const spawnOpts: SpawnOptions = {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     };
     if (opts.uid !== undefined) spawnOpts.uid = opts.uid;
@@ -58,7 +58,11 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
           }, opts.timeoutMs)
         : undefined;
     opts.signal?.addEventListener('abort', killGroup, { once: true });
-    child.stdin?.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      // A program that exits without reading its input closes the pipe: that is its business, not an error here.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(opts.input);
+    }
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new CommandError(command, null, '', { cause: e }));

@@ -38,19 +38,32 @@ export async function poll<T>(
   }
 }
 
-/** Sleep that an AbortSignal interrupts (the harness's only timer-based wait; scenarios never call it). */
+/**
+ * Sleep that an AbortSignal interrupts (the harness's only timer-based wait; scenarios never call it). It lasts
+ * at least `ms` by the monotonic clock: a timer may fire a fraction of a millisecond early, and a calibration
+ * that holds an outage for 2 s must hold it for 2 s.
+ */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  const until = performance.now() + ms;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
+    let timer: NodeJS.Timeout;
     const onAbort = () => {
       clearTimeout(timer);
       reject(abortError(signal));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const arm = () => {
+      timer = setTimeout(
+        () => {
+          if (performance.now() < until) return arm();
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(1, Math.ceil(until - performance.now())),
+      );
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
   });
 }
 
