@@ -57,7 +57,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj}; backends: ${d.backends.join(', ')}]\n`,
+      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${d.backends.join(', ')}]\n`,
     );
   }
   return 0;
