@@ -1,0 +1,88 @@
+/** Steps of releases and time: deploy a version, decide on a rollback from live traffic, restart, wait. */
+import type { ProcessRole } from '../../estate/types.ts';
+import { parseDuration, type DurationString } from '../../core/duration.ts';
+import { delay, poll } from '../../core/poll.ts';
+import { StepError } from '../../core/errors.ts';
+import {
+  rollbackDecision,
+  SEED_ROLLBACK_CRITERIA,
+  type RollbackCriteria,
+  type RollbackDecision,
+} from '../../measure/rollback.ts';
+import type { IntegrityCheck, Step } from '../step.ts';
+
+/**
+ * Wait until live traffic since the fault meets one of the seed runbook's rollback decision criteria (health
+ * check failing, error rate > 5 %, latency > 10 s), and record which one triggered, and when. A release that
+ * meets none within the step's deadline is not rolled back: the step fails and says so.
+ */
+export function decideRollback(criteria: RollbackCriteria = SEED_ROLLBACK_CRITERIA): Step {
+  return {
+    name: 'evaluate the rollback decision criteria',
+    source: 'Rollback Procedures > Rollback decision criteria',
+    async run(ctx) {
+      const since = ctx.observe().faultAt ?? 0;
+      let last: RollbackDecision | undefined;
+      const d = await poll(
+        () => {
+          const { probes, writes } = ctx.observe();
+          last = rollbackDecision(probes, writes, since, criteria);
+          return last.triggered ? last : undefined;
+        },
+        {
+          subject: 'a rollback criterion to trigger',
+          timeoutMs: ctx.timeoutMs,
+          intervalMs: 50,
+          signal: ctx.signal,
+        },
+      ).catch(() => {
+        throw new StepError(`no rollback criterion met: ${last?.reason ?? 'no traffic observed'}`);
+      });
+      const at = ctx.observe().now - since;
+      const c: IntegrityCheck = {
+        name: 'rollback decision',
+        expected: 'a seed criterion triggers (health check, error rate > 5 %, latency > 10 s)',
+        actual: `${d.triggered ?? '?'}: ${d.reason}, ${Math.round(at)} ms after the rollout began`,
+        passed: true,
+      };
+      return { detail: c.actual, checks: [c] };
+    },
+  };
+}
+
+/** Deploy a release of the application (the local equivalent of `kubectl set image` / a compose tag change). */
+export function deploy(version: string): Step {
+  return {
+    name: `deploy app ${version}`,
+    async run(ctx) {
+      const before = ctx.estate.app.version;
+      await ctx.estate.app.deploy(version);
+      return { detail: `app ${before} -> ${version}, ready` };
+    },
+  };
+}
+
+/** Start a stopped role again and wait until it is ready. */
+export function restart(role: ProcessRole): Step {
+  return {
+    name: `restart ${role.name}`,
+    async run() {
+      await role.restart();
+      return { detail: `${role.name} running again (pid ${role.pid ?? '?'})` };
+    },
+  };
+}
+
+/**
+ * Take a fixed time before the next step: the operator's time to decide, written down as part of the procedure.
+ * It is the only time-based wait a scenario can ask for, and it is recorded like every other step.
+ */
+export function wait(duration: DurationString, reason: string): Step {
+  const ms = parseDuration(duration, 'Step.wait');
+  return {
+    name: `wait ${duration}: ${reason}`,
+    async run(ctx) {
+      await delay(ms, ctx.signal);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/** The step that executes one block of the runbook markdown. */
+import { StepError } from '../../core/errors.ts';
+import { blockOf } from '../markdown.ts';
+import { judgeBlock, runBlock, type BlockExpectation } from '../execute.ts';
+import type { Step, StepContext } from '../step.ts';
+
+export interface RunbookStepOptions {
+  /** Name in the report (default: the block id and its section). */
+  name?: string;
+  /** Extra environment for this block, computed when it runs (e.g. a restore target from the fault time). */
+  env?: (ctx: StepContext) => Record<string, string>;
+  expect?: BlockExpectation;
+  /** Values to capture from stdout into ctx.vars for later steps: { RESTORE_REACHED: /reached: (.*)/ }. */
+  capture?: Record<string, RegExp>;
+}
+
+/**
+ * Execute one block of the runbook under test against the estate: bash strict mode, values through the
+ * environment (the estate's shell env, then values earlier steps captured, then `env`), output kept as
+ * evidence, the source recorded as path#L<line>. The drill declares the ids it uses (`runbookBlocks`), and
+ * those are checked against the document before anything starts.
+ */
+export function runbook(id: string, opts: RunbookStepOptions = {}): Step {
+  return {
+    name: opts.name ?? `runbook block ${id}`,
+    async run(ctx) {
+      if (!ctx.runbook) throw new StepError(`runbook block '${id}': this drill has no runbook document`);
+      const doc = ctx.runbook;
+      const block = blockOf(doc, id);
+      const source = `${doc.path}#L${block.line}`;
+      const shell = ctx.estate.shell();
+      const env = { ...shell.env, ...ctx.vars, ...opts.env?.(ctx) };
+      const r = await runBlock(block, {
+        env,
+        timeoutMs: ctx.timeoutMs,
+        cwd: shell.cwd,
+        secrets: shell.secrets,
+        signal: ctx.signal,
+        ...(block.runAs === 'postgres' && shell.dbUser
+          ? { uid: shell.dbUser.uid, gid: shell.dbUser.gid }
+          : {}),
+      });
+      const output = trimOutput(r.stdout, r.stderr);
+      try {
+        judgeBlock(block, doc.path, r, opts.expect);
+      } catch (e) {
+        const where = r.failedLine !== undefined ? `${doc.path}#L${r.failedLine}` : source;
+        throw new StepError((e as Error).message, {
+          source: where,
+          ...(r.exitCode !== null ? { exitCode: r.exitCode } : {}),
+          output,
+        });
+      }
+      for (const [name, re] of Object.entries(opts.capture ?? {})) {
+        const m = re.exec(r.stdout);
+        if (m?.[1] !== undefined) ctx.vars[name] = m[1].trim();
+      }
+      return {
+        exitCode: 0,
+        output,
+        source,
+        detail: `${block.section.split(' > ').at(-1) ?? ''}: exit 0 in ${Math.round(r.durationMs)} ms`,
+      };
+    },
+  };
+}
+
+/** The last lines of a block's output: enough to see what happened, bounded so reports stay readable. */
+function trimOutput(stdout: string, stderr: string): string {
+  const text = [stdout.trim(), stderr.trim() ? `[stderr]\n${stderr.trim()}` : ''].filter(Boolean).join('\n');
+  const lines = text.split('\n');
+  return lines.length > 40 ? ['…', ...lines.slice(-40)].join('\n') : text;
+}
