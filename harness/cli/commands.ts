@@ -90,8 +90,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     : all;
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
-  const backend = chooseBackend(values.backend, io);
   const objectives = parseObjectives(values.objective ?? []);
+  const backend = await chooseBackend(values.backend, io, drills);
   for (const d of drills) {
     if (!d.backends.includes(backend))
       throw new UsageError(`run: ${d.id} does not run on the ${backend} backend`);
@@ -100,7 +100,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   for (const d of drills) {
     if (runbook && d.runbookDoc) checkRunbookBlocks(d.id, runbook, d.runbookBlocks ?? []);
   }
-  requirePgBinDir(io.env);
+  if (backend === 'local') requirePgBinDir(io.env);
+  else await prepareDocker(io);
   const reportInputs = prepareReportInputs(values, io.env);
 
   const runId = newRunId();
@@ -166,14 +167,36 @@ function resultLine(r: DrillRecord): string {
   return `${parts.join(' ')}${why.length ? `\n  ${why.join('\n  ')}` : ''}`;
 }
 
-function chooseBackend(value: string, io: Io): BackendName {
-  if (value === 'local') return 'local';
-  if (value === 'auto') {
-    if (isInteractive(io.out, io.env))
-      io.out.write('backend auto: local (processes on 127.0.0.1; the only backend in this version)\n');
-    return 'local';
-  }
-  throw new UsageError(`run: --backend must be auto or local, not '${value}'`);
+/**
+ * `--backend auto`: docker when an engine answers and its images are there (and every chosen drill runs on
+ * docker), else local; one line says which and why. An explicit backend is taken as given.
+ */
+async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<BackendName> {
+  if (value === 'local' || value === 'docker') return value;
+  if (value !== 'auto') throw new UsageError(`run: --backend must be auto, local or docker, not '${value}'`);
+  const { dockerProblem } = await import('../estate/docker/docker-backend.ts');
+  const notOnDocker = drills.filter((d) => !d.backends.includes('docker')).map((d) => d.id);
+  const problem = notOnDocker.length
+    ? `${notOnDocker.join(', ')} ${notOnDocker.length > 1 ? 'run' : 'runs'} on local only`
+    : await dockerProblem(io.env);
+  const backend: BackendName = problem ? 'local' : 'docker';
+  const why = problem
+    ? `local (processes on 127.0.0.1): docker not used because ${problem}`
+    : 'docker (engine reachable, images present)';
+  io.out.write(`backend auto: ${why}\n`);
+  return backend;
+}
+
+/** Before docker drills start: the engine answers, the role images exist, the app images match the sources. */
+async function prepareDocker(io: Io): Promise<void> {
+  const { requireEngine } = await import('../estate/docker/engine.ts');
+  const { dockerImages } = await import('../estate/docker/docker-backend.ts');
+  const { ensureAppImages } = await import('../estate/docker/build.ts');
+  const d = await requireEngine();
+  const images = await dockerImages(io.env);
+  const built = await ensureAppImages(d, images, () => undefined);
+  for (const b of built.filter((r) => r.action === 'built'))
+    io.err.write(`drill: rebuilt ${b.image} (the app's sources changed since it was built)\n`);
 }
 
 /** `--objective rto=30s --objective rpo=0ms` -> { rtoMs, rpoMs } */
@@ -189,7 +212,7 @@ export function parseObjectives(items: readonly string[]): { rtoMs?: number; rpo
   return out;
 }
 
-export function doctorCommand(argv: string[], io: Io): Promise<number> {
+export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   parse('doctor', argv, {});
   const lines: string[] = [];
   const pg = findPgBinDir(io.env);
@@ -213,15 +236,53 @@ export function doctorCommand(argv: string[], io: Io): Promise<number> {
   );
   lines.push(`ok    node ${process.version}`);
   const local = Boolean(pg) && pgUser !== '';
+  const docker = await dockerDoctor(io, lines);
   lines.push('', `backend local: ${local ? 'can run here' : 'cannot run here (see MISS above)'}`);
-  lines.push('backend docker, kind: not in this version');
+  lines.push(`backend docker: ${docker ? 'can run here' : 'cannot run here (see MISS above)'}`);
+  lines.push('backend kind: not in this version');
   io.out.write(`${lines.join('\n')}\n`);
-  return Promise.resolve(local ? 0 : 3);
+  return local || docker ? 0 : 3;
+}
+
+/** The docker backend's part of `drill doctor`: engine, reaper, and each role's image. */
+async function dockerDoctor(io: Io, lines: string[]): Promise<boolean> {
+  const { engineProblem, inspectImage, dockerode, RYUK_IMAGE } = await import('../estate/docker/engine.ts');
+  const { dockerImages } = await import('../estate/docker/docker-backend.ts');
+  const { appImagesProblem } = await import('../estate/docker/build.ts');
+  const problem = await engineProblem();
+  if (problem) {
+    lines.push(`MISS  ${problem}: apt-get install docker.io and start dockerd`);
+    return false;
+  }
+  const d = await dockerode();
+  const v = await d.version();
+  lines.push(`ok    Docker engine ${v.Version} (API ${v.ApiVersion})`);
+  lines.push(
+    (await inspectImage(d, RYUK_IMAGE))
+      ? `ok    testcontainers reaper ${RYUK_IMAGE} present (used unless TESTCONTAINERS_RYUK_DISABLED=true)`
+      : 'ok    testcontainers reaper absent: run-id labels and `drill cleanup` sweep instead',
+  );
+  const images = await dockerImages(io.env);
+  let ok = true;
+  for (const role of ['postgres', 'redis', 'node'] as const) {
+    const have = await inspectImage(d, images[role]);
+    ok &&= Boolean(have);
+    lines.push(
+      have
+        ? `ok    ${role} image ${images[role]}`
+        : `MISS  ${role} image ${images[role]}: npx drill images build (offline) or docker pull`,
+    );
+  }
+  const app = await appImagesProblem(d, images);
+  lines.push(
+    app ? `MISS  app images: ${app}: npx drill images build` : `ok    app images ${images.app}:<release>`,
+  );
+  return ok && !app;
 }
 
 /**
- * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID) and run directories with a
- * drillbook marker. An estate whose harness is still running is left alone unless --force.
+ * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID), run directories with a
+ * drillbook marker, and Docker containers, networks and volumes labelled drillbook.run-id. An estate whose harness is still running is left alone unless --force.
  */
 export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('cleanup', argv, {
@@ -272,6 +333,40 @@ export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
       intervalMs: 50,
     });
   }
+  removed += await cleanupDocker(io, values, active);
   if (removed === 0) io.out.write('nothing to clean up\n');
   return 0;
+}
+
+/** Containers, networks and volumes labelled with a run id whose run is over (or any, with --force). */
+async function cleanupDocker(
+  io: Io,
+  values: { 'dry-run'?: boolean | undefined; force?: boolean | undefined; run?: string | undefined },
+  active: Set<string>,
+): Promise<number> {
+  const { engineProblem, dockerode, labelledResources, sweep } = await import('../estate/docker/engine.ts');
+  if (await engineProblem(2000)) return 0;
+  const d = await dockerode();
+  const found = await labelledResources(d, values.run);
+  const runs = new Set(
+    [...found.containers, ...found.networks, ...found.volumes].map((r) => r.runId).filter((id) => id !== '?'),
+  );
+  let removed = 0;
+  for (const runId of runs) {
+    const items = [
+      ...found.containers.filter((c) => c.runId === runId).map((c) => `container ${c.name}`),
+      ...found.networks.filter((n) => n.runId === runId).map((n) => `network ${n.name}`),
+      ...found.volumes.filter((v) => v.runId === runId).map((v) => `volume ${v.name}`),
+    ];
+    if (active.has(runId) && !values.force) {
+      io.out.write(
+        `skip ${items.length} docker resources of run ${runId}: still in progress; --force to remove\n`,
+      );
+      continue;
+    }
+    if (values['dry-run']) for (const i of items) io.out.write(`would remove ${i} (run ${runId})\n`);
+    else for (const i of await sweep(d, [runId])) io.out.write(`remove ${i} (run ${runId})\n`);
+    removed += items.length;
+  }
+  return removed;
 }

@@ -5,8 +5,7 @@ import { formatDuration, parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, DrillError, StepError, TimeoutError } from '../core/errors.ts';
 import { poll, throwIfAborted } from '../core/poll.ts';
 import { TeardownStack } from '../core/teardown.ts';
-import { findLeaks } from '../estate/local/leaks.ts';
-import { provisionLocal } from '../estate/local/local-backend.ts';
+import { findEstateLeaks, provisionEstate } from '../estate/provision.ts';
 import { writeMarker, readMarker } from '../estate/local/run-dir.ts';
 import type { BackendName, Estate, EstateResources } from '../estate/types.ts';
 import { computeRpo, toRanges } from '../measure/rpo.ts';
@@ -139,7 +138,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
   try {
     await phase('plan', () => Promise.resolve());
     estate = await phase('provision', () =>
-      provisionLocal(def.estate, {
+      provisionEstate(opts.backend, def.estate, {
         runId: opts.runId,
         drillId: def.id,
         teardown,
@@ -165,6 +164,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
       }),
       ...(runbookDoc ? { runbook: runbookDoc } : {}),
       ...(record.faultAt !== undefined ? { faultAtIso: isoAt(clock, record.faultAt) } : {}),
+      defer: (name, undo) => teardown.push(name, undo),
     });
     /** Run steps in order; the first failure stops the procedure and becomes a failed 'runbook' criterion. */
     const runSteps = async (which: 'prepare' | 'runbook', steps: Step[]): Promise<boolean> => {
@@ -375,9 +375,11 @@ async function runTeardown(
     record.teardown = { kept: true, results: [], leaks: [] };
   } else {
     const results = await teardown.run();
-    const leaks = resources
-      ? await findLeaks(opts.runId, resources)
-      : await findLeaks(opts.runId, { pids: [], ports: [], dirs: [] });
+    const leaks = await findEstateLeaks(
+      opts.backend,
+      opts.runId,
+      resources ?? { pids: [], ports: [], dirs: [] },
+    );
     record.teardown = { kept: false, results, leaks };
     const failed = results.filter((r) => !r.ok);
     // A leak or a failed undo fails the drill: the next run must start from nothing.

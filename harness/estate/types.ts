@@ -1,7 +1,7 @@
 import type { RouterClient } from './router/client.ts';
 
-export type BackendName = 'local';
-export const BACKENDS: readonly BackendName[] = ['local'];
+export type BackendName = 'local' | 'docker';
+export const BACKENDS: readonly BackendName[] = ['local', 'docker'];
 
 /** What a drill asks its estate to be. Backends provide the same roles from it. */
 export interface Topology {
@@ -21,8 +21,8 @@ export interface ProcessRole {
   /** pid of the role's main process (for Postgres: the postmaster). */
   readonly pid: number | undefined;
   running(): boolean;
-  /** Send a signal to the main process only, as `kill -SIG pid` would. */
-  signal(sig: NodeJS.Signals): void;
+  /** Send a signal to the main process only, as `kill -SIG pid` would (docker: to the container's PID 1). */
+  signal(sig: NodeJS.Signals): void | Promise<void>;
   /** Graceful stop; resolves when the process (and its group) is gone. Idempotent. */
   stop(): Promise<void>;
   /** Start again after a stop or a kill, with the same data and port. */
@@ -71,6 +71,8 @@ export interface EstateIdentity {
   postgresSystemIdentifier?: string;
   redisVersion?: string;
   appVersion: string;
+  /** docker: the image of each role, as `reference@image id` (what ran, for the auditor). */
+  images?: Record<string, string>;
   nodeVersion: string;
   platform: string;
 }

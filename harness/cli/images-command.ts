@@ -1,0 +1,47 @@
+import { UsageError } from '../core/errors.ts';
+import { buildImages } from '../estate/docker/build.ts';
+import { dockerImagePresentSync } from '../estate/docker/engine.ts';
+import { CONFIG_FILE, readImageConfig, resolveImages, IMAGE_ROLES } from '../estate/docker/images.ts';
+import { PROJECT_ROOT } from '../estate/local/node-service.ts';
+import { parse } from './args.ts';
+import type { Io } from './commands.ts';
+
+/**
+ * `drill images build [--force] [--mirror URL]`: the docker backend's images, built offline from Debian's
+ * packages (no registry needed); what exists and is current is reused.
+ * `drill images list`: which image each role uses here, and where that choice comes from.
+ */
+export async function imagesCommand(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'build') {
+    const { values } = parse('images build', rest, {
+      force: { type: 'boolean', default: false },
+      mirror: { type: 'string' },
+    });
+    const started = performance.now();
+    const results = await buildImages({
+      force: values.force,
+      ...(values.mirror ? { mirror: values.mirror } : {}),
+      log: (line) => io.out.write(`${line}\n`),
+    });
+    for (const r of results) {
+      io.out.write(
+        `${r.action.padEnd(6)} ${r.image}${r.ms ? ` in ${(r.ms / 1000).toFixed(1)} s` : ''}${r.sizeBytes ? ` (${Math.round(r.sizeBytes / 1e6)} MB)` : ''}\n`,
+      );
+    }
+    io.out.write(`images ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    return 0;
+  }
+  if (sub === 'list') {
+    parse('images list', rest, {});
+    const { images, sources } = resolveImages(io.env, readImageConfig(PROJECT_ROOT), dockerImagePresentSync);
+    for (const role of IMAGE_ROLES) {
+      const ref = role === 'app' ? `${images.app}:<release>` : images[role];
+      const here = role === 'app' ? '' : dockerImagePresentSync(images[role]) ? 'present' : 'absent';
+      io.out.write(`${role.padEnd(9)} ${ref.padEnd(28)} ${sources[role].padEnd(7)} ${here}\n`);
+    }
+    io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in ${CONFIG_FILE})\n`);
+    return 0;
+  }
+  throw new UsageError(`images: expected 'build' or 'list', not '${sub ?? ''}'`);
+}

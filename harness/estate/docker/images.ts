@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../core/errors.ts';
+
+/** The images a docker estate runs: one per role, and the repository of the demo app's release images. */
+export interface ImageSet {
+  postgres: string;
+  redis: string;
+  /** Runs the router (and is what the app images are built on). */
+  node: string;
+  /** Repository of the app images; a release is a tag: `${app}:${version}`. */
+  app: string;
+}
+
+export type ImageRole = keyof ImageSet;
+export const IMAGE_ROLES: readonly ImageRole[] = ['postgres', 'redis', 'node', 'app'];
+
+/** Public images: what a machine with a registry runs by default. */
+export const PUBLIC_IMAGES: ImageSet = {
+  postgres: 'postgres:15-bookworm',
+  redis: 'redis:7-bookworm',
+  node: 'node:20-bookworm-slim',
+  app: 'drillbook/app',
+};
+
+/**
+ * What `drill images build` makes offline from Debian's packages: one root filesystem (PostgreSQL 15,
+ * Redis 7 and the host's Node) tagged once per role, so the three roles share one image layer on disk.
+ */
+export const BUILT_BASE = 'drillbook/debian:bookworm';
+export const BUILT_IMAGES: ImageSet = {
+  postgres: 'drillbook/postgres:15',
+  redis: 'drillbook/redis:7',
+  node: 'drillbook/node:20',
+  app: 'drillbook/app',
+};
+
+/** The drill config file (optional), at the project root. */
+export const CONFIG_FILE = 'drillbook.config.json';
+
+const ENV_NAMES: Record<ImageRole, string> = {
+  postgres: 'DRILL_IMAGE_POSTGRES',
+  redis: 'DRILL_IMAGE_REDIS',
+  node: 'DRILL_IMAGE_NODE',
+  app: 'DRILL_IMAGE_APP',
+};
+
+/** Where each image came from, so `drill doctor` and `--backend auto` can say why. */
+export type ImageSource = 'env' | 'config' | 'built' | 'public';
+
+export interface ResolvedImages {
+  images: ImageSet;
+  sources: Record<ImageRole, ImageSource>;
+}
+
+/** The `docker.images` section of drillbook.config.json, validated. */
+export function readImageConfig(root: string): Partial<ImageSet> {
+  const path = join(root, CONFIG_FILE);
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${CONFIG_FILE}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseImageConfig(raw);
+}
+
+/** Pure validation of a parsed config: `{ "docker": { "images": { "postgres": "repo:tag", ... } } }`. */
+export function parseImageConfig(raw: unknown): Partial<ImageSet> {
+  const bad = (why: string) => new UsageError(`${CONFIG_FILE}: ${why}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('must be a JSON object');
+  const docker = (raw as Record<string, unknown>).docker;
+  if (docker === undefined) return {};
+  if (typeof docker !== 'object' || docker === null) throw bad('docker must be an object');
+  const images = (docker as Record<string, unknown>).images;
+  if (images === undefined) return {};
+  if (typeof images !== 'object' || images === null) throw bad('docker.images must be an object');
+  const out: Partial<ImageSet> = {};
+  for (const [k, v] of Object.entries(images)) {
+    if (!IMAGE_ROLES.includes(k as ImageRole))
+      throw bad(`docker.images.${k} is not an image role (${IMAGE_ROLES.join(', ')})`);
+    if (typeof v !== 'string' || !IMAGE_REF.test(v))
+      throw bad(`docker.images.${k} must be an image reference like "postgres:15", not ${JSON.stringify(v)}`);
+    if (k === 'app' && /:[^/]*$/.test(v))
+      throw bad('docker.images.app is a repository; releases are its tags');
+    out[k as ImageRole] = v;
+  }
+  return out;
+}
+
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/;
+
+/**
+ * Pick each role's image: an environment variable (DRILL_IMAGE_POSTGRES, ...), then drillbook.config.json, then
+ * the offline-built image when it is present on the engine, else the public image. Pure: `present` answers
+ * whether an image exists locally.
+ */
+export function resolveImages(
+  env: NodeJS.ProcessEnv,
+  config: Partial<ImageSet>,
+  present: (image: string) => boolean,
+): ResolvedImages {
+  const images = {} as ImageSet;
+  const sources = {} as Record<ImageRole, ImageSource>;
+  for (const role of IMAGE_ROLES) {
+    const fromEnv = env[ENV_NAMES[role]];
+    const fromConfig = config[role];
+    const [image, source]: [string, ImageSource] = fromEnv
+      ? [fromEnv, 'env']
+      : fromConfig
+        ? [fromConfig, 'config']
+        : // The app's release images are always this project's own, built here.
+          role === 'app' || present(BUILT_IMAGES[role])
+          ? [BUILT_IMAGES[role], 'built']
+          : [PUBLIC_IMAGES[role], 'public'];
+    images[role] = image;
+    sources[role] = source;
+  }
+  return { images, sources };
+}
+
+/** The app's release image for a version. */
+export function appImage(images: ImageSet, version: string): string {
+  return `${images.app}:${version}`;
+}
