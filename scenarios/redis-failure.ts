@@ -1,0 +1,50 @@
+/**
+ * Redis failure: the cache killed under load and restarted from its persistence.
+ *
+ * Source: the seed runbook's alert RedisConnectionFailed (Redis disconnected, 1 m, critical), its backup
+ * strategy (Redis RDB snapshots plus the append-only file, `appendfsync everysec`) and the plan-wide RTO 4 h.
+ * Fault: kill -9 of redis-server (the container's PID 1 on docker) while orders are written through the app
+ * and canary keys straight into Redis.
+ * Observed: the RedisConnectionFailed condition (`redis_connected 0` on /metrics) and what the app does without
+ * its cache (degrade: reads from Postgres with `X-Cache: bypass`, /ready 200, writes commit; or fail).
+ * Runbook: restart Redis with its persistence; read the canary keys back.
+ * Measured: RTO = until the app serves with its cache again (probes of /ready that require "redis":"up");
+ * RPO = acknowledged orders lost (none may be: a cache failure must not lose data, objective 0); the cache's own
+ * RPO = the window of acknowledged canary keys lost in the crash, which appendfsync everysec bounds by ~1 s
+ * (checked against 2 s).
+ */
+import { defineDrill } from '../harness/drill/define.ts';
+import { EstateError } from '../harness/core/errors.ts';
+import { Fault } from '../harness/faults/fault.ts';
+import { Step } from '../harness/runbook/step.ts';
+import type { Estate, RedisRole } from '../harness/estate/types.ts';
+
+function redisOf(e: Estate): RedisRole {
+  if (!e.redis) throw new EstateError('this drill needs Redis, and the estate has none');
+  return e.redis;
+}
+
+export default defineDrill({
+  id: 'redis-failure',
+  title: 'Redis failure: cache killed under load, restarted from its persistence',
+  quarter: 'Q4',
+  description:
+    'redis-server dies (kill -9) while the app serves and canary keys are written into Redis. The drill ' +
+    'observes whether the app degrades or fails without its cache, restarts Redis from its AOF/RDB ' +
+    'persistence, and measures how long until the cache serves again and which acknowledged keys were lost.',
+  runbookSection:
+    'Monitoring and Alerting > RedisConnectionFailed; Disaster Recovery Plan > Backup strategy (Redis)',
+  backends: ['local', 'docker'],
+  objectives: { rto: '4h', rpo: '0ms' },
+  estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
+  // A probe succeeds only while the app has its cache: the RTO is the cache's outage as clients' path sees it.
+  traffic: { probePath: '/ready', probeBodyIncludes: '"redis":"up"' },
+  prepare: (e) => [
+    Step.sql('insert the orders the read path serves', () => e.postgres.primary, INSERT_ORDERS),
+    Step.startRedisCanary(),
+  ],
+  fault: (e) => Fault.kill(redisOf(e)),
+  runbook: (e) => [Step.observeCacheOutage(1), Step.restart(redisOf(e)), Step.readRedisCanary()],
+});
+
+const INSERT_ORDERS = `INSERT INTO orders (item, qty) SELECT 'cached-' || g, g FROM generate_series(1, 10) AS g`;

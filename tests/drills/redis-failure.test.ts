@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DrillRecord } from '../../harness/drill/record.ts';
+import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
+import { ofKind } from '../../harness/measure/timeline.ts';
+import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+
+describe('redis-failure on the local backend', () => {
+  it('kills redis-server under load, sees the app degrade, restarts it from its AOF and counts lost keys', async () => {
+    const res = await drill(['run', 'redis-failure', '--backend', 'local', '--report-dir', tempReportDir()]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    const d = summary.drills[0];
+    expect(d?.status).toBe('passed');
+    // The cache outage as the clients' path sees it (/ready requires "redis":"up"), and no order lost.
+    expect(d?.measured.rtoMs).toBeGreaterThan(0);
+    expect(d?.measured.ackedWrites).toBeGreaterThan(0);
+    expect(d?.measured.lostAckedWrites).toBe(0);
+
+    const record = JSON.parse(readFileSync(join(dir, 'redis-failure.json'), 'utf8')) as DrillRecord;
+    const check = (name: string) => record.checks.find((c) => c.name === name);
+    expect(check('RedisConnectionFailed condition seen by the app')?.actual).toMatch(/^redis_connected 0/);
+    expect(check('reads without the cache (degrade or fail)')).toMatchObject({
+      actual: '200, X-Cache: bypass',
+      passed: true,
+    });
+    expect(check('readiness without the cache')?.actual).toBe('200 with redis "down"');
+    expect(check('writes without the cache')?.actual).toBe('201');
+    const lost = check('redis canary: acknowledged keys lost in the crash (cache RPO)');
+    expect(lost?.passed).toBe(true);
+    const acked = Number(/^(\d+) keys acked/.exec(lost?.actual ?? '')?.[1]);
+    expect(acked).toBeGreaterThan(0);
+    expect(check('redis canary: writes acknowledged again after the restart')?.actual).toMatch(
+      /^first ack \d+ ms after the kill/,
+    );
+    // The kill hit redis-server itself, and the restart brought a new process.
+    const kill = ofKind(record.timeline, 'fault').find((f) => f.state === 'injected');
+    expect(kill).toMatchObject({ name: 'kill -9', target: 'redis' });
+    expect(ofKind(record.timeline, 'step').find((s) => s.name === 'restart redis')?.ok).toBe(true);
+    expect(labelledProcesses(summary.runId)).toEqual([]);
+  });
+});
