@@ -11,6 +11,8 @@ export const SCENARIO_FILES = [
   'backup-restore.ts',
   'backup-verify.ts',
   'db-migration-rollback.ts',
+  'deploy-rollback-docker.ts',
+  'redis-failure.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

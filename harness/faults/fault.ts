@@ -1,5 +1,7 @@
 import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
 import { run } from '../core/exec.ts';
+import { blockOf, type Runbook } from '../runbook/markdown.ts';
+import { judgeBlock, runBlock } from '../runbook/execute.ts';
 
 /**
  * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
@@ -23,12 +25,10 @@ function kill(role: ProcessRole, signal: NodeJS.Signals = 'SIGKILL'): Fault {
     get detail() {
       return pid === undefined ? undefined : `pid ${pid}`;
     },
-    inject() {
+    async inject() {
       pid = role.pid;
-      if (pid === undefined || !role.running())
-        return Promise.reject(new Error(`${role.name} is not running`));
-      role.signal(signal);
-      return Promise.resolve();
+      if (pid === undefined || !role.running()) throw new Error(`${role.name} is not running`);
+      await role.signal(signal);
     },
     // A killed server is not brought back by the harness: that would be a second primary after a failover.
     // Teardown stops whatever is left of it.
@@ -82,5 +82,35 @@ function release(estate: Estate, version: string, migrateTo?: string): Fault {
   };
 }
 
+/**
+ * A release rolled out through the runbook's own deployment commands (a block of the runbook under test, with
+ * the release in its environment): the fault is the deployment itself, so t_f is the start of the rollout.
+ * A block that fails makes the injection fail, naming the markdown line. No revert: rolling back is what the
+ * drill's runbook does.
+ */
+function rollout(estate: Estate, doc: Runbook, blockId: string, env: Record<string, string>): Fault {
+  const block = blockOf(doc, blockId);
+  let outcome: string | undefined;
+  return {
+    name: `rollout ${Object.values(env).join(' ')}`.trim(),
+    target: 'app',
+    get detail() {
+      return `runbook block ${blockId} (${doc.path}#L${block.line})${outcome ? `: ${outcome}` : ''}`;
+    },
+    async inject() {
+      const shell = estate.shell();
+      const r = await runBlock(block, {
+        env: { ...shell.env, ...env },
+        timeoutMs: 60_000,
+        cwd: shell.cwd,
+        secrets: shell.secrets,
+      });
+      judgeBlock(block, doc.path, r);
+      outcome = r.stdout.trim().split('\n').at(-1);
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, release };
+export const Fault = { kill, stop, corrupt, release, rollout };

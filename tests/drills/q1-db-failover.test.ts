@@ -14,7 +14,7 @@ function runDirsOf(runId: string): string[] {
 
 describe('q1-db-failover on the local backend', () => {
   it('fails over to the standby, measures RTO and RPO, and leaves nothing behind', async () => {
-    const res = await drill(['run', 'q1-db-failover', '--report-dir', tempReportDir()]);
+    const res = await drill(['run', 'q1-db-failover', '--backend', 'local', '--report-dir', tempReportDir()]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     const dir = reportDirOf(res.stdout);
@@ -57,7 +57,14 @@ describe('q1-db-failover on the local backend', () => {
   });
 
   it('with synchronous replication loses no acknowledged write', async () => {
-    const res = await drill(['run', 'q1-db-failover-sync', '--report-dir', tempReportDir()]);
+    const res = await drill([
+      'run',
+      'q1-db-failover-sync',
+      '--backend',
+      'local',
+      '--report-dir',
+      tempReportDir(),
+    ]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const d = readSummary(reportDirOf(res.stdout)).drills[0];
     expect(d?.measured.ackedWrites).toBeGreaterThan(0);
@@ -69,6 +76,8 @@ describe('q1-db-failover on the local backend', () => {
     const res = await drill([
       'run',
       'q1-db-failover',
+      '--backend',
+      'local',
       '--objective',
       'rto=1ms',
       '--report-dir',
@@ -85,16 +94,19 @@ describe('q1-db-failover on the local backend', () => {
   it('on SIGINT while the fault is in effect, exits within 15 s and leaves no process or directory', async () => {
     let runId: string | undefined;
     let signalled = 0;
-    const res = await drill(['run', 'q1-db-failover', '--report-dir', tempReportDir()], {
-      env: { DRILL_PROGRESS: '1' },
-      onStdout(out, child) {
-        runId ??= /drill run (\S+):/.exec(out)?.[1];
-        if (!signalled && /fault\s+done/.test(out)) {
-          signalled = performance.now();
-          child.kill('SIGINT');
-        }
+    const res = await drill(
+      ['run', 'q1-db-failover', '--backend', 'local', '--report-dir', tempReportDir()],
+      {
+        env: { DRILL_PROGRESS: '1' },
+        onStdout(out, child) {
+          runId ??= /drill run (\S+):/.exec(out)?.[1];
+          if (!signalled && /fault\s+done/.test(out)) {
+            signalled = performance.now();
+            child.kill('SIGINT');
+          }
+        },
       },
-    });
+    );
     expect(signalled).toBeGreaterThan(0);
     expect(performance.now() - signalled).toBeLessThan(15_000);
     expect(res.code).toBe(130);
@@ -111,7 +123,7 @@ describe('drill cleanup', () => {
   it('removes what a SIGKILLed run left behind, found by its labels and run-dir marker', async () => {
     let runId: string | undefined;
     let killed = false;
-    await drill(['run', 'q1-db-failover', '--report-dir', tempReportDir()], {
+    await drill(['run', 'q1-db-failover', '--backend', 'local', '--report-dir', tempReportDir()], {
       env: { DRILL_PROGRESS: '1' },
       onStdout(out, child) {
         runId ??= /drill run (\S+):/.exec(out)?.[1];

@@ -16,12 +16,22 @@ import type { IntegrityCheck, Step } from '../step.ts';
  * check failing, error rate > 5 %, latency > 10 s), and record which one triggered, and when. A release that
  * meets none within the step's deadline is not rolled back: the step fails and says so.
  */
-export function decideRollback(criteria: RollbackCriteria = SEED_ROLLBACK_CRITERIA): Step {
+export function decideRollback(
+  criteria: RollbackCriteria = SEED_ROLLBACK_CRITERIA,
+  opts: {
+    /**
+     * Judge traffic from the fault (default), or only from when this step begins: "after a deployment", when
+     * the rollout itself replaces the running instance and its brief gap is not the release's behaviour.
+     */
+    from?: 'fault' | 'step';
+  } = {},
+): Step {
   return {
     name: 'evaluate the rollback decision criteria',
     source: 'Rollback Procedures > Rollback decision criteria',
     async run(ctx) {
-      const since = ctx.observe().faultAt ?? 0;
+      const faultAt = ctx.observe().faultAt ?? 0;
+      const since = opts.from === 'step' ? ctx.observe().now : faultAt;
       let last: RollbackDecision | undefined;
       const d = await poll(
         () => {
@@ -38,7 +48,7 @@ export function decideRollback(criteria: RollbackCriteria = SEED_ROLLBACK_CRITER
       ).catch(() => {
         throw new StepError(`no rollback criterion met: ${last?.reason ?? 'no traffic observed'}`);
       });
-      const at = ctx.observe().now - since;
+      const at = ctx.observe().now - faultAt;
       const c: IntegrityCheck = {
         name: 'rollback decision',
         expected: 'a seed criterion triggers (health check, error rate > 5 %, latency > 10 s)',

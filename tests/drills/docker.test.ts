@@ -1,0 +1,184 @@
+/**
+ * The docker backend, as a user drives it: `drill images build`, `drill run ... --backend docker`, Ctrl-C and
+ * `drill cleanup`. Every check looks at what a user would: exit codes, summary.json, the drill records, and
+ * `docker ps -a` / `docker network ls` filtered by the run's label.
+ *
+ * Without a Docker engine or without the images these tests are skipped with the reason and how to get them,
+ * except under CI (CI set), where a missing engine or image is a failure.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DrillRecord } from '../../harness/drill/record.ts';
+import { phaseDurations } from '../../harness/drill/record.ts';
+import { dockerProblem } from '../../harness/estate/docker/docker-backend.ts';
+import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
+import { ofKind } from '../../harness/measure/timeline.ts';
+import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+
+const problem = await dockerProblem();
+if (problem && !process.env.CI) {
+  console.warn(
+    `skipping the docker drills: ${problem}. To run them: install Docker (apt-get install docker.io), start it ` +
+      '(dockerd &), then `npx drill images build` (offline, from Debian packages).',
+  );
+}
+const skip = Boolean(problem) && !process.env.CI;
+
+/** What `docker ps -a` / `docker network ls` show for one run's label. */
+function leftOnDocker(runId: string): string[] {
+  const filter = `label=drillbook.run-id=${runId}`;
+  const ls = (args: string[], format: string) =>
+    execFileSync('docker', [...args, '--filter', filter, '--format', format], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  return [...ls(['ps', '-a'], 'container {{.Names}}'), ...ls(['network', 'ls'], 'network {{.Name}}')];
+}
+
+function recordOf(dir: string, id: string): DrillRecord {
+  return JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord;
+}
+
+describe.skipIf(skip)('the docker backend', () => {
+  it('reports no problem under CI (an engine and the images are required there)', () => {
+    expect(problem).toBeUndefined();
+  });
+
+  it('`drill images build` run again reuses every image', async () => {
+    const res = await drill(['images', 'build']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^reuse drillbook\/debian:bookworm/m);
+    expect(res.stdout).toMatch(/^reused drillbook\/app:v1/m);
+    expect(res.stdout).not.toMatch(/^(built|build|debootstrap) /m);
+  });
+
+  it('runs q1-db-failover, deploy-rollback-docker and redis-failure, measures them, and leaves no container', async () => {
+    const res = await drill([
+      'run',
+      'q1-db-failover',
+      'deploy-rollback-docker',
+      'redis-failure',
+      '--backend',
+      'docker',
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    expect(summary.backend).toBe('docker');
+    expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
+      ['q1-db-failover', 'passed'],
+      ['deploy-rollback-docker', 'passed'],
+      ['redis-failure', 'passed'],
+    ]);
+    for (const d of summary.drills) {
+      expect(d.measured.rtoMs, d.id).toBeGreaterThan(0);
+      expect(d.measured.ackedWrites, d.id).toBeGreaterThan(0);
+      expect(typeof d.measured.rpoMs, d.id).toBe('number');
+    }
+
+    // q1: the standby in its container took over; the record says which backend and which system.
+    const q1 = recordOf(dir, 'q1-db-failover');
+    expect(q1.estate?.backend).toBe('docker');
+    expect(q1.estate?.postgresSystemIdentifier).toMatch(/^\d+$/);
+    expect(q1.estate?.images?.postgres).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(ofKind(q1.timeline, 'step').find((s) => s.name === 'promote postgres-standby')?.ok).toBe(true);
+
+    // deploy-rollback-docker: v2 rolled out by the runbook's block, the criterion that triggered, back on v1.
+    const dr = recordOf(dir, 'deploy-rollback-docker');
+    const rollout = ofKind(dr.timeline, 'fault').find((f) => f.state === 'injected');
+    expect(rollout?.detail).toMatch(
+      /runbook block docker-deploy \(fixtures\/runbook\/deployment-runbook\.md#L\d+\): backend runs \S+:v2/,
+    );
+    expect(dr.checks.find((c) => c.name === 'rollback decision')?.actual).toMatch(
+      /^(health-check|error-rate|latency): .*, \d+ ms after the rollout began$/,
+    );
+    expect(
+      ofKind(dr.timeline, 'step').find((s) => s.name === 'runbook block docker-rollback')?.output,
+    ).toMatch(/backend runs \S+:v1/);
+    expect(dr.checks.find((c) => c.name === 'release served after the rollback')).toMatchObject({
+      passed: true,
+      actual: expect.stringMatching(/^v1 \(X-App-Version: v1/) as unknown,
+    });
+
+    // redis-failure: the app degraded without its cache, and the cache's own loss was measured.
+    const rf = recordOf(dir, 'redis-failure');
+    const check = (name: string) => rf.checks.find((c) => c.name === name);
+    expect(check('RedisConnectionFailed condition seen by the app')?.passed).toBe(true);
+    expect(check('reads without the cache (degrade or fail)')?.actual).toBe('200, X-Cache: bypass');
+    expect(check('redis canary: acknowledged keys lost in the crash (cache RPO)')?.actual).toMatch(
+      /^\d+ keys acked, \d+ lost.*, window \d+ ms$/,
+    );
+    expect(rf.estate?.redisVersion).toMatch(/^7\./);
+
+    expect(leftOnDocker(summary.runId)).toEqual([]);
+  });
+
+  it('q1-db-failover on docker completes within 40 s wall, container starts included', async () => {
+    const res = await drill([
+      'run',
+      'q1-db-failover',
+      '--backend',
+      'docker',
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.ms).toBeLessThan(40_000);
+    const dir = reportDirOf(res.stdout);
+    const p = phaseDurations(recordOf(dir, 'q1-db-failover'));
+    expect(p.provision).toBeGreaterThan(0);
+    expect(leftOnDocker(readSummary(dir).runId)).toEqual([]);
+  });
+
+  it('on SIGINT while the fault is in effect, exits 130 and leaves no container or network', async () => {
+    let runId: string | undefined;
+    let signalled = false;
+    const res = await drill(
+      ['run', 'q1-db-failover', '--backend', 'docker', '--report-dir', tempReportDir()],
+      {
+        env: { DRILL_PROGRESS: '1' },
+        onStdout(out, child) {
+          runId ??= /drill run (\S+):/.exec(out)?.[1];
+          if (!signalled && /fault\s+done/.test(out)) {
+            signalled = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect(signalled).toBe(true);
+    expect(res.code).toBe(130);
+    expect(leftOnDocker(runId ?? '?')).toEqual([]);
+    expect(readSummary(reportDirOf(res.stdout)).drills[0]?.status).toBe('error');
+  });
+
+  it('`drill cleanup` removes the containers and network of a run that was SIGKILLed', async () => {
+    let runId: string | undefined;
+    let killed = false;
+    const res = await drill(
+      ['run', 'redis-failure', '--backend', 'docker', '--report-dir', tempReportDir()],
+      {
+        env: { DRILL_PROGRESS: '1' },
+        onStdout(out, child) {
+          runId ??= /drill run (\S+):/.exec(out)?.[1];
+          if (!killed && /steady\s+…/.test(out)) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        },
+      },
+    );
+    expect(res.code).toBe(null);
+    const id = runId ?? '?';
+    const left = leftOnDocker(id);
+    expect(left.length).toBeGreaterThanOrEqual(4); // postgres, redis, router, app containers and the network
+    const cleanup = await drill(['cleanup', '--run', id]);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toMatch(new RegExp(`remove container \\S+-redis \\(run ${id}\\)`));
+    expect(leftOnDocker(id)).toEqual([]);
+    expect(labelledProcesses(id)).toEqual([]);
+  });
+});
