@@ -69,7 +69,7 @@ describe('report.html', () => {
       'Event log',
       'Deviations',
       'Teardown and leak check',
-      'Leak check after teardown: no process, port or directory',
+      'Leak check after teardown: no process, port, directory or container',
       'Findings',
       'Evidence manifest and integrity',
       'a'.repeat(64),

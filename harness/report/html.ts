@@ -640,15 +640,19 @@ function teardown(r: DrillRecord): string {
   ]);
   const leak = r.teardown.leaks.length
     ? `<p class="alert"><strong>Leak check failed:</strong> ${esc(r.teardown.leaks.join('; '))}</p>`
-    : '<p><span class="badge badge-passed">CLEAN</span> Leak check after teardown: no process, port or directory of this run left behind.</p>';
+    : '<p><span class="badge badge-passed">CLEAN</span> Leak check after teardown: no process, port, directory or container of this run left behind.</p>';
   return `${rows.length ? table(['torn down (last created, first removed)', 'took', 'result'], rows, 'compact') : '<p class="muted">Nothing was created.</p>'}${leak}`;
 }
 
 function estate(r: DrillRecord, version: string): string {
   const e = r.estate;
   if (!e) return '<p class="muted">Not provisioned: no identity to record.</p>';
-  const na =
-    '<span class="muted">not applicable on the local backend (system binaries, no images or cluster)</span>';
+  const na = `<span class="muted">not applicable on the ${esc(e.backend)} backend</span>`;
+  const images = e.images
+    ? Object.entries(e.images)
+        .map(([role, ref]) => `${esc(role)}: <code>${esc(ref)}</code>`)
+        .join('<br>')
+    : '<span class="muted">not applicable on the local backend (system binaries, no images)</span>';
   return kv([
     ['Backend', esc(`${e.backend} on ${e.platform}`)],
     [
@@ -659,7 +663,7 @@ function estate(r: DrillRecord, version: string): string {
     ],
     ['Redis', e.redisVersion ? esc(e.redisVersion) : '<span class="muted">not part of this estate</span>'],
     ['Application', esc(e.appVersion)],
-    ['Image digests', na],
+    ['Image digests', images],
     ['Cluster UID', na],
     ['Node.js', esc(e.nodeVersion)],
     ['drillbook', esc(version)],

@@ -184,6 +184,7 @@ function drillSection(r: DrillRecord): string[] {
       `- PostgreSQL ${e.postgresVersion ?? '?'}, system identifier ${e.postgresSystemIdentifier ?? '?'}`,
       ...(e.redisVersion ? [`- Redis ${e.redisVersion}`] : []),
       `- Application ${e.appVersion}`,
+      ...Object.entries(e.images ?? {}).map(([role, ref]) => `- Image of ${role}: \`${ref}\``),
     );
   } else out.push('- not provisioned');
   out.push('', '### Teardown', '');
@@ -197,7 +198,7 @@ function drillSection(r: DrillRecord): string[] {
     out.push(
       r.teardown.leaks.length
         ? `- **Leaks:** ${r.teardown.leaks.join('; ')}`
-        : '- Leak check: nothing left behind (processes, ports, directories).',
+        : '- Leak check: nothing left behind (processes, ports, directories, containers).',
     );
   }
   out.push('');
