@@ -267,7 +267,7 @@ async function buildBase(mirror: string | undefined, log: BuildLog): Promise<voi
   if (!mirror)
     throw new PrerequisiteError(
       'no Debian mirror found in /etc/apt/sources.list(.d)',
-      'pass --mirror http://deb.debian.org/debian or set DRILL_DEBIAN_MIRROR',
+      'pass --mirror URL (your Debian mirror) or set DRILL_DEBIAN_MIRROR',
     );
   await requireTool('debootstrap', 'apt-get install debootstrap');
   const rootfs = mkdtempSync(join('/var/tmp', 'drillbook-rootfs-'));

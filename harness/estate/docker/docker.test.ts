@@ -53,12 +53,12 @@ describe('image resolution', () => {
 
 describe('offline image build', () => {
   it('finds the Debian mirror apt uses, in deb822 and one-line formats, skipping security', () => {
-    const deb822 = `Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n`;
+    const deb822 = `Types: deb\nURIs: http://security.mirror.example/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n`;
     expect(debianMirror([{ name: '/etc/apt/sources.list.d/debian.sources', text: deb822 }])).toBe(
       'http://mirror.example/debian',
     );
     const list =
-      '# comment\ndeb http://security.debian.org/debian-security bookworm-security main\ndeb [arch=amd64] http://ftp.example.org/debian bookworm main\n';
+      '# comment\ndeb http://security.mirror.example/debian-security bookworm-security main\ndeb [arch=amd64] http://ftp.example.org/debian bookworm main\n';
     expect(debianMirror([{ name: '/etc/apt/sources.list', text: list }])).toBe(
       'http://ftp.example.org/debian',
     );
