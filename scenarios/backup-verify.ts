@@ -21,6 +21,7 @@ export default defineDrill({
   id: 'backup-verify',
   title: 'Daily backup verification: base backup + WAL restored into a scratch instance',
   quarter: 'Q3',
+  backends: ['local', 'docker'],
   description:
     'The latest base backup and the archived WAL are restored into a scratch instance up to a restore point ' +
     'created on the primary under live traffic; the scratch copy must match the primary at that point (same ' +

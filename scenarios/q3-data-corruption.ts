@@ -31,6 +31,7 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     id: 'q3-data-corruption',
     title: 'Data corruption: point-in-time recovery to just before the damage',
     quarter: 'Q3',
+    backends: ['local', 'docker'],
     description:
       'An UPDATE without WHERE corrupts every order on the primary while traffic runs. The runbook restores the ' +
       'base backup and archived WAL onto separate infrastructure up to the instant before the corruption, ' +

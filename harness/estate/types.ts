@@ -108,6 +108,11 @@ export interface RunbookShell {
   cwd: string;
   /** The database's OS account, for blocks marked as=postgres (undefined: the harness's own account). */
   dbUser?: { uid: number; gid: number };
+  /**
+   * docker: blocks marked as=postgres run inside a database container (as its `postgres` account) rather than
+   * on the host, with this environment instead of `env`: the addresses, ports and directories as seen there.
+   */
+  postgresExec?: { container: string; user: string; cwd: string; env: Record<string, string> };
   secrets: string[];
 }
 

@@ -20,6 +20,8 @@ describe('data-protection drills through the executable runbook', () => {
       'backup-restore',
       'db-migration-rollback',
       'backup-verify',
+      '--backend',
+      'local',
       '--report-dir',
       tempReportDir(),
     ]);

@@ -10,11 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { newRunId } from '../../harness/core/session.ts';
 import type { DrillRecord } from '../../harness/drill/record.ts';
-import { phaseDurations } from '../../harness/drill/record.ts';
+import { drillStatus, phaseDurations } from '../../harness/drill/record.ts';
+import { runDrill } from '../../harness/drill/runner.ts';
 import { dockerProblem } from '../../harness/estate/docker/docker-backend.ts';
 import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
+import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
 
 const problem = await dockerProblem();
@@ -114,6 +117,67 @@ describe.skipIf(skip)('the docker backend', () => {
     expect(rf.estate?.redisVersion).toMatch(/^7\./);
 
     expect(leftOnDocker(summary.runId)).toEqual([]);
+  });
+
+  it('runs q3-data-corruption and backup-verify: restores onto a spare container, traffic moves to it', async () => {
+    const res = await drill([
+      'run',
+      'q3-data-corruption',
+      'backup-verify',
+      '--backend',
+      'docker',
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    expect(summary.backend).toBe('docker');
+    expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
+      ['q3-data-corruption', 'passed'],
+      ['backup-verify', 'passed'],
+    ]);
+    for (const d of summary.drills) expect(d.measured.ackedWrites, d.id).toBeGreaterThan(0);
+
+    // q3: recovery stopped before its target on the spare container, which then took the traffic.
+    const q3 = recordOf(dir, 'q3-data-corruption');
+    expect(q3.estate?.backend).toBe('docker');
+    const target = q3.checks.find((c) => c.name === 'restore target vs point reached');
+    expect(target?.passed).toBe(true);
+    expect(target?.actual).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(q3.checks.find((c) => c.name === 'corruption absent on postgres-restored')).toMatchObject({
+      actual: '0',
+      passed: true,
+    });
+    expect(q3.measurements?.rpo?.lostBeforeFault).toBe(0);
+    expect(q3.measurements?.rpo?.lostAfterFault).toBeGreaterThan(0);
+    expect(
+      ofKind(q3.timeline, 'step').find((s) => s.name === 'repoint db traffic to the restored server')?.detail,
+    ).toMatch(/-> 127\.0\.0\.1:\d+ \(postgres-restored\)$/);
+
+    // backup-verify: the scratch container's copy is the primary's system and data at the restore point.
+    const bv = recordOf(dir, 'backup-verify');
+    expect(bv.checks.map((c) => [c.name, c.passed])).toEqual([
+      ['same database system: postgres-scratch vs postgres-primary', true],
+      ['seeded data: postgres-scratch vs postgres-primary', true],
+      ['canary rows before the restore point: postgres-scratch vs postgres-primary', true],
+    ]);
+    expect(leftOnDocker(summary.runId)).toEqual([]);
+  });
+
+  it('refuses a recovery target beyond the archived WAL on docker too, and removes the spare container', async () => {
+    const runId = newRunId();
+    const record = await runDrill(q3DataCorruption({ targetOffsetMs: 3_600_000 }), {
+      runId,
+      backend: 'docker',
+    });
+    expect(drillStatus(record)).toBe('failed');
+    const restore = ofKind(record.timeline, 'step').find((s) => s.name === 'runbook block pitr-restore');
+    expect(restore?.ok).toBe(false);
+    expect(restore?.output).toMatch(/recovery ended before configured recovery target was reached/);
+    expect(ofKind(record.timeline, 'step').some((s) => s.name.startsWith('repoint'))).toBe(false);
+    expect(record.teardown.leaks).toEqual([]);
+    expect(leftOnDocker(runId)).toEqual([]);
   });
 
   it('q1-db-failover on docker completes within 40 s wall, container starts included', async () => {

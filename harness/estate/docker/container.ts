@@ -29,6 +29,8 @@ export interface ContainerSpec {
   /** Signal `docker stop` sends first (Postgres: SIGINT, its fast shutdown). */
   stopSignal?: NodeJS.Signals;
   files?: { source: string; target: string }[];
+  /** Host directories bind-mounted read-write (the run directory's WAL archive and backups). */
+  binds?: { source: string; target: string }[];
   /** Ready when this resolves true (polled from the host through the published ports); default: running. */
   ready?: () => Promise<boolean>;
   startTimeoutMs: number;
@@ -53,6 +55,7 @@ class EstateContainer extends GenericContainer {
     if (spec.cmd) this.withCommand(spec.cmd);
     if (spec.user) this.withUser(spec.user);
     if (spec.files?.length) this.withCopyFilesToContainer(spec.files);
+    if (spec.binds?.length) this.withBindMounts(spec.binds.map((b) => ({ ...b, mode: 'rw' as const })));
     if (spec.stopSignal) this.createOpts.StopSignal = spec.stopSignal;
     const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostPort: string }[]>;
     this.hostConfig.PortBindings = Object.fromEntries(

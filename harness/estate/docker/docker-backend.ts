@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EstateError, PrerequisiteError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
@@ -22,7 +22,15 @@ import {
   resolveImages,
   type ImageSet,
 } from './images.ts';
-import { DockerPostgres, PG_ARCHIVE, PG_PORT } from './postgres.ts';
+import {
+  DockerPostgres,
+  DockerSparePostgres,
+  imagePostgresUser,
+  PG_ARCHIVE,
+  PG_BACKUPS,
+  PG_CONTAINER_PATH,
+  PG_PORT,
+} from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 
 const SUPERUSER = 'drill';
@@ -91,10 +99,25 @@ export async function provisionDocker(
   const labels = runLabels(ctx.runId, ctx.drillId);
   const runDir = createRunDir(ctx.runId, ctx.drillId);
   ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+  // The WAL archive and the backups are the run directory's, bind-mounted into the primary and every spare
+  // server: owned by the image's postgres account, which writes them there (and by host blocks run as root).
+  const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
   const pgUser = unprivilegedUser();
-  mkdirSync(backupDir, { recursive: true, mode: 0o700 });
-  if (pgUser) chownSync(backupDir, pgUser.uid, pgUser.gid);
+  for (const dir of [archiveDir, backupDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (process.getuid?.() === 0) {
+      const imageUser = await imagePostgresUser(images.postgres, labels);
+      chownSync(dir, imageUser.uid, imageUser.gid);
+    } else {
+      // Not root: the directory cannot be given to the container's account; let it in (the run dir stays 0700).
+      chmodSync(dir, 0o777);
+    }
+  }
+  const binds = [
+    { source: archiveDir, target: PG_ARCHIVE },
+    { source: backupDir, target: PG_BACKUPS },
+  ];
 
   const network = `drillbook-${ctx.runId}-${ctx.drillId}`;
   await d.createNetwork({ Name: network, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
@@ -147,6 +170,7 @@ export async function provisionDocker(
     base: {
       ...base('postgres-primary', 'postgres-primary', [{ container: PG_PORT, host: pgPrimaryPort }]),
       image: images.postgres,
+      binds,
     },
     superuser: SUPERUSER,
     password,
@@ -277,6 +301,7 @@ export async function provisionDocker(
 
   const pgBin = findPgBinDir();
   const dbEndpoint = { ...primary.connection(), port: routerDbPort };
+  const spares: DockerSparePostgres[] = [];
   const estate: Estate = {
     backend: 'docker',
     runDir,
@@ -285,17 +310,31 @@ export async function provisionDocker(
     app,
     router,
     endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: dbEndpoint },
-    // The WAL archive is inside the primary's container; backups written by runbook blocks are on the host.
-    backups: { archiveDir: `${primary.spec.name}:${PG_ARCHIVE}`, backupDir },
-    spare(name: string) {
-      return Promise.reject(
-        new EstateError(
-          `spare server ${name}: restores onto separate infrastructure are not available on the docker backend (run this drill with --backend local)`,
-        ),
+    backups: { archiveDir, backupDir },
+    async spare(name: string) {
+      const existing = spares.find((r) => r.name === name);
+      if (existing) return existing;
+      const [port] = (await freePorts(1)) as [number];
+      const conn = primary.connection();
+      const role = new DockerSparePostgres(
+        { ...base(name, name, [{ container: port, host: port }]), image: images.postgres, binds },
+        { user: conn.user, password: conn.password, database: conn.database },
       );
+      book.add(port, role.internalAddress);
+      spares.push(role);
+      removeOnTeardown(role.spec.name, role);
+      await role.create();
+      ctx.note?.(
+        `${name}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`,
+      );
+      return role;
     },
     shell() {
       const conn = primary.connection();
+      // as=postgres blocks run in the newest spare server's container (the restore target) if there is one,
+      // else in the primary's: there the archive and backups are mounted and pg_ctl starts a server the
+      // router can reach. Addresses are the estate network's.
+      const dbContainer = (spares.at(-1) ?? primary).spec.name;
       return {
         env: {
           PATH: [pgBin, join(PROJECT_ROOT, 'fixtures', 'app', 'bin'), process.env.PATH ?? '/usr/bin:/bin']
@@ -310,7 +349,9 @@ export async function provisionDocker(
           PGPASSWORD: conn.password,
           PGCONNECT_TIMEOUT: '3',
           BACKUP_DIR: backupDir,
+          WAL_ARCHIVE: archiveDir,
           APP_URL: `http://127.0.0.1:${routerAppPort}`,
+          PRIMARY_HOST: '127.0.0.1',
           PRIMARY_PORT: String(pgPrimaryPort),
           ...(redis ? { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) } : {}),
           // The Docker deployment: the app's image repository (releases are tags), its container, network,
@@ -326,13 +367,35 @@ export async function provisionDocker(
         },
         cwd: backupDir,
         ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
+        postgresExec: {
+          container: dbContainer,
+          user: 'postgres',
+          cwd: PG_BACKUPS,
+          env: {
+            PATH: PG_CONTAINER_PATH,
+            HOME: PG_BACKUPS,
+            LANG: 'C',
+            DB_HOST: 'router',
+            DB_PORT: String(ROUTER.db),
+            DB_USER: conn.user,
+            DB_NAME: conn.database,
+            PGPASSWORD: conn.password,
+            PGCONNECT_TIMEOUT: '3',
+            BACKUP_DIR: PG_BACKUPS,
+            WAL_ARCHIVE: PG_ARCHIVE,
+            APP_URL: `http://router:${ROUTER.app}`,
+            PRIMARY_HOST: 'postgres-primary',
+            PRIMARY_PORT: String(PG_PORT),
+            ...(redis ? { REDIS_HOST: 'redis', REDIS_PORT: String(REDIS_PORT) } : {}),
+          },
+        },
         secrets: [conn.password],
       };
     },
     async authoritative(): Promise<PostgresRole> {
       const route = (await router.client.routes()).find((r) => r.name === 'db');
       const port = Number(route?.target.split(':').at(-1));
-      const node = [primary, standby].find((n) => n?.port === port);
+      const node = [primary, standby, ...spares].find((n) => n?.port === port);
       if (!node)
         throw new EstateError(
           `the database endpoint points at ${route?.target ?? 'nothing'}, which is no server of this estate`,
@@ -373,6 +436,7 @@ export async function provisionDocker(
       return {
         pids: [primary.pids, standby?.pids ?? [], redis?.pids ?? [], router.pids, app.pids].flat(),
         ports: [
+          ...spares.map((s) => s.port),
           pgPrimaryPort,
           ...(standby ? [pgStandbyPort] : []),
           ...(redis ? [redisPort] : []),

@@ -1,11 +1,21 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import { pgQuery } from '../local/postgres.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 
-/** Where the data directory and the WAL archive live inside a Postgres container. */
+/**
+ * Where the data directory, the WAL archive and the backups live inside a Postgres container. The archive and
+ * the backups are the run directory's, bind-mounted into the primary and into every spare server, so a restore
+ * onto a spare reads the same files the primary wrote.
+ */
 export const PG_DATA = '/var/lib/postgresql/drill';
 export const PG_ARCHIVE = '/var/lib/postgresql/wal-archive';
+export const PG_BACKUPS = '/var/lib/postgresql/backups';
 export const PG_PORT = 5432;
+/** The PATH runbook blocks get inside a Postgres container (the server binaries first, as on the host). */
+export const PG_CONTAINER_PATH = '/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin';
 
 /**
  * The container's program, run as the image's `postgres` account: on first start, initdb (primary) or
@@ -106,4 +116,113 @@ export function confLines(settings: Record<string, string | number>): string {
   return Object.entries(settings)
     .map(([k, v]) => `${k} = ${quote(v)}`)
     .join('\n');
+}
+
+const uidCache = new Map<string, Promise<{ uid: number; gid: number }>>();
+
+/**
+ * The image's `postgres` account (uid 999 on the official image, another on the one `drill images build`
+ * makes): host directories bind-mounted into its containers are given to it. One short-lived container per
+ * image and process, labelled with the run so a sweep finds it should the harness die meanwhile.
+ */
+export function imagePostgresUser(
+  image: string,
+  labels: Record<string, string>,
+): Promise<{ uid: number; gid: number }> {
+  let p = uidCache.get(image);
+  if (!p) {
+    const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    p = promisify(execFile)(
+      'docker',
+      ['run', '--rm', '--network', 'none', ...labelArgs, '--user', 'postgres', '--entrypoint', 'id', image],
+      { timeout: 30_000 },
+    ).then(({ stdout }) => {
+      const uid = /uid=(\d+)/.exec(stdout)?.[1];
+      const gid = /gid=(\d+)/.exec(stdout)?.[1];
+      if (uid === undefined || gid === undefined)
+        throw new EstateError(`no postgres account in image ${image} (id said: ${stdout.trim()})`);
+      return { uid: Number(uid), gid: Number(gid) };
+    });
+    p.catch(() => uidCache.delete(image));
+    uidCache.set(image, p);
+  }
+  return p;
+}
+
+/**
+ * The idle program of a spare server's container: it makes the empty data directory a runbook block restores
+ * into and waits; the block starts (pg_ctl) the server in it, on the port the container publishes.
+ */
+const SPARE_ENTRYPOINT = `set -euo pipefail
+install -d -m 700 "$SPARE_DIR"
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait $! || true; done
+`;
+
+/**
+ * Separate infrastructure for a restore on the docker backend: a container of the Postgres image on the
+ * estate's network, under its own name, with the WAL archive and the backups mounted, idle until a runbook
+ * block (run inside it, as=postgres) restores a base backup into its data directory and starts the server.
+ * The server listens inside on the same port number the container publishes on 127.0.0.1, so the port a
+ * block is given (<PREFIX>_PORT) is right both where the block runs and for the harness; the router reaches
+ * it as `<name>:<port>`.
+ */
+export class DockerSparePostgres extends DockerService implements PostgresRole {
+  readonly dataDir: string;
+
+  constructor(
+    base: Omit<ContainerSpec, 'ready' | 'env' | 'entrypoint' | 'cmd' | 'user' | 'stopSignal'>,
+    private readonly conn: Omit<PgConnectionInfo, 'host' | 'port'>,
+  ) {
+    const dataDir = `/var/lib/postgresql/${base.role}`;
+    super({
+      ...base,
+      user: 'postgres',
+      stopSignal: 'SIGTERM',
+      entrypoint: ['bash', '-c', SPARE_ENTRYPOINT],
+      env: { SPARE_DIR: dataDir, LANG: 'C' },
+    });
+    this.dataDir = dataDir;
+  }
+
+  /** Ready when its empty data directory exists (the server itself is a runbook block's to start). */
+  protected override async isReady(): Promise<boolean> {
+    return (await this.exec(['test', '-d', this.dataDir], 'postgres')).exitCode === 0;
+  }
+
+  get port(): number {
+    return this.spec.ports[0]?.host ?? 0;
+  }
+  get internalAddress(): string {
+    return `${this.spec.alias}:${this.port}`;
+  }
+  /** To the postmaster a block started (not the container's idle PID 1), as `kill -SIG <postmaster>` would. */
+  override async signal(sig: NodeJS.Signals): Promise<void> {
+    const pidFile = `${this.dataDir}/postmaster.pid`;
+    await this.exec(
+      [
+        'bash',
+        '-c',
+        `test -f ${pidFile} && kill -${sig.replace(/^SIG/, '')} "$(head -1 ${pidFile})" || true`,
+      ],
+      'postgres',
+    );
+  }
+  /** A server started by a runbook block is started again the same way, not by the harness. */
+  override restart(): Promise<void> {
+    return Promise.reject(
+      new EstateError(`${this.name} was started by a runbook block; start it again the same way`),
+    );
+  }
+
+  connection(): PgConnectionInfo {
+    return { ...this.conn, host: '127.0.0.1', port: this.port };
+  }
+  query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return pgQuery<R>(this.connection(), sql, params);
+  }
+  async isInRecovery(): Promise<boolean> {
+    const [row] = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    return row?.r === true;
+  }
 }

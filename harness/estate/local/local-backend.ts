@@ -220,6 +220,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
           BACKUP_DIR: backupDir,
           WAL_ARCHIVE: archiveDir,
           APP_URL: `http://127.0.0.1:${routerAppPort}`,
+          PRIMARY_HOST: '127.0.0.1',
           PRIMARY_PORT: String(pgPrimaryPort),
         },
         cwd: backupDir,

@@ -29,14 +29,17 @@ export function runbook(id: string, opts: RunbookStepOptions = {}): Step {
       const block = blockOf(doc, id);
       const source = `${doc.path}#L${block.line}`;
       const shell = ctx.estate.shell();
-      const env = { ...shell.env, ...ctx.vars, ...opts.env?.(ctx) };
+      // docker: an as=postgres block runs in the database's container, with the values that hold there.
+      const inside = block.runAs === 'postgres' ? shell.postgresExec : undefined;
+      const env = { ...(inside?.env ?? shell.env), ...ctx.vars, ...opts.env?.(ctx) };
       const r = await runBlock(block, {
         env,
         timeoutMs: ctx.timeoutMs,
         cwd: shell.cwd,
         secrets: shell.secrets,
         signal: ctx.signal,
-        ...(block.runAs === 'postgres' && shell.dbUser
+        ...(inside ? { container: { container: inside.container, user: inside.user, cwd: inside.cwd } } : {}),
+        ...(!inside && block.runAs === 'postgres' && shell.dbUser
           ? { uid: shell.dbUser.uid, gid: shell.dbUser.gid }
           : {}),
       });
