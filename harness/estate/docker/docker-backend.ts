@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EstateError, PrerequisiteError } from '../../core/errors.ts';
+import { PrerequisiteError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
 import { labels as runLabels } from '../../core/session.ts';
 import { findPgBinDir, unprivilegedUser } from '../local/binaries.ts';
+import { databaseIdentity, endpointTarget } from '../shared.ts';
 import type { ProvisionContext } from '../local/local-backend.ts';
 import { PROJECT_ROOT } from '../local/node-service.ts';
 import { freePorts } from '../local/ports.ts';
@@ -392,23 +393,12 @@ export async function provisionDocker(
         secrets: [conn.password],
       };
     },
-    async authoritative(): Promise<PostgresRole> {
-      const route = (await router.client.routes()).find((r) => r.name === 'db');
-      const port = Number(route?.target.split(':').at(-1));
-      const node = [primary, standby, ...spares].find((n) => n?.port === port);
-      if (!node)
-        throw new EstateError(
-          `the database endpoint points at ${route?.target ?? 'nothing'}, which is no server of this estate`,
-        );
-      return node;
+    authoritative(): Promise<PostgresRole> {
+      return endpointTarget(router, [primary, standby, ...spares]);
     },
     async identity(): Promise<EstateIdentity> {
       const db = await estate.authoritative().catch(() => undefined);
-      const [row] = db
-        ? await db.query<{ v: string; id: string }>(
-            `SELECT current_setting('server_version') AS v, (SELECT system_identifier::text FROM pg_control_system()) AS id`,
-          )
-        : [];
+      const dbIdentity = await databaseIdentity(db);
       const redisVersion = await redis?.version().catch(() => undefined);
       const appVersion = await app.runningVersion();
       const used: Record<string, string> = {
@@ -424,7 +414,7 @@ export async function provisionDocker(
       }
       return {
         backend: 'docker',
-        ...(row ? { postgresVersion: row.v, postgresSystemIdentifier: row.id } : {}),
+        ...dbIdentity,
         ...(redisVersion ? { redisVersion } : {}),
         appVersion,
         images: ids,

@@ -3,6 +3,7 @@ import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EstateError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
+import { databaseIdentity, endpointTarget } from '../shared.ts';
 import type { TeardownStack } from '../../core/teardown.ts';
 import { RouterClient } from '../router/client.ts';
 import type {
@@ -228,28 +229,16 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
         secrets: [conn.password],
       };
     },
-    async authoritative(): Promise<PostgresRole> {
-      // The truth is wherever the clients' database endpoint points now.
-      const route = (await router.client.routes()).find((r) => r.name === 'db');
-      const port = Number(route?.target.split(':').at(-1));
-      const node = [primary, standby, ...spares].find((n) => n?.port === port);
-      if (!node)
-        throw new EstateError(
-          `the database endpoint points at ${route?.target ?? 'nothing'}, which is no server of this estate`,
-        );
-      return node;
+    authoritative(): Promise<PostgresRole> {
+      return endpointTarget(router, [primary, standby, ...spares]);
     },
     async identity(): Promise<EstateIdentity> {
       const db = await estate.authoritative().catch(() => undefined);
-      const [row] = db
-        ? await db.query<{ v: string; id: string }>(
-            `SELECT current_setting('server_version') AS v, (SELECT system_identifier::text FROM pg_control_system()) AS id`,
-          )
-        : [];
+      const dbIdentity = await databaseIdentity(db);
       const redisVersion = await redis?.version().catch(() => undefined);
       return {
         backend: 'local',
-        ...(row ? { postgresVersion: row.v, postgresSystemIdentifier: row.id } : {}),
+        ...dbIdentity,
         ...(redisVersion ? { redisVersion } : {}),
         appVersion: app.version,
         nodeVersion: process.version,
