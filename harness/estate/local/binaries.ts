@@ -66,7 +66,7 @@ export function requirePgBinDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return (
-    env.DRILL_REDIS_SERVER ??
+    (env.DRILL_REDIS_SERVER || undefined) ??
     onPath('redis-server', env) ??
     (executable('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined)
   );
