@@ -171,38 +171,36 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
       for (const step of steps) {
         throwIfAborted(drillSignal);
         const start = clock.now();
-        try {
-          const ctx = stepCtx();
-          const out = await withDeadline(step.run(ctx), ctx.timeoutMs, step.name);
-          const source = out?.source ?? step.source;
+        // What the step left as evidence, whether it succeeded (its outcome) or failed (its StepError).
+        const event = (
+          ev: { source?: string; exitCode?: number; output?: string; detail?: string },
+          error?: string,
+        ) => {
+          const source = ev.source ?? step.source;
           timeline.push({
             kind: 'step',
             phase: which,
             name: step.name,
             t: start,
             end: clock.now(),
-            ok: true,
+            ok: error === undefined,
             ...(source ? { source } : {}),
-            ...(out?.detail ? { detail: out.detail } : {}),
-            ...(out?.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
-            ...(out?.output ? { output: out.output } : {}),
+            ...(ev.detail ? { detail: ev.detail } : {}),
+            ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),
+            ...(ev.output ? { output: ev.output } : {}),
+            ...(error !== undefined ? { error } : {}),
           });
-          record.checks.push(...(out?.checks ?? []));
+        };
+        try {
+          const ctx = stepCtx();
+          const out = (await withDeadline(step.run(ctx), ctx.timeoutMs, step.name)) ?? {};
+          event(out);
+          record.checks.push(...(out.checks ?? []));
         } catch (err) {
           if (err instanceof AbortedError) throw err;
           const failed = err instanceof StepError ? err : undefined;
-          timeline.push({
-            kind: 'step',
-            phase: which,
-            name: step.name,
-            t: start,
-            end: clock.now(),
-            ok: false,
-            ...((failed?.source ?? step.source) ? { source: failed?.source ?? step.source } : {}),
-            ...(failed?.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
-            ...(failed?.output ? { output: failed.output } : {}),
-            error: describe(err),
-          });
+          // The block's own exit code is in the evidence (StepError.exitCode is the CLI's).
+          event(failed?.evidence ?? {}, describe(err));
           record.checks.push(...(failed?.checks ?? []));
           runbookFailures.push({
             name: 'runbook',

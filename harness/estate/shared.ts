@@ -1,4 +1,5 @@
 /** What both backends answer the same way, from the roles they provide. */
+import { Redis } from 'ioredis';
 import { EstateError } from '../core/errors.ts';
 import type { EstateIdentity, PostgresRole, RouterRole } from './types.ts';
 
@@ -29,4 +30,23 @@ export async function databaseIdentity(
     )
     .catch(() => []);
   return row ? { postgresVersion: row.v, postgresSystemIdentifier: row.id } : {};
+}
+
+/** One command on a short-lived connection to 127.0.0.1:port (fails fast when Redis is down). */
+export async function redisCommand(port: number, name: string, ...args: string[]): Promise<unknown> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    connectTimeout: 500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.call(name, ...args);
+  } finally {
+    client.disconnect();
+  }
 }

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { RedisRole } from '../types.ts';
+import { redisCommand } from '../shared.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 
 export const REDIS_PORT = 6379;
@@ -55,24 +55,5 @@ export class DockerRedis extends DockerService implements RedisRole {
   async version(): Promise<string | undefined> {
     const info = String(await redisCommand(this.port, 'INFO', 'server'));
     return /redis_version:(\S+)/.exec(info)?.[1];
-  }
-}
-
-/** One command on a short-lived connection to 127.0.0.1:port (fails fast when Redis is down). */
-export async function redisCommand(port: number, name: string, ...args: string[]): Promise<unknown> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(name, ...args);
-  } finally {
-    client.disconnect();
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisCommand } from '../shared.ts';
 import type { RedisRole } from '../types.ts';
 import { LocalProcess } from './process.ts';
 
@@ -85,22 +85,8 @@ export class LocalRedis implements RedisRole {
   }
 
   /** One command on a short-lived connection. */
-  async command(name: string, ...args: string[]): Promise<unknown> {
-    const client = new Redis({
-      port: this.port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      connectTimeout: 500,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await client.call(name, ...args);
-    } finally {
-      client.disconnect();
-    }
+  command(name: string, ...args: string[]): Promise<unknown> {
+    return redisCommand(this.port, name, ...args);
   }
 
   async version(): Promise<string | undefined> {
