@@ -30,11 +30,11 @@ export default defineDrill({
   prepare: (e) => [
     Step.sql('seed 2000 orders', () => e.postgres.primary, INSERT_SEED),
     Step.record('DATA_BEFORE', () => e.postgres.primary, fingerprint(NOT_CANARY)),
-    Step.runbook('backup-db', { expect: { stdout: /^dump: .*\(\d+ bytes\)$/m } }),
+    Step.block('backup-db', { expect: { stdout: /^dump: .*\(\d+ bytes\)$/m } }),
   ],
   fault: (e) => Fault.corrupt(e.postgres.primary, 'DROP TABLE orders CASCADE', 'DROP TABLE'),
-  runbook: (e) => [
-    Step.runbook('restore-db', { expect: { stdout: /^rows after restore: \d+$/m } }),
+  procedure: (e) => [
+    Step.block('restore-db', { expect: { stdout: /^rows after restore: \d+$/m } }),
     Step.check(
       'rows and checksum equal the backup',
       () => e.postgres.primary,

@@ -33,12 +33,12 @@ export default defineDrill({
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   prepare: (e) => [
     Step.sql('seed 2000 orders', () => e.postgres.primary, INSERT_SEED),
-    Step.runbook('backup-base', { expect: { stdout: /^base backup: / } }),
+    Step.block('backup-base', { expect: { stdout: /^base backup: / } }),
   ],
-  runbook: () => [
+  procedure: () => [
     Step.record('CANARY_SEQ_BEFORE_POINT', primary, 'SELECT coalesce(max(canary_seq), -1) FROM orders'),
     Step.spare('postgres-scratch', 'SCRATCH'),
-    Step.runbook('verify-backup', { expect: { stdout: /^rows in scratch copy: \d+$/m } }),
+    Step.block('verify-backup', { expect: { stdout: /^rows in scratch copy: \d+$/m } }),
     Step.compare(
       'same database system',
       primary,

@@ -34,9 +34,9 @@ export default defineDrill({
     Step.record('DATA_BEFORE', () => e.postgres.primary, fingerprint(NOT_CANARY)),
   ],
   fault: (e) => Fault.release(e, 'v2', '0002'),
-  runbook: (e) => [
+  procedure: (e) => [
     Step.decideRollback(),
-    Step.runbook('migrate-down', {
+    Step.block('migrate-down', {
       env: () => ({ TARGET_REVISION: '0001' }),
       expect: { stdout: /current: 0001/ },
     }),
@@ -53,6 +53,6 @@ export default defineDrill({
       'SELECT max(rev) FROM schema_migrations',
       () => '0001',
     ),
-    Step.runbook('verify-health', { expect: { stdout: /service verified/ } }),
+    Step.block('verify-health', { expect: { stdout: /service verified/ } }),
   ],
 });

@@ -31,14 +31,14 @@ export default defineDrill({
   // The release's failure shows on the order path (v2 keeps answering /health and /ready).
   traffic: { probePath: '/orders?limit=1' },
   fault: (e) => Fault.rollout(e, rb, 'docker-deploy', { VERSION: 'v2' }),
-  runbook: () => [
+  procedure: () => [
     // Judged on the traffic after the rollout completed: the recreate's own brief gap is not v2's behaviour.
     Step.decideRollback(undefined, { from: 'step' }),
-    Step.runbook('docker-rollback', {
+    Step.block('docker-rollback', {
       env: () => ({ PREVIOUS_VERSION: 'v1' }),
       expect: { stdout: /^backend runs \S+:v1$/m },
     }),
-    Step.runbook('verify-health', { expect: { stdout: /service verified/ } }),
+    Step.block('verify-health', { expect: { stdout: /service verified/ } }),
     Step.servedVersion('v1'),
   ],
 });

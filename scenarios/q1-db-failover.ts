@@ -38,7 +38,7 @@ export function q1DbFailover(replication: 'async' | 'sync'): DrillDefinition {
     backends: ['local', 'docker'],
     estate: { postgres: { standby: true, replication }, redis: false, app: { version: 'v1' } },
     fault: (estate) => Fault.kill(estate.postgres.primary),
-    runbook: (estate) => {
+    procedure: (estate) => {
       const standby = standbyOf(estate);
       return [
         Step.confirmDown(estate.postgres.primary),

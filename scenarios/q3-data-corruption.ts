@@ -45,14 +45,14 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     prepare: (e) => [
       Step.sql('insert 100 marker rows', () => e.postgres.primary, INSERT_MARKERS),
       Step.record('MARKERS_BEFORE', () => e.postgres.primary, fingerprint(MARKERS)),
-      Step.runbook('backup-base'),
+      Step.block('backup-base'),
     ],
     fault: (e) =>
       Fault.corrupt(e.postgres.primary, "UPDATE orders SET item = 'CORRUPTED'", 'UPDATE without WHERE'),
-    runbook: () => [
-      Step.runbook('wal-switch'),
+    procedure: () => [
+      Step.block('wal-switch'),
       Step.spare('postgres-restored', 'RESTORE'),
-      Step.runbook('pitr-restore', {
+      Step.block('pitr-restore', {
         env: (ctx) => ({ RECOVERY_TARGET_TIME: targetTime(ctx.faultAtIso, opts.targetOffsetMs ?? 0) }),
         capture: { RESTORE_TARGET: /^target: (.+)$/m, RESTORE_REACHED: /^reached: (.+)$/m },
       }),

@@ -44,7 +44,7 @@ export default defineDrill({
     Step.startRedisCanary(),
   ],
   fault: (e) => Fault.kill(redisOf(e)),
-  runbook: (e) => [Step.observeCacheOutage(1), Step.restart(redisOf(e)), Step.readRedisCanary()],
+  procedure: (e) => [Step.observeCacheOutage(1), Step.restart(redisOf(e)), Step.readRedisCanary()],
 });
 
 const INSERT_ORDERS = `INSERT INTO orders (item, qty) SELECT 'cached-' || g, g FROM generate_series(1, 10) AS g`;

@@ -53,7 +53,7 @@ export interface DrillSpec {
   /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */
   fault?(estate: Estate): Fault;
   /** The documented recovery procedure, in order. */
-  runbook(estate: Estate): Step[];
+  procedure(estate: Estate): Step[];
 }
 
 export interface DrillDefinition extends DrillSpec {

@@ -12,7 +12,7 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'runbook' | 'recovered' | 'canary' | 'data-integrity' | 'cleanup';
+  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'data-integrity' | 'cleanup';
   objective: string;
   measured: string;
   passed: boolean;

@@ -166,8 +166,8 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
       ...(record.faultAt !== undefined ? { faultAtIso: isoAt(clock, record.faultAt) } : {}),
       defer: (name, undo) => teardown.push(name, undo),
     });
-    /** Run steps in order; the first failure stops the procedure and becomes a failed 'runbook' criterion. */
-    const runSteps = async (which: 'prepare' | 'runbook', steps: Step[]): Promise<boolean> => {
+    /** Run steps in order; the first failure stops the procedure and becomes a failed 'procedure' criterion. */
+    const runSteps = async (which: 'prepare' | 'procedure', steps: Step[]): Promise<boolean> => {
       for (const step of steps) {
         throwIfAborted(drillSignal);
         const start = clock.now();
@@ -184,6 +184,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
             t: start,
             end: clock.now(),
             ok: error === undefined,
+            via: step.via ?? 'harness',
             ...(source ? { source } : {}),
             ...(ev.detail ? { detail: ev.detail } : {}),
             ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),
@@ -203,8 +204,8 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
           event(failed?.evidence ?? {}, describe(err));
           record.checks.push(...(failed?.checks ?? []));
           runbookFailures.push({
-            name: 'runbook',
-            objective: `every ${which === 'prepare' ? 'preparation' : 'runbook'} step succeeds`,
+            name: 'procedure',
+            objective: `every ${which === 'prepare' ? 'preparation' : 'procedure'} step succeeds`,
             measured: `step "${step.name}" failed`,
             passed: false,
             message: `${which} step "${step.name}" failed: ${describe(err)}`,
@@ -258,7 +259,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
     }
 
     const runbookStart = clock.now();
-    const runbookOk = await phase('runbook', () => runSteps('runbook', def.runbook(e)));
+    const runbookOk = await phase('procedure', () => runSteps('procedure', def.procedure(e)));
     runbookMs = clock.now() - runbookStart;
 
     const rtoOpts = (): RtoOptions => ({

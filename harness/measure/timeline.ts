@@ -8,7 +8,7 @@ export type PhaseName =
   | 'prepare'
   | 'steady'
   | 'fault'
-  | 'runbook'
+  | 'procedure'
   | 'recovery'
   | 'after'
   | 'measure'
@@ -74,7 +74,25 @@ export interface StepEvent {
   /** Captured output of a runbook block (redacted, trimmed). */
   output?: string;
   /** The phase the step ran in: preparation before the fault, or the recovery runbook after it. */
-  phase?: 'prepare' | 'runbook';
+  phase?: 'prepare' | 'procedure';
+  /** What ran: a block of the runbook document, or a harness action (observe, verify, stand in for infrastructure). */
+  via?: StepVia;
+}
+
+/** What a step is: a block of the runbook document an operator would type, or an action of the harness. */
+export type StepVia = 'runbook-block' | 'harness';
+
+/**
+ * A role switch the drill observed: the clients' endpoint (`db` or `app`) now leads to another role. Reports
+ * state switchovers from these events, never from the text of notes.
+ */
+export interface SwitchEvent {
+  kind: 'switch';
+  t: number;
+  endpoint: 'db' | 'app';
+  /** Role names of the estate (`postgres-primary`, `postgres-standby`, a spare such as `pitr-target`). */
+  from?: string;
+  to: string;
 }
 
 export interface NoteEvent {
@@ -83,7 +101,8 @@ export interface NoteEvent {
   message: string;
 }
 
-export type TimelineEvent = PhaseEvent | ProbeEvent | WriteEvent | FaultEvent | StepEvent | NoteEvent;
+export type TimelineEvent =
+  PhaseEvent | ProbeEvent | WriteEvent | FaultEvent | StepEvent | SwitchEvent | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(
   events: readonly TimelineEvent[],

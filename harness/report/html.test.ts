@@ -124,7 +124,7 @@ describe('report.html', () => {
     expect(t).toMatch(/rto <= 100 ms \d+ ms \(±100 ms\) FAIL RTO \d+ ms exceeded objective 100 ms/);
     expect(t).toMatch(/Lost acknowledged writes 3 \(seq 30–32\)/);
     expect(t).toContain('Objectives were overridden on the command line');
-    expect(t).toContain('Aborted in phase runbook: aborted: SIGINT');
+    expect(t).toContain('Aborted in phase procedure: aborted: SIGINT');
     expect(t).toMatch(/Detected by the harness/);
     expect(t).toMatch(/the drill did not pass: record at least one finding with an owner/);
   });

@@ -29,7 +29,7 @@ describe('junit.xml', () => {
       /<failure message="RTO \d+ ms exceeded objective 100 ms for &quot;q1-db-failover&quot;" type="objective">rto: measured \d+ ms \(±100 ms\), objective &lt;= 100 ms<\/failure>/,
     );
     expect(xml).toMatch(
-      /<error message="q1-db-failover-sync: aborted: SIGINT" type="aborted">phase: runbook \(aborted\)<\/error>/,
+      /<error message="q1-db-failover-sync: aborted: SIGINT" type="aborted">phase: procedure \(aborted\)<\/error>/,
     );
   });
 

@@ -17,7 +17,7 @@ export interface SampleOptions {
   lost?: number[];
   /** Make the RTO objective smaller than the measured RTO. */
   missRto?: boolean;
-  /** The drill stopped in the runbook phase (SIGINT). */
+  /** The drill stopped in the procedure phase (SIGINT). */
   aborted?: boolean;
   title?: string;
 }
@@ -42,7 +42,7 @@ export function sampleRecord(o: SampleOptions = {}): DrillRecord {
       target: 'postgres-primary',
       detail: 'pid 4242',
     },
-    { kind: 'phase', phase: 'runbook', t: tf + 1, end: tf + 400, ok: !o.aborted },
+    { kind: 'phase', phase: 'procedure', t: tf + 1, end: tf + 400, ok: !o.aborted },
     {
       kind: 'step',
       name: 'promote postgres-standby',
@@ -169,7 +169,7 @@ export function sampleRecord(o: SampleOptions = {}): DrillRecord {
     },
   };
   if (o.aborted) {
-    record.error = { phase: 'runbook', message: 'aborted: SIGINT', aborted: true };
+    record.error = { phase: 'procedure', message: 'aborted: SIGINT', aborted: true };
     record.criteria = [];
   }
   return record;

@@ -31,7 +31,7 @@ export interface DrillSummary {
     timeToDetectMs?: number;
     probeIntervalMs: number;
     writeIntervalMs: number;
-    /** Wall time of the whole recovery procedure (the runbook phase). */
+    /** Wall time of the whole recovery procedure (the procedure phase). */
     runbookMs?: number;
   };
   /** One line per failed criterion, or the error that stopped the drill. */

@@ -56,7 +56,7 @@ export function chartWindows(r: DrillRecord): { overview: ChartWindow; zoom?: Ch
     ...writes.map((w) => w.ack ?? w.t),
     ...stepEvents.map((st) => st.end),
     ...phases
-      .filter((p) => ['fault', 'runbook', 'recovery', 'after'].includes(p.phase))
+      .filter((p) => ['fault', 'procedure', 'recovery', 'after'].includes(p.phase))
       .map((p) => p.end ?? p.t),
   );
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) {
@@ -89,7 +89,7 @@ const PHASE_FILL: Partial<Record<PhaseName, string>> = {
   prepare: '#fff8e1',
   steady: '#e3f2fd',
   fault: '#ffebee',
-  runbook: '#ede7f6',
+  procedure: '#ede7f6',
   recovery: '#e8f5e9',
   after: '#f1f8e9',
 };

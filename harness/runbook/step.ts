@@ -4,7 +4,7 @@
  */
 import type { Estate, PostgresRole } from '../estate/types.ts';
 import type { Runbook } from './markdown.ts';
-import type { ProbeEvent, WriteEvent } from '../measure/timeline.ts';
+import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
 import { check, compare, record, spare, sql } from './steps/data.ts';
 import { confirmDown, fence, promote, repoint, repointTo, verifyWrites } from './steps/failover.ts';
 import { decideRollback, deploy, restart, wait } from './steps/release.ts';
@@ -57,6 +57,8 @@ export interface Step {
   readonly name: string;
   /** Where the procedure is written down (runbook section or file#line). */
   readonly source?: string;
+  /** A block of the runbook document, or a harness action (the default). */
+  readonly via?: StepVia;
   run(ctx: StepContext): Promise<StepOutcome | void>;
 }
 
@@ -74,7 +76,7 @@ export const Step = {
   repoint,
   repointTo,
   verifyWrites,
-  runbook,
+  block: runbook,
   sql,
   record,
   check,

@@ -21,7 +21,7 @@ const calibration = defineDrill({
   objectives: { rto: '1m' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   fault: (estate) => Fault.stop(estate.app, { restartOnRevert: true }),
-  runbook: (estate) => [Step.wait('2s', 'the known outage'), Step.restart(estate.app)],
+  procedure: (estate) => [Step.wait('2s', 'the known outage'), Step.restart(estate.app)],
 });
 
 describe('calibration', () => {

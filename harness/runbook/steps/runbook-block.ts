@@ -23,6 +23,7 @@ export interface RunbookStepOptions {
 export function runbook(id: string, opts: RunbookStepOptions = {}): Step {
   return {
     name: opts.name ?? `runbook block ${id}`,
+    via: 'runbook-block',
     async run(ctx) {
       if (!ctx.runbook) throw new StepError(`runbook block '${id}': this drill has no runbook document`);
       const doc = ctx.runbook;
