@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DrillRecord } from '../harness/drill/record.ts';
-import { phaseDurations } from '../harness/drill/record.ts';
+import type { DrillRecord } from '../harness/record/record.ts';
+import { phaseDurations } from '../harness/record/record.ts';
 import { BACKENDS, type BackendName } from '../harness/estate/types.ts';
 import { loadScenarios } from '../scenarios/index.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml, type HtmlContext } from './html.ts';
-import { COMPLETE_EVIDENCE, sampleRecord, sampleRun } from './sample-record.ts';
+import { COMPLETE_EVIDENCE, sampleRecord, sampleRun } from '../../tests/fixtures/sample-record.ts';
 import { chartWindows, timelineSvg } from './timeline-svg.ts';
 
 const ctx: HtmlContext = {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
-import { drillStatus, phaseDurations, steps, type DrillRecord, type DrillStatus } from '../drill/record.ts';
+import { drillStatus, phaseDurations, steps, type DrillRecord, type DrillStatus } from '../record/record.ts';
 import { ofKind } from '../measure/timeline.ts';
 import { esc } from './escape.ts';
 import { missingEvidence, type EvidenceInput, type MissingField } from './evidence.ts';

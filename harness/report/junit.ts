@@ -1,4 +1,4 @@
-import { drillStatus, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, type DrillRecord } from '../record/record.ts';
 import { esc as xmlEscape } from './escape.ts';
 import type { RunSummary } from './summary.ts';
 

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
-import { drillStatus, phaseDurations, steps, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, phaseDurations, steps, type DrillRecord } from '../record/record.ts';
 import { ofKind } from '../measure/timeline.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
 import type { RunSummary } from './summary.ts';

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
-import { steps, type DrillRecord } from '../drill/record.ts';
+import { steps, type DrillRecord } from '../record/record.ts';
 import { faultInstant, ofKind, type PhaseName } from '../measure/timeline.ts';
 import { esc } from './escape.ts';
 

@@ -4,7 +4,8 @@
  */
 import type { PostgresRole } from '../../estate/types.ts';
 import { StepError } from '../../core/errors.ts';
-import type { IntegrityCheck, RoleRef, Step, StepContext } from '../step.ts';
+import type { IntegrityCheck } from '../../record/record.ts';
+import type { RoleRef, Step, StepContext } from '../step.ts';
 
 /**
  * Compare a query's answer on one server with what was recorded earlier (a var) or a fixed value; the result
@@ -19,6 +20,7 @@ async function answer(db: PostgresRole, sql: string, params: unknown[] = []): Pr
 export function check(name: string, on: RoleRef, sql: string, expected: (ctx: StepContext) => string): Step {
   return {
     name: `check: ${name}`,
+    verifies: true,
     async run(ctx) {
       const db = await on(ctx.estate);
       const actual = await answer(db, sql);
