@@ -65,7 +65,7 @@ describe('report.html', () => {
       'orders row count on postgres-standby',
       'Runbook steps',
       'exit code',
-      'ran as',
+      'via',
       'runbook block',
       'runbook.md#L12',
       'Event log',

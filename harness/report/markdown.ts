@@ -149,7 +149,7 @@ function drillSection(v: DrillView): string[] {
     '',
     '### Runbook steps',
     '',
-    '| step | ran as | source | duration | result |',
+    '| step | via | source | duration | result |',
     '| --- | --- | --- | --- | --- |',
   );
   for (const s of v.steps)

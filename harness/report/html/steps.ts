@@ -7,7 +7,7 @@ export function stepsTable(v: DrillView): string {
   const all = v.steps;
   if (all.length === 0) return '<p class="muted">No runbook step ran.</p>';
   return `${table(
-    ['#', 'step', 'ran as', 'source', 'start', 'end', 'duration', 'exit code', 'result'],
+    ['#', 'step', 'via', 'source', 'start', 'end', 'duration', 'exit code', 'result'],
     all.map((s) => [
       String(s.n),
       `<strong>${esc(s.name)}</strong>${s.phase === 'prepare' ? ' <span class="small muted">(preparation, before the fault)</span>' : ''}${s.output ? `<pre class="output">${esc(lastLines(s.output, 12))}</pre>` : ''}`,
