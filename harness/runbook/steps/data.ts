@@ -4,7 +4,7 @@
  */
 import type { PostgresRole } from '../../estate/types.ts';
 import { StepError } from '../../core/errors.ts';
-import type { IntegrityCheck } from '../../record/record.ts';
+import type { CheckKind, IntegrityCheck } from '../../record/record.ts';
 import type { RoleRef, Step, StepContext } from '../step.ts';
 
 /**
@@ -17,7 +17,14 @@ async function answer(db: PostgresRole, sql: string, params: unknown[] = []): Pr
   return rows.map((r) => Object.values(r).map(String).join(' ')).join('; ');
 }
 
-export function check(name: string, on: RoleRef, sql: string, expected: (ctx: StepContext) => string): Step {
+export function check(
+  name: string,
+  on: RoleRef,
+  sql: string,
+  expected: (ctx: StepContext) => string,
+  /** What the check establishes (row counts, a checksum, marker rows), for the report. */
+  kind?: CheckKind,
+): Step {
   return {
     name: `check: ${name}`,
     verifies: true,
@@ -27,6 +34,7 @@ export function check(name: string, on: RoleRef, sql: string, expected: (ctx: St
       const want = expected(ctx);
       const c: IntegrityCheck = {
         name: `${name} on ${db.name}`,
+        ...(kind ? { kind } : {}),
         expected: want,
         actual,
         passed: actual === want,
@@ -72,6 +80,8 @@ export function compare(
   b: RoleRef,
   sql: string,
   params: (ctx: StepContext) => unknown[] = () => [],
+  /** What the comparison establishes (row counts, a checksum), for the report. */
+  kind?: CheckKind,
 ): Step {
   return {
     name: `compare: ${name}`,
@@ -81,6 +91,7 @@ export function compare(
       const [va, vb] = await Promise.all([answer(da, sql, p), answer(db, sql, p)]);
       const c: IntegrityCheck = {
         name: `${name}: ${db.name} vs ${da.name}`,
+        ...(kind ? { kind } : {}),
         expected: va,
         actual: vb,
         passed: va === vb,
