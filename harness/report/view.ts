@@ -24,6 +24,7 @@ import {
   type DrillStatus,
   type EstateIdentity,
   type IntegrityCheck,
+  type Quarter,
   type TeardownEntry,
 } from '../record/record.ts';
 
@@ -102,7 +103,7 @@ export interface CleanupView {
 export interface DrillView {
   id: string;
   title: string;
-  quarter: string;
+  quarter: Quarter;
   description: string;
   runbookSection: string;
   /** The scenario file, or the drill id when unknown. */
