@@ -17,7 +17,7 @@ import type { DrillDefinition } from './define.ts';
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
 import { PROJECT_ROOT } from '../estate/local/node-service.ts';
-import { SCHEMA_VERSION, type Criterion, type DrillRecord } from './record.ts';
+import { SCHEMA_VERSION, type Criterion, type DrillRecord } from '../record/record.ts';
 import { evaluate } from './verdict.ts';
 
 export interface RunOptions {
@@ -185,6 +185,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
             end: clock.now(),
             ok: error === undefined,
             via: step.via ?? 'harness',
+            ...(step.verifies ? { verifies: true } : {}),
             ...(source ? { source } : {}),
             ...(ev.detail ? { detail: ev.detail } : {}),
             ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),

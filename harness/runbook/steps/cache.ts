@@ -11,7 +11,8 @@ import { poll } from '../../core/poll.ts';
 import type { Estate, RedisRole } from '../../estate/types.ts';
 import { computeRpo } from '../../measure/rpo.ts';
 import { presentCanarySeqs, RedisCanary } from '../../probes/redis-canary.ts';
-import type { IntegrityCheck, Step, StepContext } from '../step.ts';
+import type { IntegrityCheck } from '../../record/record.ts';
+import type { Step, StepContext } from '../step.ts';
 
 const SECTION = 'Monitoring and Alerting > RedisConnectionFailed; Backup strategy > Redis RDB + AOF';
 const canaries = new WeakMap<Estate, RedisCanary>();
@@ -102,18 +103,21 @@ export function readRedisCanary(maxLossMs = 2000): Step {
       const checks: IntegrityCheck[] = [
         {
           name: 'redis canary: acknowledged keys lost in the crash (cache RPO)',
+          kind: 'cache',
           expected: `loss window <= ${maxLossMs} ms (appendonly yes, appendfsync everysec)`,
           actual: `${rpo.ackedWrites} keys acked, ${rpo.lostAckedWrites} lost${lost ? ` (seqs ${lost})` : ''}, window ${Math.round(rpo.rpoMs)} ms`,
           passed: rpo.rpoMs <= maxLossMs && rpo.ackedWrites > 0,
         },
         {
           name: 'redis canary: keys present that were never written',
+          kind: 'cache',
           expected: '0',
           actual: String(rpo.unexpectedSeqs.length),
           passed: rpo.unexpectedSeqs.length === 0,
         },
         {
           name: 'redis canary: writes acknowledged again after the restart',
+          kind: 'cache',
           expected: 'a SET acknowledged after the restart',
           actual: !outage
             ? 'the canary never saw Redis fail'
@@ -187,24 +191,28 @@ export function observeCacheOutage(orderId = 1): Step {
       const checks: IntegrityCheck[] = [
         {
           name: 'RedisConnectionFailed condition seen by the app',
+          kind: 'behaviour',
           expected: 'redis_connected 0 on /metrics',
           actual: `redis_connected 0, ${Math.round(detectedMs)} ms after this step began`,
           passed: true,
         },
         {
           name: 'reads without the cache (degrade or fail)',
+          kind: 'behaviour',
           expected: `GET /orders/${orderId}: 200 from Postgres, X-Cache: bypass`,
           actual: `${read.status}, X-Cache: ${cacheHeader}`,
           passed: read.status === 200 && cacheHeader === 'bypass',
         },
         {
           name: 'readiness without the cache',
+          kind: 'behaviour',
           expected: 'GET /ready: 200 with redis "down"',
           actual: `${ready.status} with redis ${JSON.stringify(ready.data.redis ?? null)}`,
           passed: ready.status === 200 && ready.data.redis === 'down',
         },
         {
           name: 'writes without the cache',
+          kind: 'behaviour',
           expected: 'POST /orders: 201',
           actual: String(write.status),
           passed: write.status === 201,
@@ -228,11 +236,13 @@ export function observeCacheOutage(orderId = 1): Step {
 export function servedVersion(version: string): Step {
   return {
     name: `check: the service runs ${version}`,
+    verifies: true,
     async run(ctx: StepContext) {
       const res = await client().get<{ version?: string }>(`${ctx.estate.endpoints.app}/health`);
       const header = String(res.headers['x-app-version'] ?? '');
       const c: IntegrityCheck = {
         name: 'release served after the rollback',
+        kind: 'behaviour',
         expected: version,
         actual: `${res.data.version ?? '?'} (X-App-Version: ${header || '?'}, HTTP ${res.status})`,
         passed: res.status === 200 && res.data.version === version && header === version,
