@@ -13,14 +13,14 @@ import {
   findRedisServer,
   requirePgBinDir,
   unprivilegedUser,
-} from '../estate/local/binaries.ts';
-import { labelledProcesses } from '../estate/local/leaks.ts';
-import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
+} from '../estate/host/binaries.ts';
+import { labelledProcesses } from '../estate/host/leaks.ts';
+import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
 import type { BackendName } from '../estate/types.ts';
 import { runSummary } from '../report/summary.ts';
 import { writeReports } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
-import { parse } from './args.ts';
+import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 

@@ -2,8 +2,8 @@ import { UsageError } from '../core/errors.ts';
 import { buildImages } from '../estate/docker/build.ts';
 import { dockerImagePresentSync } from '../estate/docker/engine.ts';
 import { CONFIG_FILE, readImageConfig, resolveImages, IMAGE_ROLES } from '../estate/docker/images.ts';
-import { PROJECT_ROOT } from '../estate/local/node-service.ts';
-import { parse } from './args.ts';
+import { PROJECT_ROOT } from '../estate/host/project-root.ts';
+import { parse } from '../core/args.ts';
 import type { Io } from './commands.ts';
 
 /**

@@ -2,9 +2,9 @@ import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/e
 import { cleanupCommand, doctorCommand, listCommand, runCommand, type Io } from './commands.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
 import { imagesCommand } from './images-command.ts';
-import { labelledProcesses } from '../estate/local/leaks.ts';
+import { labelledProcesses } from '../estate/host/leaks.ts';
 import { killProcessGroup } from '../core/exec.ts';
-import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
+import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
 import { sweepSync } from '../estate/docker/engine.ts';
 
 const USAGE = `usage: drill <command> [options]

@@ -1,7 +1,7 @@
 /**
  * The one place that knows which backend provisions an estate and how its leftovers are found.
  */
-import { findLeaks } from './local/leaks.ts';
+import { findLeaks } from './host/leaks.ts';
 import { provisionLocal, type ProvisionContext } from './local/local-backend.ts';
 import type { BackendName, Estate, EstateResources, Topology } from './types.ts';
 

@@ -15,12 +15,13 @@ import type {
   RouterRole,
   Topology,
 } from '../types.ts';
-import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from './binaries.ts';
-import { NodeService, PROJECT_ROOT } from './node-service.ts';
-import { freePorts } from './ports.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
+import { NodeService } from './node-service.ts';
+import { freePorts } from '../host/ports.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
-import { createRunDir, removeRunDir } from './run-dir.ts';
+import { createRunDir, removeRunDir } from '../host/run-dir.ts';
 
 export interface ProvisionContext {
   runId: string;

@@ -5,7 +5,7 @@ import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
-import type { PgUser } from './binaries.ts';
+import type { PgUser } from '../host/binaries.ts';
 import { LocalProcess } from './process.ts';
 
 export interface PgNodeSpec {
