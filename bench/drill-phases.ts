@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DrillRecord } from '../harness/drill/record.ts';
 import { phaseDurations } from '../harness/drill/record.ts';
-import { BACKENDS, type BackendName } from '../harness/estate/types.ts';
+import { missingCapabilities } from '../harness/estate/backend.ts';
+import { BACKENDS, backendNamed } from '../harness/estate/registry.ts';
 import { loadScenarios } from '../scenarios/index.ts';
 
 const { values, positionals } = parseArgs({
@@ -25,10 +26,11 @@ const { values, positionals } = parseArgs({
 });
 const ids = positionals.length ? positionals : ['q1-db-failover'];
 const runs = Number(values.runs);
-const wanted = values.backend?.split(',').map((b) => b.trim()) ?? [...BACKENDS];
+const NAMES = BACKENDS.map((b) => b.name);
+const wanted = values.backend?.split(',').map((b) => b.trim()) ?? NAMES;
 for (const b of wanted) {
-  if (!BACKENDS.includes(b as BackendName)) {
-    console.error(`bench: --backend must be a comma-separated list of ${BACKENDS.join(', ')}, not '${b}'`);
+  if (!NAMES.includes(b)) {
+    console.error(`bench: --backend must be a comma-separated list of ${NAMES.join(', ')}, not '${b}'`);
     process.exit(2);
   }
 }
@@ -57,8 +59,8 @@ console.log(
 );
 for (const id of ids) {
   const def = drills.find((d) => d.id === id);
-  for (const backend of wanted as BackendName[]) {
-    if (def && !def.backends.includes(backend)) {
+  for (const backend of wanted) {
+    if (def && missingCapabilities(backendNamed(backend), def.needs).length) {
       console.log(`${id.padEnd(23)} ${backend.padEnd(8)} (does not run on ${backend})`);
       continue;
     }
@@ -121,7 +123,7 @@ const median = (xs: number[]) => {
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : undefined;
 };
 for (const id of ids) {
-  const present = (wanted as BackendName[]).filter((b) => rows.has(`${id} ${b}`));
+  const present = wanted.filter((b) => rows.has(`${id} ${b}`));
   if (present.length === 0) continue;
   console.log(`\n${id}: median of ${runs} run${runs > 1 ? 's' : ''} (s)`);
   console.log(`${'phase'.padEnd(20)}${present.map((b) => b.padStart(10)).join('')}`);

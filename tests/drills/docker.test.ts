@@ -14,7 +14,7 @@ import { newRunId } from '../../harness/core/session.ts';
 import type { DrillRecord } from '../../harness/drill/record.ts';
 import { drillStatus, phaseDurations } from '../../harness/drill/record.ts';
 import { runDrill } from '../../harness/drill/runner.ts';
-import { dockerProblem } from '../../harness/estate/docker/docker-backend.ts';
+import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
