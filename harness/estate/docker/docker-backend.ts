@@ -5,7 +5,6 @@ import { PrerequisiteError } from '../../core/errors.ts';
 import { labels as runLabels } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
-import { unprivilegedUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDir } from '../host/run-dir.ts';
 import {
@@ -64,7 +63,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   // server: owned by the image's postgres account, which writes them there (and by host blocks run as root).
   const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
-  const pgUser = unprivilegedUser();
   for (const dir of [archiveDir, backupDir]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (process.getuid?.() === 0) {
@@ -291,7 +289,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
           credentials: { user: conn.user, database: conn.database, password: conn.password },
         }),
       ),
-    hostDbUser: pgUser ? { uid: pgUser.uid, gid: pgUser.gid } : undefined,
     // The Docker deployment: the app's image repository (releases are tags), its container, network, host
     // port, configuration and labels, as a compose project would hold them.
     hostEnv: {
