@@ -216,7 +216,9 @@ async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): 
   // None can run here: the last that could run the drills says what is missing when it prepares.
   const fallback = candidates.at(-1);
   if (!fallback) throw new UsageError(`run: no backend runs all of ${drills.map((d) => d.id).join(', ')}`);
-  io.out.write(`backend auto: ${fallback.name} (${fallback.description}), although ${passed.join('; ')}\n`);
+  io.out.write(
+    `backend auto: no backend can run ${drills.length > 1 ? 'these drills' : 'this drill'} here (${passed.join('; ')}); trying ${fallback.name}\n`,
+  );
   return fallback;
 }
 
