@@ -24,7 +24,6 @@ export default defineDrill({
   runbookDoc: rb,
   runbookBlocks: ['backup-db', 'restore-db'],
   objectives: { rto: '4h', rpo: '1h' },
-  backends: ['local', 'docker'],
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   traffic: { probePath: '/orders?limit=1' },
   prepare: (e) => [

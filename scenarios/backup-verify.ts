@@ -21,13 +21,13 @@ export default defineDrill({
   id: 'backup-verify',
   title: 'Daily backup verification: base backup + WAL restored into a scratch instance',
   quarter: 'Q3',
-  backends: ['local', 'docker'],
   description:
     'The latest base backup and the archived WAL are restored into a scratch instance up to a restore point ' +
     'created on the primary under live traffic; the scratch copy must match the primary at that point (same ' +
     'system, same seeded data, same canary rows).',
   runbookSection: 'Maintenance Operations > Daily > Backup verification',
   runbookDoc: rb,
+  needs: ['spare-postgres'],
   runbookBlocks: ['backup-base', 'verify-backup'],
   objectives: {},
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },

@@ -26,7 +26,6 @@ export default defineDrill({
   runbookDoc: rb,
   runbookBlocks: ['migrate-down', 'verify-health'],
   objectives: { rto: '4h', rpo: '1h' },
-  backends: ['local', 'docker'],
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   traffic: { probePath: '/orders?limit=1' },
   prepare: (e) => [

@@ -23,7 +23,7 @@ export default defineDrill({
     'commands under live traffic; v2 fails the rollback decision criteria, and the runbook restores the v1 image ' +
     'tag. The service must answer again on v1, and the record shows which criterion triggered the rollback.',
   runbookSection: 'Deployment Steps > Docker Compose; Rollback Procedures > Docker Compose rollback',
-  backends: ['docker'],
+  needs: ['compose'],
   runbookDoc: rb,
   runbookBlocks: ['docker-deploy', 'docker-rollback', 'verify-health'],
   objectives: { rto: '4h', rpo: '1h' },

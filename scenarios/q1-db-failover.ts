@@ -35,7 +35,6 @@ export function q1DbFailover(replication: 'async' | 'sync'): DrillDefinition {
     runbookSection: 'Disaster Recovery Plan > DR scenarios > 1. Database failure: failover to standby',
     // Synchronous replication promises that no acknowledged write is lost: the RPO objective becomes zero.
     objectives: { rto: '30m', rpo: sync ? '0ms' : '1h' },
-    backends: ['local', 'docker'],
     estate: { postgres: { standby: true, replication }, redis: false, app: { version: 'v1' } },
     fault: (estate) => Fault.kill(estate.postgres.primary),
     procedure: (estate) => {

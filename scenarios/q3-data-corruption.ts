@@ -32,13 +32,13 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     id: 'q3-data-corruption',
     title: 'Data corruption: point-in-time recovery to just before the damage',
     quarter: 'Q3',
-    backends: ['local', 'docker'],
     description:
       'An UPDATE without WHERE corrupts every order on the primary while traffic runs. The runbook restores the ' +
       'base backup and archived WAL onto separate infrastructure up to the instant before the corruption, ' +
       'verifies marker rows and the absence of the damage, and switches traffic to the restored database.',
     runbookSection: 'Disaster Recovery Plan > DR scenarios > 3. Data corruption: point-in-time recovery',
     runbookDoc: rb,
+    needs: ['spare-postgres'],
     runbookBlocks: ['backup-base', 'wal-switch', 'pitr-restore'],
     objectives: { rto: '4h', rpo: '1h' },
     estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },

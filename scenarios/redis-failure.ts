@@ -34,7 +34,6 @@ export default defineDrill({
     'persistence, and measures how long until the cache serves again and which acknowledged keys were lost.',
   runbookSection:
     'Monitoring and Alerting > RedisConnectionFailed; Disaster Recovery Plan > Backup strategy (Redis)',
-  backends: ['local', 'docker'],
   objectives: { rto: '4h', rpo: '0ms' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
   // A probe succeeds only while the app has its cache: the RTO is the cache's outage as clients' path sees it.

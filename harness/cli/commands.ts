@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { formatDuration, parseDuration } from '../core/duration.ts';
-import { describe, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { isAlive, killProcessGroup } from '../core/exec.ts';
 import { newRunId } from '../core/session.ts';
 import { poll } from '../core/poll.ts';
@@ -9,18 +9,19 @@ import { loadRunbook } from '../runbook/markdown.ts';
 import { drillStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
 import { runDrill } from '../drill/runner.ts';
 import {
-  findPgBinDir,
-  findRedisServer,
-  requirePgBinDir,
-  unprivilegedUser,
-} from '../estate/local/binaries.ts';
-import { labelledProcesses } from '../estate/local/leaks.ts';
-import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
-import type { BackendName } from '../estate/types.ts';
+  blocking,
+  missingCapabilities,
+  requirePrerequisites,
+  type Backend,
+  type Capability,
+} from '../estate/backend.ts';
+import { labelledProcesses } from '../estate/host/leaks.ts';
+import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
+import { BACKENDS, backendNamed } from '../estate/registry.ts';
 import { runSummary } from '../report/summary.ts';
 import { writeReports } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
-import { parse } from './args.ts';
+import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 
@@ -44,7 +45,8 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
         ...(d.objectives.rto ? { rtoMs: parseDuration(d.objectives.rto) } : {}),
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
       },
-      backends: d.backends,
+      needs: d.needs,
+      backends: backendsFor(d),
       runbookSection: d.runbookSection,
       source: d.source,
     }));
@@ -57,10 +59,20 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${d.backends.join(', ')}]\n`,
+      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
     );
   }
   return 0;
+}
+
+/** The backends that offer everything a drill needs, in the registry's order. */
+function backendsFor(d: DrillDefinition): string[] {
+  return BACKENDS.filter((b) => missingCapabilities(b, d.needs).length === 0).map((b) => b.name);
+}
+
+/** Every capability any of the drills needs, each once. */
+function needsOf(drills: readonly DrillDefinition[]): Capability[] {
+  return [...new Set(drills.flatMap((d) => d.needs))];
 }
 
 const RUN_OPTIONS = {
@@ -91,17 +103,23 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
   const objectives = parseObjectives(values.objective ?? []);
-  const backend = await chooseBackend(values.backend, io, drills);
+  const chosen = await chooseBackend(values.backend, io, drills);
+  const backend = chosen.name;
   for (const d of drills) {
-    if (!d.backends.includes(backend))
-      throw new UsageError(`run: ${d.id} does not run on the ${backend} backend`);
+    const missing = missingCapabilities(chosen, d.needs);
+    if (missing.length)
+      throw new UsageError(
+        `run: ${d.id} does not run on the ${backend} backend (it needs ${missing.join(', ')}; runs on ${backendsFor(d).join(', ') || 'no backend'})`,
+      );
   }
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
   for (const d of drills) {
     if (runbook && d.runbookDoc) checkRunbookBlocks(d.id, runbook, d.runbookBlocks ?? []);
   }
-  if (backend === 'local') requirePgBinDir(io.env);
-  else await prepareDocker(io);
+  const needs = needsOf(drills);
+  const log = (line: string) => io.err.write(`drill: ${line}\n`);
+  if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
+  else await requirePrerequisites(chosen, io.env, needs);
   const reportInputs = prepareReportInputs(values, io.env);
 
   const runId = newRunId();
@@ -168,35 +186,40 @@ function resultLine(r: DrillRecord): string {
 }
 
 /**
- * `--backend auto`: docker when an engine answers and its images are there (and every chosen drill runs on
- * docker), else local; one line says which and why. An explicit backend is taken as given.
+ * `--backend auto`: the first backend of the registry that offers what every chosen drill needs and has every
+ * prerequisite they depend on; one line says which and why the ones before it were passed over. An explicit
+ * backend is taken as given (its prerequisites are checked by its preparation).
  */
-async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<BackendName> {
-  if (value === 'local' || value === 'docker') return value;
-  if (value !== 'auto') throw new UsageError(`run: --backend must be auto, local or docker, not '${value}'`);
-  const { dockerProblem } = await import('../estate/docker/docker-backend.ts');
-  const notOnDocker = drills.filter((d) => !d.backends.includes('docker')).map((d) => d.id);
-  const problem = notOnDocker.length
-    ? `${notOnDocker.join(', ')} ${notOnDocker.length > 1 ? 'run' : 'runs'} on local only`
-    : await dockerProblem(io.env);
-  const backend: BackendName = problem ? 'local' : 'docker';
-  const why = problem
-    ? `local (processes on 127.0.0.1): docker not used because ${problem}`
-    : 'docker (engine reachable, images present)';
-  io.out.write(`backend auto: ${why}\n`);
-  return backend;
-}
-
-/** Before docker drills start: the engine answers, the role images exist, the app images match the sources. */
-async function prepareDocker(io: Io): Promise<void> {
-  const { requireEngine } = await import('../estate/docker/engine.ts');
-  const { dockerImages } = await import('../estate/docker/docker-backend.ts');
-  const { ensureAppImages } = await import('../estate/docker/build.ts');
-  const d = await requireEngine();
-  const images = await dockerImages(io.env);
-  const built = await ensureAppImages(d, images, () => undefined);
-  for (const b of built.filter((r) => r.action === 'built'))
-    io.err.write(`drill: rebuilt ${b.image} (the app's sources changed since it was built)\n`);
+async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<Backend> {
+  const names = BACKENDS.map((b) => b.name);
+  if (value !== 'auto') {
+    if (!names.includes(value))
+      throw new UsageError(`run: --backend must be ${['auto', ...names].join(', ')}, not '${value}'`);
+    return backendNamed(value);
+  }
+  const needs = needsOf(drills);
+  const passed: string[] = [];
+  const candidates = BACKENDS.filter((b) => {
+    const unmet = drills.filter((d) => missingCapabilities(b, d.needs).length).map((d) => d.id);
+    if (unmet.length) passed.push(`${b.name} not used because ${unmet.join(', ')} cannot run on it`);
+    return unmet.length === 0;
+  });
+  for (const b of candidates) {
+    const [missing] = blocking(await b.prerequisites(io.env), needs);
+    if (!missing) {
+      const why = passed.length ? `: ${passed.join('; ')}` : ', every prerequisite present';
+      io.out.write(`backend auto: ${b.name} (${b.description})${why}\n`);
+      return b;
+    }
+    passed.push(`${b.name} not used because ${missing.what}: ${missing.detail}`);
+  }
+  // None can run here: the last that could run the drills says what is missing when it prepares.
+  const fallback = candidates.at(-1);
+  if (!fallback) throw new UsageError(`run: no backend runs all of ${drills.map((d) => d.id).join(', ')}`);
+  io.out.write(
+    `backend auto: no backend can run ${drills.length > 1 ? 'these drills' : 'this drill'} here (${passed.join('; ')}); trying ${fallback.name}\n`,
+  );
+  return fallback;
 }
 
 /** `--objective rto=30s --objective rpo=0ms` -> { rtoMs, rpoMs } */
@@ -214,75 +237,41 @@ export function parseObjectives(items: readonly string[]): { rtoMs?: number; rpo
 
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   parse('doctor', argv, {});
-  const lines: string[] = [];
-  const pg = findPgBinDir(io.env);
-  lines.push(
-    pg
-      ? `ok    PostgreSQL server binaries: ${pg}`
-      : 'MISS  PostgreSQL server binaries: apt-get install postgresql (or set DRILL_PG_BINDIR)',
-  );
-  let pgUser = 'yourself';
-  try {
-    pgUser = unprivilegedUser(io.env)?.name ?? 'yourself';
-    lines.push(`ok    Postgres runs as: ${pgUser}`);
-  } catch (e) {
-    lines.push(`MISS  ${describe(e)}`);
-  }
-  const redis = findRedisServer(io.env);
-  lines.push(
-    redis
-      ? `ok    redis-server: ${redis}`
-      : 'MISS  redis-server (only drills whose estate has Redis): apt-get install redis-server',
-  );
-  lines.push(`ok    node ${process.version}`);
-  const local = Boolean(pg) && pgUser !== '';
-  const docker = await dockerDoctor(io, lines);
-  lines.push('', `backend local: ${local ? 'can run here' : 'cannot run here (see MISS above)'}`);
-  lines.push(`backend docker: ${docker ? 'can run here' : 'cannot run here (see MISS above)'}`);
-  lines.push('backend kind: not in this version');
-  io.out.write(`${lines.join('\n')}\n`);
-  return local || docker ? 0 : 3;
-}
-
-/** The docker backend's part of `drill doctor`: engine, reaper, and each role's image. */
-async function dockerDoctor(io: Io, lines: string[]): Promise<boolean> {
-  const { engineProblem, inspectImage, dockerode, RYUK_IMAGE } = await import('../estate/docker/engine.ts');
-  const { dockerImages } = await import('../estate/docker/docker-backend.ts');
-  const { appImagesProblem } = await import('../estate/docker/build.ts');
-  const problem = await engineProblem();
-  if (problem) {
-    lines.push(`MISS  ${problem}: apt-get install docker.io and start dockerd`);
-    return false;
-  }
-  const d = await dockerode();
-  const v = await d.version();
-  lines.push(`ok    Docker engine ${v.Version} (API ${v.ApiVersion})`);
-  lines.push(
-    (await inspectImage(d, RYUK_IMAGE))
-      ? `ok    testcontainers reaper ${RYUK_IMAGE} present (used unless TESTCONTAINERS_RYUK_DISABLED=true)`
-      : 'ok    testcontainers reaper absent: run-id labels and `drill cleanup` sweep instead',
-  );
-  const images = await dockerImages(io.env);
-  let ok = true;
-  for (const role of ['postgres', 'redis', 'node'] as const) {
-    const have = await inspectImage(d, images[role]);
-    ok &&= Boolean(have);
-    lines.push(
-      have
-        ? `ok    ${role} image ${images[role]}`
-        : `MISS  ${role} image ${images[role]}: npx drill images build (offline) or docker pull`,
+  const lines: string[] = [`ok    node ${process.version}`];
+  const verdicts: string[] = [];
+  let usable = 0;
+  for (const b of BACKENDS) {
+    const found = await b.prerequisites(io.env);
+    lines.push('', `backend ${b.name} (${b.description}):`);
+    for (const p of found) {
+      const only = p.onlyFor ? ` (only drills that need ${p.onlyFor})` : '';
+      lines.push(
+        p.ok
+          ? `ok    ${p.what}: ${p.detail}`
+          : `MISS  ${p.what}: ${p.detail}${only}${p.remedy ? `: ${p.remedy}` : ''}`,
+      );
+    }
+    const missing = blocking(found, []);
+    if (!missing.length) usable++;
+    const partly = found.filter((p) => !p.ok && p.onlyFor).map((p) => p.onlyFor);
+    verdicts.push(
+      `backend ${b.name}: ${
+        missing.length
+          ? 'cannot run here (see MISS above)'
+          : partly.length
+            ? `can run here, except drills that need ${partly.join(', ')}`
+            : 'can run here'
+      }`,
     );
   }
-  const app = await appImagesProblem(d, images);
-  lines.push(
-    app ? `MISS  app images: ${app}: npx drill images build` : `ok    app images ${images.app}:<release>`,
-  );
-  return ok && !app;
+  io.out.write(`${[...lines, '', ...verdicts].join('\n')}\n`);
+  return usable ? 0 : 3;
 }
 
 /**
  * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID), run directories with a
- * drillbook marker, and Docker containers, networks and volumes labelled drillbook.run-id. An estate whose harness is still running is left alone unless --force.
+ * drillbook marker, and what each backend sweeps of its own (docker: containers, networks and volumes
+ * labelled drillbook.run-id). An estate whose harness is still running is left alone unless --force.
  */
 export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('cleanup', argv, {
@@ -333,40 +322,16 @@ export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
       intervalMs: 50,
     });
   }
-  removed += await cleanupDocker(io, values, active);
+  for (const b of BACKENDS) {
+    removed +=
+      (await b.sweep?.({
+        ...(values.run ? { runId: values.run } : {}),
+        dryRun: Boolean(values['dry-run']),
+        force: Boolean(values.force),
+        active,
+        log: (line) => io.out.write(`${line}\n`),
+      })) ?? 0;
+  }
   if (removed === 0) io.out.write('nothing to clean up\n');
   return 0;
-}
-
-/** Containers, networks and volumes labelled with a run id whose run is over (or any, with --force). */
-async function cleanupDocker(
-  io: Io,
-  values: { 'dry-run'?: boolean | undefined; force?: boolean | undefined; run?: string | undefined },
-  active: Set<string>,
-): Promise<number> {
-  const { engineProblem, dockerode, labelledResources, sweep } = await import('../estate/docker/engine.ts');
-  if (await engineProblem(2000)) return 0;
-  const d = await dockerode();
-  const found = await labelledResources(d, values.run);
-  const runs = new Set(
-    [...found.containers, ...found.networks, ...found.volumes].map((r) => r.runId).filter((id) => id !== '?'),
-  );
-  let removed = 0;
-  for (const runId of runs) {
-    const items = [
-      ...found.containers.filter((c) => c.runId === runId).map((c) => `container ${c.name}`),
-      ...found.networks.filter((n) => n.runId === runId).map((n) => `network ${n.name}`),
-      ...found.volumes.filter((v) => v.runId === runId).map((v) => `volume ${v.name}`),
-    ];
-    if (active.has(runId) && !values.force) {
-      io.out.write(
-        `skip ${items.length} docker resources of run ${runId}: still in progress; --force to remove\n`,
-      );
-      continue;
-    }
-    if (values['dry-run']) for (const i of items) io.out.write(`would remove ${i} (run ${runId})\n`);
-    else for (const i of await sweep(d, [runId])) io.out.write(`remove ${i} (run ${runId})\n`);
-    removed += items.length;
-  }
-  return removed;
 }

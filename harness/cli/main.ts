@@ -1,17 +1,23 @@
 import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
 import { cleanupCommand, doctorCommand, listCommand, runCommand, type Io } from './commands.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
-import { imagesCommand } from './images-command.ts';
-import { labelledProcesses } from '../estate/local/leaks.ts';
+import { labelledProcesses } from '../estate/host/leaks.ts';
 import { killProcessGroup } from '../core/exec.ts';
-import { findRunDirs, removeRunDir } from '../estate/local/run-dir.ts';
-import { sweepSync } from '../estate/docker/engine.ts';
+import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
+import { BACKENDS } from '../estate/registry.ts';
+
+/** Commands the backends bring (docker: `images`), by name. */
+const BACKEND_COMMANDS = Object.fromEntries(BACKENDS.flatMap((b) => Object.entries(b.commands ?? {})));
+const BACKEND_USAGE = Object.values(BACKEND_COMMANDS)
+  .flatMap((c) => c.usage)
+  .map((line) => `  ${line}\n`)
+  .join('');
 
 const USAGE = `usage: drill <command> [options]
 
 commands:
   list [--json]                              the drills, their quarter, objectives and backends
-  run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend auto|local|docker] [--report-dir DIR] [--keep]
+  run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
       [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md]
       [--evidence FILE] [--signing-key FILE] [--pdf]
                                              run drills (all when no id is given), write reports
@@ -23,9 +29,7 @@ commands:
                                              the drill calendar: last passing run per quarter and drill
   keygen [--out DIR] [--force]               an Ed25519 key pair for signing run manifests
   doctor                                     which backends can run on this machine, and why not
-  images build [--force] [--mirror URL]      build the docker backend's images offline (Debian packages)
-  images list                                which image each docker role uses, and why
-  cleanup [--run RUN_ID] [--dry-run] [--force]
+${BACKEND_USAGE}  cleanup [--run RUN_ID] [--dry-run] [--force]
                                              remove what a killed or --keep run left behind
 
 exit codes: 0 all passed, 1 a drill failed or missed an objective, 2 bad usage or input,
@@ -41,7 +45,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   report: reportCommand,
   status: statusCommand,
   keygen: keygenCommand,
-  images: imagesCommand,
+  ...Object.fromEntries(
+    Object.entries(BACKEND_COMMANDS).map(([name, c]) => [name, (argv: string[], io: Io) => c.run(argv, io)]),
+  ),
 };
 
 /** The `drill` CLI. Returns the exit code; prints one clear line for bad input, never a stack trace. */
@@ -71,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       // A second interrupt: take down every process of this harness's runs at once and leave.
       for (const d of findRunDirs().filter((r) => r.marker.harnessPid === process.pid)) {
         for (const p of labelledProcesses(d.marker.runId)) killProcessGroup(p.pid, 'SIGKILL');
-        sweepSync(d.marker.runId);
+        for (const b of BACKENDS) b.sweepNow?.(d.marker.runId);
         removeRunDir(d.dir);
       }
       process.exit(130);

@@ -14,7 +14,7 @@ import {
 import { verifyRunDir } from '../report/verify.ts';
 import { reissueReport, type ReportInputs } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
-import { parse } from './args.ts';
+import { parse } from '../core/args.ts';
 import type { Io } from './commands.ts';
 
 /** Options `drill run` shares with `drill report`: what the reports need besides the records. */

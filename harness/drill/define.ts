@@ -1,7 +1,7 @@
 import { parseDuration, type DurationString } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
-import type { BackendName, Estate, Topology } from '../estate/types.ts';
-import { BACKENDS } from '../estate/types.ts';
+import { CAPABILITIES, type Capability } from '../estate/backend.ts';
+import type { Estate, Topology } from '../estate/types.ts';
 import type { Fault } from '../faults/fault.ts';
 import type { Step } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
@@ -38,7 +38,12 @@ export interface DrillSpec {
   /** The runbook / DR-plan section this drill exercises. */
   runbookSection: string;
   objectives: { rto?: DurationString; rpo?: DurationString };
-  backends?: BackendName[];
+  /**
+   * What the drill needs of a backend beyond its topology (which adds `standby`, `sync-replication` and
+   * `redis` by itself): `spare-postgres` for a restore onto separate infrastructure, `compose` for the
+   * runbook's Docker deployment commands. It runs on every backend that offers all of it.
+   */
+  needs?: Capability[];
   estate: Topology;
   traffic?: Partial<TrafficSettings>;
   timeouts?: Partial<Record<TimeoutName, DurationString>>;
@@ -55,7 +60,8 @@ export interface DrillSpec {
 }
 
 export interface DrillDefinition extends DrillSpec {
-  backends: BackendName[];
+  /** Everything it needs of a backend: the declared needs and what its topology implies. */
+  needs: Capability[];
   traffic: TrafficSettings;
   timeouts: Record<TimeoutName, DurationString>;
   /** The file that declared it (filled by the registry). */
@@ -109,15 +115,24 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
   if (!traffic.probePath.startsWith('/')) throw bad('traffic.probePath', "must start with '/'");
   const timeouts = { ...DEFAULT_TIMEOUTS, ...spec.timeouts };
   for (const [k, v] of Object.entries(timeouts)) parseDuration(v, `${where}: timeouts.${k}`);
-  const backends = spec.backends ?? ['local'];
-  for (const b of backends)
-    if (!BACKENDS.includes(b)) throw bad('backends', `names an unknown backend '${String(b)}'`);
+  for (const n of spec.needs ?? [])
+    if (!CAPABILITIES.includes(n))
+      throw bad('needs', `names an unknown capability '${String(n)}' (known: ${CAPABILITIES.join(', ')})`);
   if (spec.estate.postgres.replication === 'sync' && !spec.estate.postgres.standby) {
     throw bad('estate.postgres.replication', "'sync' needs a standby");
   }
   if (spec.runbookBlocks?.length && !spec.runbookDoc) throw bad('runbookBlocks', 'needs a runbookDoc');
   if (spec.runbookDoc) checkRunbookBlocks(spec.id, spec.runbookDoc, spec.runbookBlocks ?? []);
-  return { ...spec, backends, traffic, timeouts };
+  return { ...spec, needs: topologyNeeds(spec.estate, spec.needs ?? []), traffic, timeouts };
+}
+
+/** The declared needs and what the topology implies, each once, in the order of CAPABILITIES. */
+function topologyNeeds(estate: Topology, declared: readonly Capability[]): Capability[] {
+  const needs = new Set(declared);
+  if (estate.postgres.standby) needs.add('standby');
+  if (estate.postgres.standby && estate.postgres.replication === 'sync') needs.add('sync-replication');
+  if (estate.redis) needs.add('redis');
+  return CAPABILITIES.filter((c) => needs.has(c));
 }
 
 /** Every block a drill executes must be in the runbook document it will run against. */

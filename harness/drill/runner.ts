@@ -6,7 +6,7 @@ import { AbortedError, describe, DrillError, StepError, TimeoutError } from '../
 import { poll, throwIfAborted } from '../core/poll.ts';
 import { TeardownStack } from '../core/teardown.ts';
 import { findEstateLeaks, provisionEstate } from '../estate/provision.ts';
-import { writeMarker, readMarker } from '../estate/local/run-dir.ts';
+import { writeMarker, readMarker } from '../estate/host/run-dir.ts';
 import type { BackendName, Estate, EstateResources } from '../estate/types.ts';
 import { computeRpo, toRanges } from '../measure/rpo.ts';
 import { computeRto, finalRto, type RtoOptions } from '../measure/rto.ts';
@@ -16,7 +16,7 @@ import { acceptBodyIncludes, HttpProber } from '../probes/http-probe.ts';
 import type { DrillDefinition } from './define.ts';
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
-import { PROJECT_ROOT } from '../estate/local/node-service.ts';
+import { PROJECT_ROOT } from '../estate/host/project-root.ts';
 import { SCHEMA_VERSION, type Criterion, type DrillRecord } from '../record/record.ts';
 import { evaluate } from './verdict.ts';
 

@@ -1,28 +1,32 @@
 /**
- * The one place that knows which backend provisions an estate and how its leftovers are found.
+ * What the runner asks of a backend, by name: provision an estate, and find what its teardown left.
  */
-import { findLeaks } from './local/leaks.ts';
-import { provisionLocal, type ProvisionContext } from './local/local-backend.ts';
+import { findLeaks } from './host/leaks.ts';
+import type { ProvisionContext } from './backend.ts';
+import { backendNamed } from './registry.ts';
 import type { BackendName, Estate, EstateResources, Topology } from './types.ts';
 
-export async function provisionEstate(
+export type { ProvisionContext } from './backend.ts';
+
+export function provisionEstate(
   backend: BackendName,
   topology: Topology,
   ctx: ProvisionContext,
 ): Promise<Estate> {
-  if (backend === 'docker')
-    return (await import('./docker/docker-backend.ts')).provisionDocker(topology, ctx);
-  return provisionLocal(topology, ctx);
+  return backendNamed(backend).provision(topology, ctx);
 }
 
-/** What is still there after teardown: processes, ports and directories; on docker also labelled containers, networks, volumes. */
+/**
+ * What is still there after teardown: the estate's processes, ports and directories and every process labelled
+ * with the run id (for every backend), and what the backend's own machinery still holds (docker: labelled
+ * containers, networks, volumes).
+ */
 export async function findEstateLeaks(
   backend: BackendName,
   runId: string,
   resources: EstateResources,
 ): Promise<string[]> {
   const leaks = await findLeaks(runId, resources);
-  if (backend === 'docker')
-    leaks.push(...(await (await import('./docker/docker-backend.ts')).findDockerLeaks(runId)));
+  leaks.push(...((await backendNamed(backend).leaks?.(runId)) ?? []));
   return leaks;
 }

@@ -1,8 +1,8 @@
 import type { EstateIdentity } from '../record/record.ts';
 import type { RouterClient } from './router/client.ts';
 
-export type BackendName = 'local' | 'docker';
-export const BACKENDS: readonly BackendName[] = ['local', 'docker'];
+/** A backend's name (`Backend.name`; the registry lists them). */
+export type BackendName = string;
 
 /** What a drill asks its estate to be. Backends provide the same roles from it. */
 export interface Topology {
@@ -50,6 +50,8 @@ export interface PostgresRole extends ProcessRole {
 export interface RedisRole extends ProcessRole {
   readonly port: number;
   url(): string;
+  /** The server's version, for the record's estate identity. */
+  version?(): Promise<string | undefined>;
 }
 
 export interface AppRole extends ProcessRole {
@@ -95,17 +97,37 @@ export interface Estate {
   resources(): EstateResources;
 }
 
+/**
+ * How runbook blocks run against this estate: where each kind of block runs, with which environment, and the
+ * secrets to redact from what they print.
+ */
 export interface RunbookShell {
-  env: Record<string, string>;
-  cwd: string;
-  /** The database's OS account, for blocks marked as=postgres (undefined: the harness's own account). */
-  dbUser?: { uid: number; gid: number };
+  /** Ordinary blocks: on the harness's machine, as the harness's account. */
+  host: ShellSite;
   /**
-   * docker: blocks marked as=postgres run inside a database container (as its `postgres` account) rather than
-   * on the host, with this environment instead of `env`: the addresses, ports and directories as seen there.
+   * Blocks marked as=postgres: where the database lives, as its OS account (local: the host as the `postgres`
+   * account; docker: inside the database's container), with the addresses and directories as seen there.
    */
-  postgresExec?: { container: string; user: string; cwd: string; env: Record<string, string> };
+  database: ShellSite;
   secrets: string[];
+}
+
+/** A place a runbook block can run: its environment there, and how bash is started there. */
+export interface ShellSite {
+  /** The block's environment as seen from this site (`shellEnv`: DB_HOST, PRIMARY_PORT, BACKUP_DIR, ...). */
+  env: Record<string, string>;
+  /** The command that runs `bash <bashArgs>` at this site with `env` (values by environment only). */
+  launch(bashArgs: readonly string[], env: NodeJS.ProcessEnv): Launch;
+}
+
+/** A program to start for a block: host bash (with an account and a directory), `docker exec`, `kubectl exec`. */
+export interface Launch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
 }
 
 export interface EstateResources {

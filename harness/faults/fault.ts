@@ -1,7 +1,7 @@
 import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
 import { run } from '../core/exec.ts';
 import { blockOf, type Runbook } from '../runbook/markdown.ts';
-import { judgeBlock, runBlock } from '../runbook/execute.ts';
+import { judgeBlock, runBlock, siteFor } from '../runbook/execute.ts';
 
 /**
  * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
@@ -75,7 +75,7 @@ function release(estate: Estate, version: string, migrateTo?: string): Fault {
     detail: migrateTo ? `migrate upgrade ${migrateTo}, then deploy ${version}` : `deploy ${version}`,
     async inject() {
       if (migrateTo)
-        await run('migrate', ['upgrade', migrateTo], { env: estate.shell().env, timeoutMs: 30_000 });
+        await run('migrate', ['upgrade', migrateTo], { env: estate.shell().host.env, timeoutMs: 30_000 });
       await estate.app.deploy(version);
     },
     revert: () => Promise.resolve(),
@@ -99,11 +99,12 @@ function rollout(estate: Estate, doc: Runbook, blockId: string, env: Record<stri
     },
     async inject() {
       const shell = estate.shell();
+      const site = siteFor(shell, block);
       const r = await runBlock(block, {
-        env: { ...shell.env, ...env },
+        env: { ...site.env, ...env },
         timeoutMs: 60_000,
-        cwd: shell.cwd,
         secrets: shell.secrets,
+        site,
       });
       judgeBlock(block, doc.path, r);
       outcome = r.stdout.trim().split('\n').at(-1);

@@ -1,5 +1,6 @@
 import { run } from '../core/exec.ts';
 import { StepError } from '../core/errors.ts';
+import type { RunbookShell, ShellSite } from '../estate/types.ts';
 import type { RunbookBlock } from './markdown.ts';
 import { redact } from './markdown.ts';
 
@@ -15,34 +16,12 @@ export interface BlockRun {
 
 const FAILED_MARK = 'drillbook-failed-line=';
 
-/** Where a block runs instead of the host: a container, as one of its accounts, in one of its directories. */
-export interface ContainerExec {
-  container: string;
-  user: string;
-  cwd: string;
-}
-
 /**
- * `docker exec` of bash inside a container. Values still travel only through the environment: each is passed
- * by name (`-e NAME`, so the docker CLI takes it from its own environment and no secret is on a command line),
- * except PATH and HOME, which the CLI itself needs from the host and which are therefore given explicitly.
+ * Where a block runs: blocks marked as=postgres where the database lives (as its OS account), others on the
+ * harness's host.
  */
-export function inContainer(
-  exec: ContainerExec,
-  bashArgs: string[],
-  env: NodeJS.ProcessEnv,
-): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const explicit = new Set(['PATH', 'HOME']);
-  const names = Object.keys(env).filter((k) => env[k] !== undefined);
-  const flags = names.flatMap((k) => ['-e', explicit.has(k) ? `${k}=${env[k] ?? ''}` : k]);
-  const cli: NodeJS.ProcessEnv = { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  for (const k of ['HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'])
-    if (process.env[k] !== undefined) cli[k] = process.env[k];
-  return {
-    command: 'docker',
-    args: ['exec', '-u', exec.user, '-w', exec.cwd, ...flags, exec.container, 'bash', ...bashArgs],
-    env: cli,
-  };
+export function siteFor(shell: RunbookShell, block: RunbookBlock): ShellSite {
+  return block.runAs === 'postgres' ? shell.database : shell.host;
 }
 
 /**
@@ -54,15 +33,13 @@ export function inContainer(
 export async function runBlock(
   block: RunbookBlock,
   opts: {
+    /** The block's whole environment (normally the site's env plus values of the drill). */
     env: NodeJS.ProcessEnv;
     timeoutMs: number;
-    uid?: number;
-    gid?: number;
-    cwd?: string;
     secrets: readonly string[];
     signal?: AbortSignal;
-    /** Run inside this container (docker exec) instead of on the host; uid, gid and cwd then do not apply. */
-    container?: ContainerExec;
+    /** Where it runs (`siteFor`); default: bash on this machine as the harness's account. */
+    site?: Pick<ShellSite, 'launch'>;
   },
 ): Promise<BlockRun> {
   const script = `trap 'echo "${FAILED_MARK}$LINENO" >&2' ERR; ${block.code}\n`;
@@ -79,20 +56,16 @@ export async function runBlock(
     '-c',
     script,
   ];
-  const common = { timeoutMs: opts.timeoutMs, check: false, signal: opts.signal };
-  let res;
-  if (opts.container) {
-    const c = inContainer(opts.container, bashArgs, opts.env);
-    res = await run(c.command, c.args, { ...common, env: c.env });
-  } else {
-    res = await run('bash', bashArgs, {
-      ...common,
-      env: opts.env,
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-    });
-  }
+  const launch = opts.site?.launch(bashArgs, opts.env) ?? { command: 'bash', args: bashArgs, env: opts.env };
+  const res = await run(launch.command, launch.args, {
+    timeoutMs: opts.timeoutMs,
+    check: false,
+    signal: opts.signal,
+    env: launch.env,
+    ...(launch.cwd ? { cwd: launch.cwd } : {}),
+    ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
+    ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
+  });
   const marks = [...res.stderr.matchAll(new RegExp(`${FAILED_MARK}(\\d+)`, 'g'))];
   const lineInBlock = marks.length ? Number(marks[0]?.[1]) : undefined;
   return {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { newRunId } from '../../harness/core/session.ts';
 import { drillStatus, type DrillRecord } from '../../harness/record/record.ts';
 import { runDrill } from '../../harness/drill/runner.ts';
-import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
 import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillRecord } from '../../harness/record/record.ts';
-import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillRecord } from '../../harness/record/record.ts';
-import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
-import { findRedisServer } from '../../harness/estate/local/binaries.ts';
+import { findRedisServer } from '../../harness/estate/host/binaries.ts';
 
 const redisServer = findRedisServer();
 if (!redisServer && !process.env.CI) {

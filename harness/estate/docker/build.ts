@@ -27,7 +27,7 @@ import { join, relative } from 'node:path';
 import type Dockerode from 'dockerode';
 import { run } from '../../core/exec.ts';
 import { CommandError, PrerequisiteError } from '../../core/errors.ts';
-import { PROJECT_ROOT } from '../local/node-service.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
 import { bundle, bundlerVersion } from './bundle.ts';
 import { inspectImage, requireEngine } from './engine.ts';
 import { appImage, BUILT_BASE, BUILT_IMAGES, type ImageSet } from './images.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../local/node-service.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
 
 /**
  * Bundle a TypeScript entry point of the project (the demo app, the router) into one ES module with its npm

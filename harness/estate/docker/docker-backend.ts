@@ -2,27 +2,29 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrerequisiteError } from '../../core/errors.ts';
-import { poll } from '../../core/poll.ts';
 import { labels as runLabels } from '../../core/session.ts';
-import { findPgBinDir, unprivilegedUser } from '../local/binaries.ts';
-import { databaseIdentity, endpointTarget } from '../shared.ts';
-import type { ProvisionContext } from '../local/local-backend.ts';
-import { PROJECT_ROOT } from '../local/node-service.ts';
-import { freePorts } from '../local/ports.ts';
-import { createRunDir, removeRunDir } from '../local/run-dir.ts';
-import type { Estate, EstateIdentity, EstateResources, PostgresRole } from '../types.ts';
+import { assembleEstate } from '../assemble.ts';
+import type { ProvisionContext } from '../backend.ts';
+import { freePorts } from '../host/ports.ts';
+import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import {
+  APP_DATABASE,
+  followPrimary,
+  primarySettings,
+  replicationName,
+  STANDBY_ROLE,
+  standbySettings,
+  SUPERUSER,
+} from '../postgres-config.ts';
+import { shellEnv } from '../shell-env.ts';
+import type { Estate, Topology } from '../types.ts';
 import { AddressBook, APP_PORT, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
 import { bundle } from './bundle.ts';
-import { DOCKER_REMEDY, gone, inspectImage, LABEL_ROLE, requireEngine, sweep } from './engine.ts';
-import {
-  appImage,
-  BUILT_IMAGES,
-  IMAGE_ROLES,
-  readImageConfig,
-  resolveImages,
-  type ImageSet,
-} from './images.ts';
+import { dockerImages, imagesRemedy } from './checks.ts';
+import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
+import { containerSite } from './exec-site.ts';
+import { appImage } from './images.ts';
 import {
   DockerPostgres,
   DockerSparePostgres,
@@ -34,48 +36,8 @@ import {
 } from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 
-const SUPERUSER = 'drill';
-const APP_DATABASE = 'app';
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
 const ROUTER = { admin: 9000, app: 8080, db: 6432 };
-
-/** Settings every Postgres of the estate gets (the local backend's, listening on the container's network). */
-const PG_SETTINGS = {
-  listen_addresses: '*',
-  wal_level: 'replica',
-  max_wal_senders: 10,
-  max_replication_slots: 10,
-  hot_standby: 'on',
-  max_connections: 60,
-  shared_buffers: '32MB',
-  wal_keep_size: '64MB',
-  wal_receiver_status_interval: '1s',
-  log_line_prefix: '%m [%p] ',
-  log_min_messages: 'warning',
-};
-
-/** The images this machine would run, with what is present (async: one inspect per built image). */
-export async function dockerImages(env: NodeJS.ProcessEnv = process.env): Promise<ImageSet> {
-  const d = await requireEngine();
-  const present = new Set<string>();
-  for (const image of IMAGE_ROLES.map((r) => BUILT_IMAGES[r]))
-    if (await inspectImage(d, image)) present.add(image);
-  return resolveImages(env, readImageConfig(PROJECT_ROOT), (i) => present.has(i)).images;
-}
-
-/** Why the docker backend cannot run here (engine, images), or undefined when it can. */
-export async function dockerProblem(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  try {
-    const d = await requireEngine();
-    const images = await dockerImages(env);
-    for (const role of ['postgres', 'redis', 'node'] as const) {
-      if (!(await inspectImage(d, images[role]))) return `image ${images[role]} is not on the engine`;
-    }
-    return await appImagesProblem(d, images);
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
 
 /**
  * Provision the estate as containers (testcontainers) on one network of its own: Postgres primary (+ a hot
@@ -84,10 +46,7 @@ export async function dockerProblem(env: NodeJS.ProcessEnv = process.env): Promi
  * labels; each registers its removal the moment it exists, and a last sweep by label removes whatever a
  * runbook block created in between.
  */
-export async function provisionDocker(
-  topology: import('../types.ts').Topology,
-  ctx: ProvisionContext,
-): Promise<Estate> {
+export async function provisionDocker(topology: Topology, ctx: ProvisionContext): Promise<Estate> {
   const d = await requireEngine();
   const images = await dockerImages();
   for (const role of ['postgres', 'node', ...(topology.redis ? (['redis'] as const) : [])] as const) {
@@ -104,7 +63,6 @@ export async function provisionDocker(
   // server: owned by the image's postgres account, which writes them there (and by host blocks run as root).
   const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
-  const pgUser = unprivilegedUser();
   for (const dir of [archiveDir, backupDir]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (process.getuid?.() === 0) {
@@ -176,11 +134,7 @@ export async function provisionDocker(
     superuser: SUPERUSER,
     password,
     database: APP_DATABASE,
-    conf: {
-      ...PG_SETTINGS,
-      archive_mode: 'on',
-      archive_command: `test ! -f '${PG_ARCHIVE}/%f' && cp '%p' '${PG_ARCHIVE}/%f'`,
-    },
+    conf: primarySettings(PG_ARCHIVE, { listen_addresses: '*' }),
   });
   book.add(pgPrimaryPort, primary.internalAddress);
 
@@ -192,27 +146,19 @@ export async function provisionDocker(
     if (!topology.postgres.standby) return undefined;
     const standby = new DockerPostgres({
       base: {
-        ...base('postgres-standby', 'postgres-standby', [{ container: PG_PORT, host: pgStandbyPort }]),
+        ...base(STANDBY_ROLE, STANDBY_ROLE, [{ container: PG_PORT, host: pgStandbyPort }]),
         image: images.postgres,
       },
       superuser: SUPERUSER,
       password,
       database: APP_DATABASE,
-      conf: {
-        primary_conninfo: `host=postgres-primary port=${PG_PORT} user=${SUPERUSER} password=${password} application_name=postgres_standby`,
-        primary_slot_name: 'postgres_standby',
-      },
-      upstream: { alias: 'postgres-primary', slot: 'postgres_standby' },
+      conf: standbySettings({ host: 'postgres-primary', port: PG_PORT }, password),
+      upstream: { alias: 'postgres-primary', slot: replicationName(STANDBY_ROLE) },
     });
     book.add(pgStandbyPort, standby.internalAddress);
     removeOnTeardown(standby.spec.name, standby);
     await standby.create();
-    await waitReplication(primary, 'streaming', ctx.startTimeoutMs);
-    if (topology.postgres.replication === 'sync') {
-      await primary.query(`ALTER SYSTEM SET synchronous_standby_names = 'postgres_standby'`);
-      await primary.query('SELECT pg_reload_conf()');
-      await waitReplication(primary, 'sync', ctx.startTimeoutMs);
-    }
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
     ctx.note?.(
       `postgres-standby streaming (${topology.postgres.replication}) in container ${standby.spec.name}`,
     );
@@ -300,29 +246,23 @@ export async function provisionDocker(
     `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
   );
 
-  const pgBin = findPgBinDir();
-  const dbEndpoint = { ...primary.connection(), port: routerDbPort };
-  const spares: DockerSparePostgres[] = [];
-  const estate: Estate = {
+  const conn = primary.connection();
+  return assembleEstate({
     backend: 'docker',
     runDir,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
     router,
-    endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: dbEndpoint },
+    endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: { ...conn, port: routerDbPort } },
     backups: { archiveDir, backupDir },
-    async spare(name: string) {
-      const existing = spares.find((r) => r.name === name);
-      if (existing) return existing;
+    async newSpare(name: string) {
       const [port] = (await freePorts(1)) as [number];
-      const conn = primary.connection();
       const role = new DockerSparePostgres(
         { ...base(name, name, [{ container: port, host: port }]), image: images.postgres, binds },
         { user: conn.user, password: conn.password, database: conn.database },
       );
       book.add(port, role.internalAddress);
-      spares.push(role);
       removeOnTeardown(role.spec.name, role);
       await role.create();
       ctx.note?.(
@@ -330,76 +270,48 @@ export async function provisionDocker(
       );
       return role;
     },
-    shell() {
-      const conn = primary.connection();
-      // as=postgres blocks run in the newest spare server's container (the restore target) if there is one,
-      // else in the primary's: there the archive and backups are mounted and pg_ctl starts a server the
-      // router can reach. Addresses are the estate network's.
-      const dbContainer = (spares.at(-1) ?? primary).spec.name;
-      return {
-        env: {
-          PATH: [pgBin, join(PROJECT_ROOT, 'fixtures', 'app', 'bin'), process.env.PATH ?? '/usr/bin:/bin']
-            .filter(Boolean)
-            .join(':'),
-          HOME: backupDir,
-          LANG: 'C',
-          DB_HOST: '127.0.0.1',
-          DB_PORT: String(routerDbPort),
-          DB_USER: conn.user,
-          DB_NAME: conn.database,
-          PGPASSWORD: conn.password,
-          PGCONNECT_TIMEOUT: '3',
-          BACKUP_DIR: backupDir,
-          WAL_ARCHIVE: archiveDir,
-          APP_URL: `http://127.0.0.1:${routerAppPort}`,
-          PRIMARY_HOST: '127.0.0.1',
-          PRIMARY_PORT: String(pgPrimaryPort),
-          ...(redis ? { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) } : {}),
-          // The Docker deployment: the app's image repository (releases are tags), its container, network,
-          // host port, configuration and labels, as a compose project would hold them.
-          APP_IMAGE: images.app,
-          BACKEND_CONTAINER: app.containerName,
-          BACKEND_ALIAS: 'app',
-          BACKEND_PORT: String(appPort),
-          BACKEND_ENV_FILE: envFile,
-          STACK_NETWORK: network,
-          STACK_LABEL_FILE: labelFile,
-          ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-        },
-        cwd: backupDir,
-        ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
-        postgresExec: {
-          container: dbContainer,
-          user: 'postgres',
-          cwd: PG_BACKUPS,
-          env: {
-            PATH: PG_CONTAINER_PATH,
-            HOME: PG_BACKUPS,
-            LANG: 'C',
-            DB_HOST: 'router',
-            DB_PORT: String(ROUTER.db),
-            DB_USER: conn.user,
-            DB_NAME: conn.database,
-            PGPASSWORD: conn.password,
-            PGCONNECT_TIMEOUT: '3',
-            BACKUP_DIR: PG_BACKUPS,
-            WAL_ARCHIVE: PG_ARCHIVE,
-            APP_URL: `http://router:${ROUTER.app}`,
-            PRIMARY_HOST: 'postgres-primary',
-            PRIMARY_PORT: String(PG_PORT),
-            ...(redis ? { REDIS_HOST: 'redis', REDIS_PORT: String(REDIS_PORT) } : {}),
-          },
-        },
-        secrets: [conn.password],
-      };
+    // as=postgres blocks run in the newest spare server's container (the restore target) if there is one,
+    // else in the primary's: there the archive and backups are mounted and pg_ctl starts a server the
+    // router can reach. Addresses are the estate network's.
+    databaseSite: (spares) =>
+      containerSite(
+        { container: (spares.at(-1) ?? primary).spec.name, user: 'postgres', cwd: PG_BACKUPS },
+        shellEnv({
+          path: PG_CONTAINER_PATH,
+          home: PG_BACKUPS,
+          endpoint: { host: 'router', port: ROUTER.db },
+          primary: { host: 'postgres-primary', port: PG_PORT },
+          ...(standby ? { standby: { host: STANDBY_ROLE, port: PG_PORT } } : {}),
+          ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
+          appUrl: `http://router:${ROUTER.app}`,
+          backupDir: PG_BACKUPS,
+          archiveDir: PG_ARCHIVE,
+          credentials: { user: conn.user, database: conn.database, password: conn.password },
+        }),
+      ),
+    // The Docker deployment: the app's image repository (releases are tags), its container, network, host
+    // port, configuration and labels, as a compose project would hold them.
+    hostEnv: {
+      APP_IMAGE: images.app,
+      BACKEND_CONTAINER: app.containerName,
+      BACKEND_ALIAS: 'app',
+      BACKEND_PORT: String(appPort),
+      BACKEND_ENV_FILE: envFile,
+      STACK_NETWORK: network,
+      STACK_LABEL_FILE: labelFile,
+      ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     },
-    authoritative(): Promise<PostgresRole> {
-      return endpointTarget(router, [primary, standby, ...spares]);
-    },
-    async identity(): Promise<EstateIdentity> {
-      const db = await estate.authoritative().catch(() => undefined);
-      const dbIdentity = await databaseIdentity(db);
-      const redisVersion = await redis?.version().catch(() => undefined);
+    pids: () => [primary.pids, standby?.pids ?? [], redis?.pids ?? [], router.pids, app.pids].flat(),
+    ports: [
+      pgPrimaryPort,
+      ...(standby ? [pgStandbyPort] : []),
+      ...(redis ? [redisPort] : []),
+      appPort,
+      adminPort,
+      routerAppPort,
+      routerDbPort,
+    ],
+    async identity() {
       const appVersion = await app.runningVersion();
       const used: Record<string, string> = {
         postgres: images.postgres,
@@ -412,63 +324,7 @@ export async function provisionDocker(
         const id = (await inspectImage(d, ref).catch(() => undefined))?.id;
         ids[role] = id ? `${ref}@${id}` : ref;
       }
-      return {
-        backend: 'docker',
-        ...dbIdentity,
-        ...(redisVersion ? { redisVersion } : {}),
-        appVersion,
-        images: ids,
-        nodeVersion: process.version,
-        platform: `${process.platform}-${process.arch}`,
-      };
+      return { appVersion, images: ids };
     },
-    resources(): EstateResources {
-      return {
-        pids: [primary.pids, standby?.pids ?? [], redis?.pids ?? [], router.pids, app.pids].flat(),
-        ports: [
-          ...spares.map((s) => s.port),
-          pgPrimaryPort,
-          ...(standby ? [pgStandbyPort] : []),
-          ...(redis ? [redisPort] : []),
-          appPort,
-          adminPort,
-          routerAppPort,
-          routerDbPort,
-        ],
-        dirs: [runDir],
-      };
-    },
-  };
-  return estate;
-}
-
-/** Every container, network and volume with this run's label still there after teardown: each is a leak. */
-export async function findDockerLeaks(runId: string): Promise<string[]> {
-  const d = await requireEngine();
-  const { labelledResources } = await import('./engine.ts');
-  const left = await labelledResources(d, runId);
-  return [
-    ...left.containers.map((c) => `container ${c.name} (${c.state}) still exists`),
-    ...left.networks.map((n) => `network ${n.name} still exists`),
-    ...left.volumes.map((v) => `volume ${v.name} still exists`),
-  ];
-}
-
-export { sweep };
-
-async function waitReplication(primary: DockerPostgres, want: 'streaming' | 'sync', timeoutMs: number) {
-  const column = want === 'sync' ? 'sync_state' : 'state';
-  await poll(
-    async () => {
-      const rows = await primary.query<{ v: string }>(
-        `SELECT ${column} AS v FROM pg_stat_replication WHERE application_name = 'postgres_standby'`,
-      );
-      return rows[0]?.v === want;
-    },
-    { subject: `postgres_standby to be ${want} from the primary`, timeoutMs, intervalMs: 25 },
-  );
-}
-
-function imagesRemedy(): string {
-  return `run \`npx drill images build\` (builds them offline from Debian packages) or configure images in drillbook.config.json; ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
+  });
 }

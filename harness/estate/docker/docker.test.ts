@@ -4,8 +4,10 @@ import { AddressBook } from './app.ts';
 import { appDockerfile, debianMirror } from './build.ts';
 import { demux, localEngine } from './container.ts';
 import { runFilter } from './engine.ts';
+import { inContainer } from './exec-site.ts';
 import { BUILT_IMAGES, parseImageConfig, PUBLIC_IMAGES, resolveImages } from './images.ts';
-import { confLines, PG_ENTRYPOINT } from './postgres.ts';
+import { confLines } from '../postgres-config.ts';
+import { PG_ENTRYPOINT } from './postgres.ts';
 
 describe('image resolution', () => {
   const none = () => false;
@@ -111,5 +113,34 @@ describe('docker estate helpers', () => {
       "shared_buffers = '32MB'\nmax_connections = 60\nx = 'it''s'",
     );
     expect(PG_ENTRYPOINT).toMatch(/^exec postgres -D "\$D"$/m);
+  });
+});
+
+describe('inContainer', () => {
+  it('runs bash through docker exec, passing values by name so no secret is on the command line', () => {
+    const c = inContainer({ container: 'pg-1', user: 'postgres', cwd: '/backups' }, ['-c', 'true'], {
+      PATH: '/usr/lib/postgresql/15/bin:/usr/bin:/bin',
+      PGPASSWORD: 's3cret',
+    });
+    expect(c.command).toBe('docker');
+    expect(c.args).toEqual([
+      'exec',
+      '-u',
+      'postgres',
+      '-w',
+      '/backups',
+      '-e',
+      'PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin',
+      '-e',
+      'PGPASSWORD',
+      'pg-1',
+      'bash',
+      '-c',
+      'true',
+    ]);
+    expect(c.args.join(' ')).not.toContain('s3cret');
+    // The docker CLI itself runs with the host's PATH and hands the values on from its environment.
+    expect(c.env.PGPASSWORD).toBe('s3cret');
+    expect(c.env.PATH).toBe(process.env.PATH);
   });
 });

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
-import { pgQuery } from '../local/postgres.ts';
+import { pgQuery } from '../pg-query.ts';
+import { confLines } from '../postgres-config.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 
 /**
@@ -109,13 +110,6 @@ export class DockerPostgres extends DockerService implements PostgresRole {
     const [row] = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
     return row?.r === true;
   }
-}
-
-export function confLines(settings: Record<string, string | number>): string {
-  const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
-  return Object.entries(settings)
-    .map(([k, v]) => `${k} = ${quote(v)}`)
-    .join('\n');
 }
 
 const uidCache = new Map<string, Promise<{ uid: number; gid: number }>>();

@@ -2,54 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EstateError } from '../../core/errors.ts';
-import { poll } from '../../core/poll.ts';
-import { databaseIdentity, endpointTarget } from '../shared.ts';
-import type { TeardownStack } from '../../core/teardown.ts';
+import { assembleEstate } from '../assemble.ts';
+import type { ProvisionContext } from '../backend.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
+import { freePorts } from '../host/ports.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
+import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { APP_DATABASE, followPrimary, primarySettings, STANDBY_ROLE, SUPERUSER } from '../postgres-config.ts';
 import { RouterClient } from '../router/client.ts';
-import type {
-  AppRole,
-  Estate,
-  EstateIdentity,
-  PostgresRole,
-  ProcessRole,
-  RouterRole,
-  Topology,
-} from '../types.ts';
-import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from './binaries.ts';
-import { NodeService, PROJECT_ROOT } from './node-service.ts';
-import { freePorts } from './ports.ts';
+import type { AppRole, Estate, ProcessRole, RouterRole, Topology } from '../types.ts';
+import { NodeService } from './node-service.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
-import { createRunDir, removeRunDir } from './run-dir.ts';
-
-export interface ProvisionContext {
-  runId: string;
-  drillId: string;
-  teardown: TeardownStack;
-  startTimeoutMs: number;
-  /** Progress inside the provision phase ("primary up", "standby streaming"). */
-  note?: (message: string) => void;
-}
-
-const SUPERUSER = 'drill';
-const APP_DATABASE = 'app';
-
-/** Settings every Postgres of the estate gets; a standby inherits them through pg_basebackup. */
-const PG_SETTINGS = {
-  listen_addresses: '127.0.0.1',
-  unix_socket_directories: '',
-  wal_level: 'replica',
-  max_wal_senders: 10,
-  max_replication_slots: 10,
-  hot_standby: 'on',
-  max_connections: 60,
-  shared_buffers: '32MB',
-  wal_keep_size: '64MB',
-  // Report replication state to the primary often, so "streaming" and "sync" are seen quickly.
-  wal_receiver_status_interval: '1s',
-  log_line_prefix: '%m [%p] ',
-  log_min_messages: 'warning',
-};
 
 /**
  * Provision the estate as processes on 127.0.0.1: Postgres primary (+ hot standby by streaming replication),
@@ -87,13 +51,9 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     port: pgPrimaryPort,
     database: APP_DATABASE,
   });
-  await primary.initPrimary({
-    ...PG_SETTINGS,
-    // Continuous archiving, as the runbook's backup strategy requires: every completed WAL segment is copied
-    // to the archive, never overwriting one already there.
-    archive_mode: 'on',
-    archive_command: `test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
-  });
+  await primary.initPrimary(
+    primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
+  );
   ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
   await primary.start();
   await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
@@ -103,20 +63,15 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   if (topology.postgres.standby) {
     standby = new LocalPostgres({
       ...common,
-      name: 'postgres-standby',
+      name: STANDBY_ROLE,
       port: pgStandbyPort,
       database: APP_DATABASE,
     });
-    await standby.initStandby(primary, {});
+    await standby.initStandby(primary);
     const s = standby;
     ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => s.stop());
     await standby.start();
-    await waitReplication(primary, 'postgres_standby', 'streaming', ctx.startTimeoutMs);
-    if (topology.postgres.replication === 'sync') {
-      await primary.query(`ALTER SYSTEM SET synchronous_standby_names = 'postgres_standby'`);
-      await primary.query('SELECT pg_reload_conf()');
-      await waitReplication(primary, 'postgres_standby', 'sync', ctx.startTimeoutMs);
-    }
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
     ctx.note?.(`postgres-standby streaming (${topology.postgres.replication}) on 127.0.0.1:${pgStandbyPort}`);
   }
 
@@ -182,112 +137,41 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const app = appRole(appService, appPort, appVersion);
   ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
 
-  const dbEndpoint = { ...primary.connection(), port: routerDbPort };
-  const spares: AdoptedPostgres[] = [];
-  const estate: Estate = {
+  return assembleEstate({
     backend: 'local',
     runDir,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
     router,
-    endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: dbEndpoint },
+    endpoints: {
+      app: `http://127.0.0.1:${routerAppPort}`,
+      db: { ...primary.connection(), port: routerDbPort },
+    },
     backups: { archiveDir, backupDir },
-    async spare(name: string) {
-      const existing = spares.find((r) => r.name === name);
-      if (existing) return existing;
+    // A restore's target: a port and an empty data directory the database's account owns; the server a
+    // runbook block starts there is adopted through its postmaster.pid and stopped in teardown.
+    async newSpare(name: string) {
       const [port] = (await freePorts(1)) as [number];
       const dataDir = join(runDir, name);
       ownedDir(dataDir, pgUser);
       const role = new AdoptedPostgres(name, port, dataDir, primary.connection());
-      spares.push(role);
       ctx.teardown.push(`stop ${name} (port ${port}) if a runbook block started it`, () => role.stop());
       return role;
     },
-    shell() {
-      const conn = primary.connection();
-      return {
-        env: {
-          // The database tools, then the app's own tools (its `migrate`), then the usual PATH.
-          PATH: `${binDir}:${join(PROJECT_ROOT, 'fixtures', 'app', 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-          HOME: backupDir,
-          LANG: 'C',
-          DB_HOST: '127.0.0.1',
-          DB_PORT: String(routerDbPort),
-          DB_USER: conn.user,
-          DB_NAME: conn.database,
-          PGPASSWORD: conn.password,
-          PGCONNECT_TIMEOUT: '3',
-          BACKUP_DIR: backupDir,
-          WAL_ARCHIVE: archiveDir,
-          APP_URL: `http://127.0.0.1:${routerAppPort}`,
-          PRIMARY_HOST: '127.0.0.1',
-          PRIMARY_PORT: String(pgPrimaryPort),
-        },
-        cwd: backupDir,
-        ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
-        secrets: [conn.password],
-      };
-    },
-    authoritative(): Promise<PostgresRole> {
-      return endpointTarget(router, [primary, standby, ...spares]);
-    },
-    async identity(): Promise<EstateIdentity> {
-      const db = await estate.authoritative().catch(() => undefined);
-      const dbIdentity = await databaseIdentity(db);
-      const redisVersion = await redis?.version().catch(() => undefined);
-      return {
-        backend: 'local',
-        ...dbIdentity,
-        ...(redisVersion ? { redisVersion } : {}),
-        appVersion: app.version,
-        nodeVersion: process.version,
-        platform: `${process.platform}-${process.arch}`,
-      };
-    },
-    resources() {
-      return {
-        pids: [
-          primary.pids,
-          standby?.pids ?? [],
-          redis?.pids ?? [],
-          routerService.pids,
-          appService.pids,
-        ].flat(),
-        ports: [
-          ...spares.map((s) => s.port),
-          pgPrimaryPort,
-          ...(standby ? [pgStandbyPort] : []),
-          ...(redis ? [redisPort] : []),
-          appPort,
-          adminPort,
-          routerAppPort,
-          routerDbPort,
-        ],
-        dirs: [runDir],
-      };
-    },
-  };
-  return estate;
-}
-
-async function waitReplication(
-  primary: LocalPostgres,
-  name: string,
-  want: 'streaming' | 'sync',
-  timeoutMs: number,
-): Promise<void> {
-  const column = want === 'sync' ? 'sync_state' : 'state';
-  await poll(
-    async () => {
-      const rows = await primary.query<{ v: string }>(
-        `SELECT ${column} AS v FROM pg_stat_replication WHERE application_name = $1`,
-        [name],
-      );
-      return rows[0]?.v === want;
-    },
-    { subject: `${name} to be ${want} from the primary`, timeoutMs, intervalMs: 25 },
-  );
+    hostDbUser: pgUser ? { uid: pgUser.uid, gid: pgUser.gid } : undefined,
+    pids: () =>
+      [primary.pids, standby?.pids ?? [], redis?.pids ?? [], routerService.pids, appService.pids].flat(),
+    ports: [
+      pgPrimaryPort,
+      ...(standby ? [pgStandbyPort] : []),
+      ...(redis ? [redisPort] : []),
+      appPort,
+      adminPort,
+      routerAppPort,
+      routerDbPort,
+    ],
+  });
 }
 
 function processRole(name: string, service: NodeService): ProcessRole {

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import axios from 'axios';
+import { PROJECT_ROOT } from '../host/project-root.ts';
 import { LocalProcess } from './process.ts';
-
-/** The project root, where `node --import tsx <entry>` resolves its imports from. */
-export const PROJECT_ROOT = join(import.meta.dirname, '..', '..', '..');
 
 export interface NodeServiceSpec {
   name: string;

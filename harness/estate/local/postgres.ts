@@ -1,11 +1,12 @@
 import { chownSync, mkdirSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
+import { pgQuery } from '../pg-query.ts';
+import { confLines, replicationName, standbySettings } from '../postgres-config.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
-import type { PgUser } from './binaries.ts';
+import type { PgUser } from '../host/binaries.ts';
 import { LocalProcess } from './process.ts';
 
 export interface PgNodeSpec {
@@ -91,11 +92,11 @@ export class LocalPostgres implements PostgresRole {
       join(this.dataDir, 'pg_hba.conf'),
       'host replication all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n',
     );
-    appendFileSync(join(this.dataDir, 'postgresql.conf'), confLines(settings));
+    appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(settings));
   }
 
   /** pg_basebackup from `primary` into a new standby with a replication slot, and configure it to follow. */
-  async initStandby(primary: LocalPostgres, settings: Record<string, string | number>): Promise<void> {
+  async initStandby(primary: LocalPostgres): Promise<void> {
     const s = this.spec;
     this.makeOwnedDir(this.dataDir);
     await this.runAsPgUser(
@@ -115,16 +116,15 @@ export class LocalPostgres implements PostgresRole {
         'fast',
         '-C',
         '-S',
-        slotName(s.name),
+        replicationName(s.name),
         '--no-sync',
         '-w',
       ],
       primary.toolEnv(),
     );
-    const conninfo = `host=127.0.0.1 port=${primary.port} user=${s.superuser} password=${s.password} application_name=${slotName(s.name)}`;
     appendFileSync(
       join(this.dataDir, 'postgresql.conf'),
-      confLines({ ...settings, primary_conninfo: conninfo, primary_slot_name: slotName(s.name) }),
+      estateConf(standbySettings({ host: '127.0.0.1', port: primary.port }, s.password)),
     );
     writeFileSync(join(this.dataDir, 'standby.signal'), '');
     if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
@@ -195,23 +195,6 @@ export class LocalPostgres implements PostgresRole {
   }
 }
 
-/** One statement on a fresh connection with short timeouts: probes and steps must never hang on a dead server. */
-export async function pgQuery<R extends Record<string, unknown>>(
-  conn: PgConnectionInfo,
-  sql: string,
-  params: unknown[] = [],
-): Promise<R[]> {
-  const client = new pg.Client({ ...conn, connectionTimeoutMillis: 1000, query_timeout: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const res = await client.query<R>(sql, params);
-    return res.rows;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /**
  * A Postgres server that a runbook block started (pg_ctl start on a restored data directory): the harness did
  * not spawn it, so it knows it by its data directory and port, finds its postmaster through postmaster.pid,
@@ -277,13 +260,7 @@ export class AdoptedPostgres implements PostgresRole {
   }
 }
 
-function slotName(name: string): string {
-  return name.replace(/[^a-z0-9_]/g, '_');
-}
-
-function confLines(settings: Record<string, string | number>): string {
-  const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
-  return `\n# drillbook estate settings\n${Object.entries(settings)
-    .map(([k, v]) => `${k} = ${quote(v)}`)
-    .join('\n')}\n`;
+/** The estate's settings as a block appended to postgresql.conf. */
+function estateConf(settings: Record<string, string | number>): string {
+  return `\n# drillbook estate settings\n${confLines(settings)}\n`;
 }

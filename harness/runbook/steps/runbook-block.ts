@@ -1,7 +1,7 @@
 /** The step that executes one block of the runbook markdown. */
 import { StepError } from '../../core/errors.ts';
 import { blockOf } from '../markdown.ts';
-import { judgeBlock, runBlock, type BlockExpectation } from '../execute.ts';
+import { judgeBlock, runBlock, siteFor, type BlockExpectation } from '../execute.ts';
 import type { Step, StepContext } from '../step.ts';
 
 export interface RunbookStepOptions {
@@ -30,19 +30,14 @@ export function runbook(id: string, opts: RunbookStepOptions = {}): Step {
       const block = blockOf(doc, id);
       const source = `${doc.path}#L${block.line}`;
       const shell = ctx.estate.shell();
-      // docker: an as=postgres block runs in the database's container, with the values that hold there.
-      const inside = block.runAs === 'postgres' ? shell.postgresExec : undefined;
-      const env = { ...(inside?.env ?? shell.env), ...ctx.vars, ...opts.env?.(ctx) };
+      // An as=postgres block runs where the database lives, with the values that hold there.
+      const site = siteFor(shell, block);
       const r = await runBlock(block, {
-        env,
+        env: { ...site.env, ...ctx.vars, ...opts.env?.(ctx) },
         timeoutMs: ctx.timeoutMs,
-        cwd: shell.cwd,
         secrets: shell.secrets,
         signal: ctx.signal,
-        ...(inside ? { container: { container: inside.container, user: inside.user, cwd: inside.cwd } } : {}),
-        ...(!inside && block.runAs === 'postgres' && shell.dbUser
-          ? { uid: shell.dbUser.uid, gid: shell.dbUser.gid }
-          : {}),
+        site,
       });
       const output = trimOutput(r.stdout, r.stderr);
       try {

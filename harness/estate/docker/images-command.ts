@@ -1,17 +1,17 @@
-import { UsageError } from '../core/errors.ts';
-import { buildImages } from '../estate/docker/build.ts';
-import { dockerImagePresentSync } from '../estate/docker/engine.ts';
-import { CONFIG_FILE, readImageConfig, resolveImages, IMAGE_ROLES } from '../estate/docker/images.ts';
-import { PROJECT_ROOT } from '../estate/local/node-service.ts';
-import { parse } from './args.ts';
-import type { Io } from './commands.ts';
+import { parse } from '../../core/args.ts';
+import { UsageError } from '../../core/errors.ts';
+import type { CommandIo } from '../backend.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
+import { buildImages } from './build.ts';
+import { dockerImagePresentSync } from './engine.ts';
+import { CONFIG_FILE, IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
 
 /**
  * `drill images build [--force] [--mirror URL]`: the docker backend's images, built offline from Debian's
  * packages (no registry needed); what exists and is current is reused.
  * `drill images list`: which image each role uses here, and where that choice comes from.
  */
-export async function imagesCommand(argv: string[], io: Io): Promise<number> {
+export async function imagesCommand(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'build') {
     const { values } = parse('images build', rest, {

@@ -1,0 +1,68 @@
+/** What the docker backend needs on this machine: an engine, the role images, app images matching the sources. */
+import type { Prerequisite } from '../backend.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
+import { appImagesProblem } from './build.ts';
+import {
+  DOCKER_REMEDY,
+  dockerode,
+  engineProblem,
+  inspectImage,
+  requireEngine,
+  RYUK_IMAGE,
+} from './engine.ts';
+import { BUILT_IMAGES, IMAGE_ROLES, readImageConfig, resolveImages, type ImageSet } from './images.ts';
+
+/** The images this machine would run, with what is present (async: one inspect per built image). */
+export async function dockerImages(env: NodeJS.ProcessEnv = process.env): Promise<ImageSet> {
+  const d = await requireEngine();
+  const present = new Set<string>();
+  for (const image of IMAGE_ROLES.map((r) => BUILT_IMAGES[r]))
+    if (await inspectImage(d, image)) present.add(image);
+  return resolveImages(env, readImageConfig(PROJECT_ROOT), (i) => present.has(i)).images;
+}
+
+/** Why the docker backend cannot run here (engine, images), or undefined when it can. */
+export async function dockerProblem(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const [missing] = (await dockerPrerequisites(env)).filter((p) => !p.ok);
+  return missing ? `${missing.what}: ${missing.detail}` : undefined;
+}
+
+export function imagesRemedy(): string {
+  return `run \`npx drill images build\` (builds them offline from Debian packages) or configure images in drillbook.config.json; ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
+}
+
+/** The engine, the testcontainers reaper (optional), each role's image and the app's release images. */
+export async function dockerPrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]> {
+  const problem = await engineProblem();
+  if (problem) return [{ what: 'Docker engine', ok: false, detail: problem, remedy: DOCKER_REMEDY }];
+  const d = await dockerode();
+  const v = await d.version();
+  const found: Prerequisite[] = [
+    { what: 'Docker engine', ok: true, detail: `${v.Version} (API ${v.ApiVersion})` },
+    {
+      what: 'testcontainers reaper',
+      ok: true,
+      detail: (await inspectImage(d, RYUK_IMAGE))
+        ? `${RYUK_IMAGE} present (used unless TESTCONTAINERS_RYUK_DISABLED=true)`
+        : 'absent: run-id labels and `drill cleanup` sweep instead',
+    },
+  ];
+  const images = await dockerImages(env);
+  for (const role of ['postgres', 'redis', 'node'] as const) {
+    const have = Boolean(await inspectImage(d, images[role]));
+    found.push({
+      what: `${role} image`,
+      ok: have,
+      detail: have ? images[role] : `${images[role]} is not on the engine`,
+      ...(have ? {} : { remedy: 'npx drill images build (offline) or docker pull' }),
+      ...(role === 'redis' ? { onlyFor: 'redis' as const } : {}),
+    });
+  }
+  const app = await appImagesProblem(d, images);
+  found.push(
+    app
+      ? { what: 'app images', ok: false, detail: app, remedy: 'npx drill images build' }
+      : { what: 'app images', ok: true, detail: `${images.app}:<release>` },
+  );
+  return found;
+}

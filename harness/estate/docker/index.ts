@@ -1,0 +1,52 @@
+/**
+ * The docker backend: the estate as containers through testcontainers, one network per drill, everything
+ * labelled with the run id. Heavy modules (testcontainers, the image builder) load only when used.
+ */
+import { PrerequisiteError } from '../../core/errors.ts';
+import type { Backend } from '../backend.ts';
+import { dockerImages, dockerPrerequisites, imagesRemedy } from './checks.ts';
+import { inspectImage, requireEngine, sweepSync } from './engine.ts';
+import { findDockerLeaks, sweepDocker } from './sweep.ts';
+
+export const dockerBackend: Backend = {
+  name: 'docker',
+  description: 'containers through testcontainers',
+  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose'],
+
+  prerequisites: dockerPrerequisites,
+
+  /** The engine answers, the role images exist, and the app images match the sources (rebuilt if not). */
+  async prepare({ needs, log }) {
+    const d = await requireEngine();
+    const images = await dockerImages();
+    const roles = ['postgres', 'node', ...(needs.includes('redis') ? (['redis'] as const) : [])] as const;
+    for (const role of roles) {
+      if (!(await inspectImage(d, images[role])))
+        throw new PrerequisiteError(`image ${images[role]} is not on the Docker engine`, imagesRemedy());
+    }
+    const { ensureAppImages } = await import('./build.ts');
+    const built = await ensureAppImages(d, images, () => undefined);
+    for (const b of built.filter((r) => r.action === 'built'))
+      log(`rebuilt ${b.image} (the app's sources changed since it was built)`);
+  },
+
+  async provision(topology, ctx) {
+    return (await import('./docker-backend.ts')).provisionDocker(topology, ctx);
+  },
+
+  leaks: findDockerLeaks,
+  sweep: sweepDocker,
+  sweepNow: sweepSync,
+
+  commands: {
+    images: {
+      usage: [
+        "images build [--force] [--mirror URL]      build the docker backend's images offline (Debian packages)",
+        'images list                                which image each docker role uses, and why',
+      ],
+      async run(argv, io) {
+        return (await import('./images-command.ts')).imagesCommand(argv, io);
+      },
+    },
+  },
+};

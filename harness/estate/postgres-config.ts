@@ -1,0 +1,108 @@
+/**
+ * The estate's PostgreSQL, written once for every backend: its settings, continuous archiving, and streaming
+ * replication to a standby (asynchronous or synchronous). Backends differ only in where the servers run.
+ */
+import { poll } from '../core/poll.ts';
+import type { PostgresRole } from './types.ts';
+
+/** The superuser every estate's servers are initialised with (the runbook's DB_USER). */
+export const SUPERUSER = 'drill';
+/** The application's database (the runbook's DB_NAME). */
+export const APP_DATABASE = 'app';
+/** The role name of the standby server; its replication slot and application_name derive from it. */
+export const STANDBY_ROLE = 'postgres-standby';
+
+/** Settings every Postgres of the estate gets; a standby inherits them through pg_basebackup. */
+const PG_SETTINGS = {
+  wal_level: 'replica',
+  max_wal_senders: 10,
+  max_replication_slots: 10,
+  hot_standby: 'on',
+  max_connections: 60,
+  shared_buffers: '32MB',
+  wal_keep_size: '64MB',
+  // Report replication state to the primary often, so "streaming" and "sync" are seen quickly.
+  wal_receiver_status_interval: '1s',
+  log_line_prefix: '%m [%p] ',
+  log_min_messages: 'warning',
+};
+
+/**
+ * A primary's settings: where it listens (the backend's to say), the estate's settings, and continuous
+ * archiving as the runbook's backup strategy requires: every completed WAL segment is copied to the archive
+ * (a directory as the server sees it), never overwriting one already there.
+ */
+export function primarySettings(
+  archiveDir: string,
+  listen: Record<string, string>,
+): Record<string, string | number> {
+  return {
+    ...listen,
+    ...PG_SETTINGS,
+    archive_mode: 'on',
+    archive_command: `test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
+  };
+}
+
+/** What a standby adds to the settings it inherits: whom it follows, under which name and slot. */
+export function standbySettings(
+  primary: { host: string; port: number },
+  password: string,
+): Record<string, string> {
+  const name = replicationName(STANDBY_ROLE);
+  return {
+    primary_conninfo: `host=${primary.host} port=${primary.port} user=${SUPERUSER} password=${password} application_name=${name}`,
+    primary_slot_name: name,
+  };
+}
+
+/** A role's replication slot and application_name ('postgres-standby' -> 'postgres_standby'). */
+export function replicationName(role: string): string {
+  return role.replace(/[^a-z0-9_]/g, '_');
+}
+
+/** postgresql.conf lines, values quoted as the file wants them. */
+export function confLines(settings: Record<string, string | number>): string {
+  const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
+  return Object.entries(settings)
+    .map(([k, v]) => `${k} = ${quote(v)}`)
+    .join('\n');
+}
+
+/**
+ * Once the standby runs: wait until it streams from the primary; for synchronous replication, make it the
+ * primary's synchronous standby and wait until the primary reports it so (from then on no acked commit can be
+ * lost on failover).
+ */
+export async function followPrimary(
+  primary: PostgresRole,
+  replication: 'async' | 'sync',
+  timeoutMs: number,
+): Promise<void> {
+  const name = replicationName(STANDBY_ROLE);
+  await waitReplication(primary, name, 'streaming', timeoutMs);
+  if (replication === 'sync') {
+    await primary.query(`ALTER SYSTEM SET synchronous_standby_names = '${name}'`);
+    await primary.query('SELECT pg_reload_conf()');
+    await waitReplication(primary, name, 'sync', timeoutMs);
+  }
+}
+
+async function waitReplication(
+  primary: PostgresRole,
+  name: string,
+  want: 'streaming' | 'sync',
+  timeoutMs: number,
+): Promise<void> {
+  const column = want === 'sync' ? 'sync_state' : 'state';
+  await poll(
+    async () => {
+      const rows = await primary.query<{ v: string }>(
+        `SELECT ${column} AS v FROM pg_stat_replication WHERE application_name = $1`,
+        [name],
+      );
+      return rows[0]?.v === want;
+    },
+    { subject: `${name} to be ${want} from the primary`, timeoutMs, intervalMs: 25 },
+  );
+}

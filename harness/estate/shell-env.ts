@@ -1,0 +1,49 @@
+/**
+ * The environment runbook blocks get, assembled in one place for every backend and every site a block runs
+ * at. A backend describes what a block sees from a site (addresses, directories, tools); the keys and their
+ * meaning are defined here only, so a key added here reaches every backend.
+ */
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** An estate as seen from where a block runs (the host; a database's container). */
+export interface SiteView {
+  /** PATH: the database tools first, then the app's own tools where present, then the usual. */
+  path: string;
+  home: string;
+  /** The database endpoint clients use (the router's `db` route: a VIP or DNS name). */
+  endpoint: Address;
+  /** The current primary itself, bypassing the endpoint. */
+  primary: Address;
+  standby?: Address;
+  redis?: Address;
+  /** The service's public URL (the router's `app` route). */
+  appUrl: string;
+  backupDir: string;
+  archiveDir: string;
+  credentials: { user: string; database: string; password: string };
+}
+
+/** The runbook's variables (the table at the top of fixtures/runbook/deployment-runbook.md) for one site. */
+export function shellEnv(view: SiteView): Record<string, string> {
+  return {
+    PATH: view.path,
+    HOME: view.home,
+    LANG: 'C',
+    DB_HOST: view.endpoint.host,
+    DB_PORT: String(view.endpoint.port),
+    DB_USER: view.credentials.user,
+    DB_NAME: view.credentials.database,
+    PGPASSWORD: view.credentials.password,
+    PGCONNECT_TIMEOUT: '3',
+    BACKUP_DIR: view.backupDir,
+    WAL_ARCHIVE: view.archiveDir,
+    APP_URL: view.appUrl,
+    PRIMARY_HOST: view.primary.host,
+    PRIMARY_PORT: String(view.primary.port),
+    ...(view.redis ? { REDIS_HOST: view.redis.host, REDIS_PORT: String(view.redis.port) } : {}),
+  };
+}
