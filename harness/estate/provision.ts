@@ -1,6 +1,7 @@
 /**
  * The one place that knows which backend provisions an estate and how its leftovers are found.
  */
+import { withInfraApi } from './infra-api.ts';
 import { findLeaks } from './local/leaks.ts';
 import { provisionLocal, type ProvisionContext } from './local/local-backend.ts';
 import type { BackendName, Estate, EstateResources, Topology } from './types.ts';
@@ -10,9 +11,12 @@ export async function provisionEstate(
   topology: Topology,
   ctx: ProvisionContext,
 ): Promise<Estate> {
-  if (backend === 'docker')
-    return (await import('./docker/docker-backend.ts')).provisionDocker(topology, ctx);
-  return provisionLocal(topology, ctx);
+  const estate =
+    backend === 'docker'
+      ? await (await import('./docker/docker-backend.ts')).provisionDocker(topology, ctx)
+      : await provisionLocal(topology, ctx);
+  // Whatever the backend, blocks reach the infrastructure without a command (endpoint, fencing) through it.
+  return withInfraApi(estate, ctx.teardown);
 }
 
 /** What is still there after teardown: processes, ports and directories; on docker also labelled containers, networks, volumes. */

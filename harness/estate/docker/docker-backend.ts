@@ -354,6 +354,7 @@ export async function provisionDocker(
           APP_URL: `http://127.0.0.1:${routerAppPort}`,
           PRIMARY_HOST: '127.0.0.1',
           PRIMARY_PORT: String(pgPrimaryPort),
+          ...(standby ? { STANDBY_HOST: '127.0.0.1', STANDBY_PORT: String(pgStandbyPort) } : {}),
           ...(redis ? { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) } : {}),
           // The Docker deployment: the app's image repository (releases are tags), its container, network,
           // host port, configuration and labels, as a compose project would hold them.
@@ -387,6 +388,7 @@ export async function provisionDocker(
             APP_URL: `http://router:${ROUTER.app}`,
             PRIMARY_HOST: 'postgres-primary',
             PRIMARY_PORT: String(PG_PORT),
+            ...(standby ? { STANDBY_HOST: 'postgres-standby', STANDBY_PORT: String(PG_PORT) } : {}),
             ...(redis ? { REDIS_HOST: 'redis', REDIS_PORT: String(REDIS_PORT) } : {}),
           },
         },

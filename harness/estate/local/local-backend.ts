@@ -223,6 +223,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
           APP_URL: `http://127.0.0.1:${routerAppPort}`,
           PRIMARY_HOST: '127.0.0.1',
           PRIMARY_PORT: String(pgPrimaryPort),
+          ...(standby ? { STANDBY_HOST: '127.0.0.1', STANDBY_PORT: String(pgStandbyPort) } : {}),
         },
         cwd: backupDir,
         ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
