@@ -91,14 +91,18 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
   const objectives = parseObjectives(values.objective ?? []);
+  const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
+  for (const d of drills) {
+    if (!runbook) break;
+    // A runbook the drill would not read would be silently ignored: refuse it instead.
+    if (!d.runbookDoc || !d.runbookBlocks?.length)
+      throw new UsageError(`run: --runbook: drill ${d.id} executes no runbook block`);
+    checkRunbookBlocks(d.id, runbook, d.runbookBlocks);
+  }
   const backend = await chooseBackend(values.backend, io, drills);
   for (const d of drills) {
     if (!d.backends.includes(backend))
       throw new UsageError(`run: ${d.id} does not run on the ${backend} backend`);
-  }
-  const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
-  for (const d of drills) {
-    if (runbook && d.runbookDoc) checkRunbookBlocks(d.id, runbook, d.runbookBlocks ?? []);
   }
   if (backend === 'local') requirePgBinDir(io.env);
   else await prepareDocker(io);
