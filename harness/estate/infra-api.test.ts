@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouterClient } from './router/client.ts';
-import { InfraApi, type InfraTargets, type StartedInfraApi } from './infra-api.ts';
+import { INFRA_BIN, InfraApi, type InfraTargets, type StartedInfraApi } from './infra-api.ts';
 import type { AppRole, PostgresRole, RouterRole } from './types.ts';
 
 /** A server of the fake estate: a name, a port, and whether a process of it runs. */
@@ -140,16 +141,29 @@ describe('the infrastructure API', () => {
     expect((await call(api, 'DELETE', '/endpoints/db')).status).toBe(404);
   });
 
-  it('is called the way runbook blocks call it: curl with the token on stdin, never on a command line', async () => {
+  it('has a command line blocks call (`infra`): the token from the environment, never an argument', async () => {
     const e = fakeEstate();
     const api = await start(e.targets);
-    const script = `printf 'Authorization: Bearer %s\\n' "$INFRA_TOKEN" |
-      curl --fail-with-body -sS --max-time 5 -H @- -H 'content-type: application/json' --data "{\\"to\\":\\"$STANDBY_NAME\\"}" "$INFRA_URL/endpoints/db"`;
-    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
-      env: { PATH: process.env.PATH, ...api.env(), STANDBY_NAME: 'postgres-standby' },
-    });
-    expect(stdout).toContain('"to":"postgres-standby"');
-    expect(script).not.toContain(api.token);
+    const infra = (args: string[], env: Record<string, string> = api.env()) =>
+      promisify(execFile)(join(INFRA_BIN, 'infra'), args, { env: { PATH: process.env.PATH, ...env } }).then(
+        (r) => ({ code: 0, ...r }),
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      );
+    expect((await infra(['endpoint', 'db', 'postgres-standby'])).stdout).toBe(
+      '{"endpoint":"db","from":"postgres-primary","to":"postgres-standby","target":"127.0.0.1:5002"}\n',
+    );
+    expect((await infra(['endpoint', 'db'])).stdout).toBe('{"endpoint":"db","to":"postgres-standby"}\n');
+    expect((await infra(['fence', 'postgres-primary'])).stdout).toContain('"running":false');
+    expect((await infra(['deploy', 'app', 'v2'])).stdout).toContain('"to":"v2"');
+    expect(e.deployed).toEqual(['v2']);
+
+    const unknown = await infra(['fence', 'postgres-elsewhere']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^infra: POST \/fence\/postgres-elsewhere: HTTP 404: .*no server/);
+    const wrongToken = await infra(['endpoint', 'db'], { ...api.env(), INFRA_TOKEN: 'guess' });
+    expect([wrongToken.code, wrongToken.stderr]).toEqual([1, expect.stringMatching(/HTTP 401/) as unknown]);
+    expect((await infra(['endpoint', 'db', '"; reboot'])).code).toBe(2);
+    expect((await infra(['reboot'])).code).toBe(2);
     await api.stop();
     await api.stop(); // idempotent
   });

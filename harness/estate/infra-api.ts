@@ -10,13 +10,15 @@
  * Servers are addressed by role name, so a block is the same on every backend; the estate's roles translate
  * (on docker the router's targets are container addresses). It listens on 127.0.0.1 at a random port for the
  * duration of one drill, and every request must carry the run's bearer token, which reaches blocks only through
- * the environment (`INFRA_TOKEN`) and is redacted like every other secret.
+ * the environment (`INFRA_TOKEN`) and is redacted like every other secret. Blocks call it with the `infra`
+ * command (`infra-bin/infra`, put first on their PATH), as they would a platform's CLI.
  *
  * @module
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe } from '../core/errors.ts';
 import type { AppRole, Estate, PostgresRole, RouterRole } from './types.ts';
 
@@ -41,6 +43,8 @@ class HttpError extends Error {
 }
 
 const MAX_BODY = 4096;
+/** Where the `infra` command lives: the API's command line for runbook blocks. */
+export const INFRA_BIN = join(import.meta.dirname, 'infra-bin');
 const ROLE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A configured, not yet listening infrastructure API. `start()` returns the one that holds its address. */
@@ -176,14 +180,16 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
 }
 
 function reply(res: http.ServerResponse, status: number, body: Answer): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(`${JSON.stringify(body)}\n`);
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /**
  * Start the infrastructure API for a provisioned estate (stopped by the drill's teardown) and return the
- * estate with it in the blocks' environment: `INFRA_URL`, `INFRA_TOKEN` (a secret) and the role names blocks
- * address servers by (`PRIMARY_NAME`, `STANDBY_NAME`). Spare servers reserved later are addressable too.
+ * estate with it in the blocks' environment: the `infra` command on PATH, `INFRA_URL`, `INFRA_TOKEN` (a secret)
+ * and the role names blocks address servers by (`PRIMARY_NAME`, `STANDBY_NAME`). Spare servers reserved later
+ * are addressable too.
  */
 export async function withInfraApi(
   estate: Estate,
@@ -210,6 +216,8 @@ export async function withInfraApi(
         ...shell,
         env: {
           ...shell.env,
+          // The `infra` command (infra-bin/infra) first on PATH: blocks call the API through it.
+          PATH: `${INFRA_BIN}:${shell.env.PATH ?? '/usr/bin:/bin'}`,
           ...api.env(),
           PRIMARY_NAME: primary.name,
           ...(standby ? { STANDBY_NAME: standby.name } : {}),
