@@ -2,10 +2,12 @@
  * Database migration rollback: the seed runbook's deployment with "Database migrations: Alembic upgrade" and
  * its "Database rollback: Alembic downgrade", under the rollback decision criteria (health check failing,
  * error rate > 5 %, latency > 10 s); DR plan RTO 4 h.
- * Runbook exercised: fixtures/runbook/deployment-runbook.md, "Rollback decision criteria", "Option A:
- * migration downgrade" and "Phase 3: Verification".
+ * Runbook exercised: fixtures/runbook/deployment-runbook.md, "Database migrations" and "Hosts without an
+ * orchestrator" (the release), "Rollback decision criteria", "Option A: migration downgrade", the deployment
+ * again for v1, and "Phase 3: Verification".
  * Fault: release v2 with its migration 0002 (fixtures/app/releases.json: v2 is the bad release, every /orders
- * request fails). RTO runs from the start of the v2 rollout to sustained recovery on v1.
+ * request fails), rolled out by the runbook's blocks migrate-up and deploy-release. RTO runs from the start of
+ * the v2 rollout to sustained recovery on v1.
  * Checks: every row that existed before the release is intact after the downgrade (row count and checksum).
  */
 import { defineDrill } from '../harness/drill/define.ts';
@@ -24,7 +26,7 @@ export default defineDrill({
   runbookSection:
     'Rollback Procedures > Rollback decision criteria; Database rollback > Option A: migration downgrade',
   runbookDoc: rb,
-  runbookBlocks: ['migrate-down', 'verify-health'],
+  runbookBlocks: ['migrate-up', 'deploy-release', 'migrate-down', 'verify-health'],
   objectives: { rto: '4h', rpo: '1h' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   traffic: { probePath: '/orders?limit=1' },
@@ -32,14 +34,16 @@ export default defineDrill({
     Step.sql('seed 2000 orders', () => e.postgres.primary, INSERT_SEED),
     Step.record('DATA_BEFORE', () => e.postgres.primary, fingerprint(NOT_CANARY)),
   ],
-  fault: (e) => Fault.release(e, 'v2', '0002'),
+  // The release as the runbook deploys it: its migration, then the service rolled to it.
+  fault: () =>
+    Fault.block(['migrate-up', 'deploy-release'], { VERSION: 'v2' }, { name: 'release v2', target: 'app' }),
   procedure: (e) => [
     Step.decideRollback(),
     Step.block('migrate-down', {
       env: () => ({ TARGET_REVISION: '0001' }),
       expect: { stdout: /current: 0001/ },
     }),
-    Step.deploy('v1'),
+    Step.block('deploy-release', { env: () => ({ VERSION: 'v1' }), expect: { stdout: /"to":"v1"/ } }),
     Step.check(
       'data from before the release intact',
       () => e.postgres.primary,

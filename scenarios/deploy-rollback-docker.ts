@@ -30,7 +30,7 @@ export default defineDrill({
   estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
   // The release's failure shows on the order path (v2 keeps answering /health and /ready).
   traffic: { probePath: '/orders?limit=1' },
-  fault: (e) => Fault.rollout(e, rb, 'docker-deploy', { VERSION: 'v2' }),
+  fault: () => Fault.block('docker-deploy', { VERSION: 'v2' }, { name: 'rollout v2', target: 'app' }),
   procedure: () => [
     // Judged on the traffic after the rollout completed: the recreate's own brief gap is not v2's behaviour.
     Step.decideRollback(undefined, { from: 'step' }),

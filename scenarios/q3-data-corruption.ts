@@ -39,7 +39,7 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     runbookSection: 'Disaster Recovery Plan > DR scenarios > 3. Data corruption: point-in-time recovery',
     runbookDoc: rb,
     needs: ['spare-postgres'],
-    runbookBlocks: ['backup-base', 'wal-switch', 'pitr-restore'],
+    runbookBlocks: ['backup-base', 'wal-switch', 'pitr-restore', 'pitr-switch'],
     objectives: { rto: '4h', rpo: '1h' },
     estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
     traffic: { probePath: '/orders/1', probeBodyIncludes: '"item":"marker-0001"' },
@@ -70,7 +70,10 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
         "SELECT count(*) FROM orders WHERE item = 'CORRUPTED'",
         () => '0',
       ),
-      Step.repointTo('db', restored),
+      Step.block('pitr-switch', {
+        name: 'repoint db traffic to the restored server',
+        expect: { stdout: /"to":"postgres-restored"/ },
+      }),
       Step.verifyWrites(restored),
     ],
   });

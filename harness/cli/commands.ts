@@ -103,6 +103,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
   const objectives = parseObjectives(values.objective ?? []);
+  const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
+  for (const d of drills) {
+    if (!runbook) break;
+    // A runbook the drill would not read would be silently ignored: refuse it instead.
+    if (!d.runbookDoc || !d.runbookBlocks?.length)
+      throw new UsageError(`run: --runbook: drill ${d.id} executes no runbook block`);
+    checkRunbookBlocks(d.id, runbook, d.runbookBlocks);
+  }
   const chosen = await chooseBackend(values.backend, io, drills);
   const backend = chosen.name;
   for (const d of drills) {
@@ -111,10 +119,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       throw new UsageError(
         `run: ${d.id} does not run on the ${backend} backend (it needs ${missing.join(', ')}; runs on ${backendsFor(d).join(', ') || 'no backend'})`,
       );
-  }
-  const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
-  for (const d of drills) {
-    if (runbook && d.runbookDoc) checkRunbookBlocks(d.id, runbook, d.runbookBlocks ?? []);
   }
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);

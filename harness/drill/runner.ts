@@ -247,7 +247,7 @@ export async function runDrill(def: DrillDefinition, opts: RunOptions): Promise<
         });
         const tf = clock.now();
         record.faultAt = tf;
-        await fault.inject();
+        await fault.inject(stepCtx());
         timeline.push({
           kind: 'fault',
           state: 'injected',

@@ -3,17 +3,20 @@
  */
 import { findLeaks } from './host/leaks.ts';
 import type { ProvisionContext } from './backend.ts';
+import { withInfraApi } from './infra-api.ts';
 import { backendNamed } from './registry.ts';
 import type { BackendName, Estate, EstateResources, Topology } from './types.ts';
 
 export type { ProvisionContext } from './backend.ts';
 
-export function provisionEstate(
+export async function provisionEstate(
   backend: BackendName,
   topology: Topology,
   ctx: ProvisionContext,
 ): Promise<Estate> {
-  return backendNamed(backend).provision(topology, ctx);
+  const estate = await backendNamed(backend).provision(topology, ctx);
+  // Whatever the backend, blocks reach the infrastructure without a command (endpoint, fencing) through it.
+  return withInfraApi(estate, ctx.teardown);
 }
 
 /**

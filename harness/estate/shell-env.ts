@@ -44,6 +44,7 @@ export function shellEnv(view: SiteView): Record<string, string> {
     APP_URL: view.appUrl,
     PRIMARY_HOST: view.primary.host,
     PRIMARY_PORT: String(view.primary.port),
+    ...(view.standby ? { STANDBY_HOST: view.standby.host, STANDBY_PORT: String(view.standby.port) } : {}),
     ...(view.redis ? { REDIS_HOST: view.redis.host, REDIS_PORT: String(view.redis.port) } : {}),
   };
 }

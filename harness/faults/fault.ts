@@ -1,7 +1,6 @@
-import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
-import { run } from '../core/exec.ts';
-import { blockOf, type Runbook } from '../runbook/markdown.ts';
-import { judgeBlock, runBlock, siteFor } from '../runbook/execute.ts';
+import type { PostgresRole, ProcessRole } from '../estate/types.ts';
+import type { StepContext } from '../runbook/step.ts';
+import { executeBlock } from '../runbook/steps/runbook-block.ts';
 
 /**
  * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
@@ -12,7 +11,8 @@ export interface Fault {
   readonly name: string;
   readonly target: string;
   readonly detail?: string;
-  inject(): Promise<void>;
+  /** Apply the fault; `ctx` is the one steps get (the drill's signal, the runbook under test, recorded values). */
+  inject(ctx: StepContext): Promise<void>;
   revert(): Promise<void>;
 }
 
@@ -65,53 +65,34 @@ function corrupt(db: PostgresRole, statement: string, label: string): Fault {
 }
 
 /**
- * A bad release: the release's schema migration (the application's own `migrate upgrade <rev>`), then the
- * application replaced by that release. No revert here: rolling back is what the drill's runbook does.
+ * A fault that is an operator's action written in the runbook under test: its blocks, in order, run by the same
+ * executor as `Step.block` (the drill's signal, recorded values, `as=postgres`, output as evidence), with `env`
+ * added to their environment. A release rolled out by the runbook's own deployment commands is one: the fault is
+ * the deployment itself, so t_f is the start of the rollout. A block that fails makes the injection fail,
+ * naming the markdown line. No revert: rolling back is what the drill's procedure does.
  */
-function release(estate: Estate, version: string, migrateTo?: string): Fault {
+function block(
+  ids: string | readonly string[],
+  env: Record<string, string> = {},
+  what: { name?: string; target?: string } = {},
+): Fault {
+  const list = typeof ids === 'string' ? [ids] : [...ids];
+  const done: string[] = [];
   return {
-    name: `release ${version}`,
-    target: 'app',
-    detail: migrateTo ? `migrate upgrade ${migrateTo}, then deploy ${version}` : `deploy ${version}`,
-    async inject() {
-      if (migrateTo)
-        await run('migrate', ['upgrade', migrateTo], { env: estate.shell().host.env, timeoutMs: 30_000 });
-      await estate.app.deploy(version);
-    },
-    revert: () => Promise.resolve(),
-  };
-}
-
-/**
- * A release rolled out through the runbook's own deployment commands (a block of the runbook under test, with
- * the release in its environment): the fault is the deployment itself, so t_f is the start of the rollout.
- * A block that fails makes the injection fail, naming the markdown line. No revert: rolling back is what the
- * drill's runbook does.
- */
-function rollout(estate: Estate, doc: Runbook, blockId: string, env: Record<string, string>): Fault {
-  const block = blockOf(doc, blockId);
-  let outcome: string | undefined;
-  return {
-    name: `rollout ${Object.values(env).join(' ')}`.trim(),
-    target: 'app',
+    name: what.name ?? `runbook block ${list.join(', ')}`,
+    target: what.target ?? 'estate',
     get detail() {
-      return `runbook block ${blockId} (${doc.path}#L${block.line})${outcome ? `: ${outcome}` : ''}`;
+      return done.length ? done.join('; ') : undefined;
     },
-    async inject() {
-      const shell = estate.shell();
-      const site = siteFor(shell, block);
-      const r = await runBlock(block, {
-        env: { ...site.env, ...env },
-        timeoutMs: 60_000,
-        secrets: shell.secrets,
-        site,
-      });
-      judgeBlock(block, doc.path, r);
-      outcome = r.stdout.trim().split('\n').at(-1);
+    async inject(ctx) {
+      for (const id of list) {
+        const out = await executeBlock(ctx, id, { env: () => env });
+        done.push(`runbook block ${id} (${out.source})${out.detail ? `: ${out.detail}` : ''}`);
+      }
     },
     revert: () => Promise.resolve(),
   };
 }
 
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, release, rollout };
+export const Fault = { kill, stop, corrupt, block };

@@ -7,8 +7,8 @@ import type { Runbook } from './markdown.ts';
 import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
 import type { IntegrityCheck } from '../record/record.ts';
 import { check, compare, record, spare, sql } from './steps/data.ts';
-import { confirmDown, fence, promote, repoint, repointTo, verifyWrites } from './steps/failover.ts';
-import { decideRollback, deploy, restart, wait } from './steps/release.ts';
+import { verifyWrites } from './steps/failover.ts';
+import { decideRollback, restart, wait } from './steps/release.ts';
 import { runbook } from './steps/runbook-block.ts';
 import { observeCacheOutage, readRedisCanary, servedVersion, startRedisCanary } from './steps/cache.ts';
 
@@ -61,15 +61,11 @@ export interface Step {
 export type RoleRef = (e: Estate) => PostgresRole | Promise<PostgresRole>;
 
 /**
- * The step factory scenarios use; one file per family under steps/: failover and traffic switches, data
- * checks, runbook blocks, releases and time.
+ * The step factory scenarios use; one file per family under steps/. Every action an operator would type is
+ * `block` (a block of the runbook document); the others observe, verify, or stand in for infrastructure
+ * that has no command (reserving a spare server, restarting a role).
  */
 export const Step = {
-  confirmDown,
-  fence,
-  promote,
-  repoint,
-  repointTo,
   verifyWrites,
   block: runbook,
   sql,
@@ -77,7 +73,6 @@ export const Step = {
   check,
   compare,
   spare,
-  deploy,
   decideRollback,
   restart,
   wait,

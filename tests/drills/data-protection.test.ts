@@ -73,6 +73,24 @@ describe('data-protection drills through the executable runbook', () => {
     expect(mr.checks.find((c) => c.name.startsWith('data from before the release intact'))?.passed).toBe(
       true,
     );
+    // The release and the rollback are the runbook's own blocks, the fault included.
+    expect(ofKind(mr.timeline, 'fault').find((f) => f.state === 'injected')?.detail).toMatch(
+      /^runbook block migrate-up \(\S+#L\d+\): current: 0002; runbook block deploy-release \(\S+#L\d+\): service runs v2$/,
+    );
+    expect(ofKind(mr.timeline, 'step').find((s) => s.name === 'runbook block deploy-release')).toMatchObject({
+      ok: true,
+      via: 'runbook-block',
+      phase: 'procedure',
+    });
+
+    // Every drill that runs blocks names the document it ran them from.
+    for (const d of summary.drills) {
+      const r = JSON.parse(readFileSync(join(dir, `${d.id}.json`), 'utf8')) as DrillRecord;
+      expect(r.runbook, d.id).toMatchObject({ path: 'fixtures/runbook/deployment-runbook.md' });
+      expect(r.runbook?.sha256, d.id).toMatch(/^[0-9a-f]{64}$/);
+      for (const s of ofKind(r.timeline, 'step').filter((s) => s.via === 'runbook-block'))
+        expect(s.source, `${d.id}: ${s.name}`).toMatch(/deployment-runbook\.md#L\d+$/);
+    }
     expect(leftovers(summary.runId)).toEqual([]);
   });
 

@@ -87,7 +87,15 @@ describe.skipIf(skip)('the docker backend', () => {
     expect(q1.estate?.backend).toBe('docker');
     expect(q1.estate?.postgresSystemIdentifier).toMatch(/^\d+$/);
     expect(q1.estate?.images?.postgres).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect(ofKind(q1.timeline, 'step').find((s) => s.name === 'promote postgres-standby')?.ok).toBe(true);
+    expect(ofKind(q1.timeline, 'step').find((s) => s.name === 'promote postgres-standby')).toMatchObject({
+      ok: true,
+      via: 'runbook-block',
+    });
+    // The same block as on local moved the endpoint to the standby's container, addressed by role name.
+    expect(q1.runbook?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      ofKind(q1.timeline, 'step').find((s) => s.name === 'repoint db traffic to postgres-standby')?.output,
+    ).toMatch(/"from":"postgres-primary","to":"postgres-standby"/);
 
     // deploy-rollback-docker: v2 rolled out by the runbook's block, the criterion that triggered, back on v1.
     const dr = recordOf(dir, 'deploy-rollback-docker');
@@ -151,9 +159,15 @@ describe.skipIf(skip)('the docker backend', () => {
     });
     expect(q3.measurements?.rpo?.lostBeforeFault).toBe(0);
     expect(q3.measurements?.rpo?.lostAfterFault).toBeGreaterThan(0);
-    expect(
-      ofKind(q3.timeline, 'step').find((s) => s.name === 'repoint db traffic to the restored server')?.detail,
-    ).toMatch(/-> 127\.0\.0\.1:\d+ \(postgres-restored\)$/);
+    const sw = ofKind(q3.timeline, 'step').find(
+      (s) => s.name === 'repoint db traffic to the restored server',
+    );
+    expect(sw).toMatchObject({
+      ok: true,
+      via: 'runbook-block',
+      detail: 'database endpoint now leads to postgres-restored',
+    });
+    expect(sw?.output).toMatch(/"to":"postgres-restored","target":"127\.0\.0\.1:\d+"/);
 
     // backup-verify: the scratch container's copy is the primary's system and data at the restore point.
     const bv = recordOf(dir, 'backup-verify');

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,9 @@ import type { DrillRecord } from '../../harness/record/record.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+
+const RUNBOOK = 'fixtures/runbook/deployment-runbook.md';
 
 function runDirsOf(runId: string): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
@@ -42,6 +45,22 @@ describe('q1-db-failover on the local backend', () => {
     expect(record.estate?.postgresSystemIdentifier).toMatch(/^\d+$/);
     expect(record.teardown.leaks).toEqual([]);
 
+    // The failover is the runbook document's: each action a block at its line, the document identified.
+    const sha256 = createHash('sha256')
+      .update(readFileSync(join(ROOT, RUNBOOK), 'utf8'))
+      .digest('hex');
+    expect(record.runbook).toMatchObject({ path: RUNBOOK, sha256 });
+    const procedure = ofKind(record.timeline, 'step').filter((s) => s.phase === 'procedure');
+    expect(procedure.map((s) => [s.name, s.via, s.ok])).toEqual([
+      ['confirm postgres-primary is down', 'runbook-block', true],
+      ['fence postgres-primary', 'runbook-block', true],
+      ['promote postgres-standby', 'runbook-block', true],
+      ['repoint db traffic to postgres-standby', 'runbook-block', true],
+      ['verify writes land on postgres-standby', 'runbook-block', true],
+    ]);
+    for (const s of procedure) expect(s.source).toMatch(new RegExp(`^${RUNBOOK}#L\\d+$`));
+    expect(procedure.at(-1)?.detail).toMatch(/found on postgres-standby \(timeline 2\)$/);
+
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     for (const text of [
       'Objectives vs measured',
@@ -70,6 +89,36 @@ describe('q1-db-failover on the local backend', () => {
     expect(d?.measured.ackedWrites).toBeGreaterThan(0);
     expect(d?.measured.lostAckedWrites).toBe(0);
     expect(d?.measured.rpoMs).toBe(0);
+  });
+
+  it('runs the failover of the runbook given with --runbook: a broken promote line fails it at that line', async () => {
+    const original = readFileSync(join(ROOT, RUNBOOK), 'utf8');
+    const broken = original.replace('SELECT pg_promote(true, 60)', "SELECT pg_promote(true, 'sixty')");
+    expect(broken).not.toBe(original);
+    const path = join(tempReportDir(), 'COPY.md');
+    writeFileSync(path, broken);
+    const line = broken.split('\n').findIndex((l) => l.includes("'sixty'")) + 1;
+    const res = await drill([
+      'run',
+      'q1-db-failover',
+      '--backend',
+      'local',
+      '--runbook',
+      path,
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(res.stdout).toContain(`failed at ${path}#L${line}`);
+    const dir = reportDirOf(res.stdout);
+    const record = JSON.parse(readFileSync(join(dir, 'q1-db-failover.json'), 'utf8')) as DrillRecord;
+    expect(record.runbook?.path).toBe(path);
+    expect(record.runbook?.sha256).toBe(createHash('sha256').update(broken).digest('hex'));
+    const promote = ofKind(record.timeline, 'step').find((s) => s.name === 'promote postgres-standby');
+    expect(promote).toMatchObject({ ok: false, via: 'runbook-block', source: `${path}#L${line}` });
+    expect(promote?.output).toMatch(/sixty/);
+    expect(record.teardown.leaks).toEqual([]);
+    expect(labelledProcesses(record.runId)).toEqual([]);
   });
 
   it('exits 1 naming measured vs objective when the RTO objective is missed', async () => {
@@ -155,6 +204,10 @@ describe('bad input', () => {
     [['run', '--quarter', 'Q5'], /--quarter must be one of Q1, Q2, Q3, Q4/],
     [['run', 'q1-db-failover', '--backend', 'mainframe'], /--backend must be/],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [
+      ['run', 'redis-failure', '--runbook', RUNBOOK],
+      /--runbook: drill redis-failure executes no runbook block/,
+    ],
   ])('drill %j exits 2 with one clear line and starts nothing', async (args, message) => {
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('drillbook-')));
     const res = await drill(args);

@@ -105,7 +105,8 @@ export function compare(
 
 /**
  * Reserve an empty data directory and a port for a server a runbook block will start (the recovery target),
- * and hand them to later blocks as <PREFIX>_DIR and <PREFIX>_PORT.
+ * and hand them to later blocks as <PREFIX>_DIR and <PREFIX>_PORT, and its name in the infrastructure API as
+ * <PREFIX>_NAME.
  */
 export function spare(name: string, prefix: string): Step {
   return {
@@ -114,6 +115,7 @@ export function spare(name: string, prefix: string): Step {
       const role = await ctx.estate.spare(name);
       ctx.vars[`${prefix}_DIR`] = role.dataDir;
       ctx.vars[`${prefix}_PORT`] = String(role.port);
+      ctx.vars[`${prefix}_NAME`] = role.name;
       return { detail: `${name}: empty data directory, port ${role.port}` };
     },
   };

@@ -1,4 +1,7 @@
-/** Steps of releases and time: deploy a version, decide on a rollback from live traffic, restart, wait. */
+/**
+ * Steps of releases and time: decide on a rollback from live traffic, restart, wait. Deploying a release is a
+ * runbook block (`deploy-release`, `docker-deploy`), never a harness step.
+ */
 import type { ProcessRole } from '../../estate/types.ts';
 import { parseDuration, type DurationString } from '../../core/duration.ts';
 import { delay, poll } from '../../core/poll.ts';
@@ -58,18 +61,6 @@ export function decideRollback(
         passed: true,
       };
       return { detail: c.actual, checks: [c] };
-    },
-  };
-}
-
-/** Deploy a release of the application (the local equivalent of `kubectl set image` / a compose tag change). */
-export function deploy(version: string): Step {
-  return {
-    name: `deploy app ${version}`,
-    async run(ctx) {
-      const before = ctx.estate.app.version;
-      await ctx.estate.app.deploy(version);
-      return { detail: `app ${before} -> ${version}, ready` };
     },
   };
 }

@@ -1,0 +1,245 @@
+/**
+ * The infrastructure API: a stand-in for the parts of an estate that have no command an operator types, so
+ * that runbook blocks can still perform them the way they would against a real platform. It stands in for
+ *
+ * - the clients' database endpoint (a VIP move or a DNS change): `POST /endpoints/db {"to":"postgres-standby"}`;
+ * - fencing (STONITH, a cloud "stop instance" call): `POST /fence/postgres-primary`;
+ * - deploying a release where the estate has no deployment tool (local processes): `POST /deploy/app
+ *   {"version":"v2"}` (as `kubectl set image` would).
+ *
+ * Servers are addressed by role name, so a block is the same on every backend; the estate's roles translate
+ * (on docker the router's targets are container addresses). It listens on 127.0.0.1 at a random port for the
+ * duration of one drill, and every request must carry the run's bearer token, which reaches blocks only through
+ * the environment (`INFRA_TOKEN`) and is redacted like every other secret. Blocks call it with the `infra`
+ * command (`infra-bin/infra`, put first on their PATH), as they would a platform's CLI.
+ *
+ * @module
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe } from '../core/errors.ts';
+import type { AppRole, Estate, PostgresRole, RouterRole } from './types.ts';
+
+/** What the API acts on: the estate's servers by role name, its router and its app. */
+export interface InfraTargets {
+  /** Every Postgres server of the estate now (primary, standby, spares a step reserved). */
+  servers(): readonly PostgresRole[];
+  router: RouterRole;
+  app: AppRole;
+}
+
+/** One answer of the API: what was done, in a form a block can print as evidence. */
+type Answer = Record<string, string | boolean | number>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 4096;
+/** Where the `infra` command lives: the API's command line for runbook blocks. */
+export const INFRA_BIN = join(import.meta.dirname, 'infra-bin');
+const ROLE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A configured, not yet listening infrastructure API. `start()` returns the one that holds its address. */
+export class InfraApi {
+  /**
+   * The server the database endpoint leads to, as this API last set or saw it: a repoint, on the failover's
+   * critical path, then needs one round trip to the router instead of two.
+   */
+  private dbServer: string | undefined;
+
+  constructor(private readonly targets: InfraTargets) {}
+
+  async start(): Promise<StartedInfraApi> {
+    this.dbServer = (await this.dbTarget()).name;
+    const token = randomBytes(24).toString('base64url');
+    const server = http.createServer((req, res) => {
+      void this.handle(req, token).then(
+        (answer) => reply(res, 200, answer),
+        (e: unknown) =>
+          reply(res, e instanceof HttpError ? e.status : 500, {
+            error: e instanceof Error ? e.message : String(e),
+          }),
+      );
+    });
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    return new StartedInfraApi(server, `http://127.0.0.1:${port}`, token);
+  }
+
+  private async handle(req: http.IncomingMessage, token: string): Promise<Answer> {
+    if (!authorized(req.headers.authorization, token))
+      throw new HttpError(401, 'missing or wrong bearer token');
+    const url = new URL(req.url ?? '/', 'http://infra');
+    const body = req.method === 'POST' ? await readJson(req) : {};
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    let m: RegExpExecArray | null;
+    if (route === 'GET /endpoints/db') {
+      this.dbServer = (await this.dbTarget()).name;
+      return { endpoint: 'db', to: this.dbServer };
+    }
+    if (route === 'POST /endpoints/db') return this.repointDb(field(body, 'to'));
+    if ((m = /^POST \/fence\/([^/]+)$/.exec(route))) return this.fence(decodeURIComponent(m[1] ?? ''));
+    if (route === 'POST /deploy/app') return this.deploy(field(body, 'version'));
+    throw new HttpError(404, `no such operation: ${route}`);
+  }
+
+  private server(name: string): PostgresRole {
+    const s = this.targets.servers().find((r) => r.name === name);
+    if (!s) {
+      const known = this.targets.servers().map((r) => r.name);
+      throw new HttpError(404, `no server '${name}' in this estate (has: ${known.join(', ')})`);
+    }
+    return s;
+  }
+
+  /** The server the database endpoint leads to now (by port: the client speaks host addresses on every backend). */
+  private async dbTarget(): Promise<{ name: string; target: string }> {
+    const route = (await this.targets.router.client.routes()).find((r) => r.name === 'db');
+    const port = Number(route?.target.split(':').at(-1));
+    const s = this.targets.servers().find((r) => r.port === port);
+    return { name: s?.name ?? route?.target ?? 'nothing', target: route?.target ?? '' };
+  }
+
+  /** Move the endpoint and cut the sessions still open to the old server, as a VIP move does. */
+  private async repointDb(to: string): Promise<Answer> {
+    const server = this.server(to);
+    const from = this.dbServer ?? (await this.dbTarget()).name;
+    const state = await this.targets.router.client.repoint('db', `127.0.0.1:${server.port}`, { reset: true });
+    this.dbServer = server.name;
+    return { endpoint: 'db', from, to: server.name, target: state.target };
+  }
+
+  /** Make sure no process of the server survives (it cannot come back as a second primary). */
+  private async fence(name: string): Promise<Answer> {
+    const server = this.server(name);
+    await server.stop();
+    if (server.running()) throw new HttpError(500, `${name} is still running after the stop`);
+    return { fenced: name, running: false };
+  }
+
+  private async deploy(version: string): Promise<Answer> {
+    const app = this.targets.app;
+    const before = app.version;
+    await app.deploy(version);
+    return { app: app.name, from: before, to: app.version, ready: true };
+  }
+}
+
+/** A listening infrastructure API: its URL and token, for the blocks' environment. `stop()` is idempotent. */
+export class StartedInfraApi {
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  /** The environment runbook blocks call it with. */
+  env(): { INFRA_URL: string; INFRA_TOKEN: string } {
+    return { INFRA_URL: this.url, INFRA_TOKEN: this.token };
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.stopped;
+  }
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (\S+)$/.exec(header ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (typeof v !== 'string' || !ROLE.test(v))
+    throw new HttpError(400, `body field '${name}' must be a name (a-z, 0-9, -), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > MAX_BODY) throw new HttpError(413, `body larger than ${MAX_BODY} bytes`);
+  }
+  if (!text.trim()) return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch (e) {
+    throw new HttpError(400, `body is not JSON: ${describe(e)}`);
+  }
+  throw new HttpError(400, 'body must be a JSON object');
+}
+
+function reply(res: http.ServerResponse, status: number, body: Answer): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Start the infrastructure API for a provisioned estate (stopped by the drill's teardown) and return the
+ * estate with it in the blocks' environment: the `infra` command on PATH, `INFRA_URL`, `INFRA_TOKEN` (a secret)
+ * and the role names blocks address servers by (`PRIMARY_NAME`, `STANDBY_NAME`). Spare servers reserved later
+ * are addressable too.
+ */
+export async function withInfraApi(
+  estate: Estate,
+  teardown: { push(name: string, undo: () => Promise<void> | void): unknown },
+): Promise<Estate> {
+  const spares: PostgresRole[] = [];
+  const { primary, standby } = estate.postgres;
+  const api = await new InfraApi({
+    servers: () => [primary, ...(standby ? [standby] : []), ...spares],
+    router: estate.router,
+    app: estate.app,
+  }).start();
+  teardown.push(`stop the infrastructure API (${api.url})`, () => api.stop());
+  return {
+    ...estate,
+    async spare(name) {
+      const role = await estate.spare(name);
+      if (!spares.includes(role)) spares.push(role);
+      return role;
+    },
+    shell() {
+      const shell = estate.shell();
+      const host = shell.host;
+      return {
+        ...shell,
+        // Blocks on the host reach the API; those run where the database lives do not need it.
+        host: {
+          ...host,
+          env: {
+            ...host.env,
+            // The `infra` command (infra-bin/infra) first on PATH: blocks call the API through it.
+            PATH: `${INFRA_BIN}:${host.env.PATH ?? '/usr/bin:/bin'}`,
+            ...api.env(),
+            PRIMARY_NAME: primary.name,
+            ...(standby ? { STANDBY_NAME: standby.name } : {}),
+          },
+        },
+        secrets: [...shell.secrets, api.token],
+      };
+    },
+  };
+}
