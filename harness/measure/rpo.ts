@@ -1,5 +1,8 @@
 import type { WriteEvent } from './timeline.ts';
 
+/** What the RPO arithmetic needs of a canary write: a database write or a cache write alike. */
+export type CanaryWrite = Pick<WriteEvent, 'seq' | 't' | 'ack' | 'outcome'>;
+
 export interface RpoResult {
   /** Writes the application acknowledged (2xx after commit). */
   ackedWrites: number;
@@ -31,7 +34,7 @@ export interface RpoResult {
  * the RPO as a time window. Pure: the same inputs always give the same answer.
  */
 export function computeRpo(
-  writes: readonly WriteEvent[],
+  writes: readonly CanaryWrite[],
   presentSeqs: ReadonlySet<number>,
   faultAt: number,
 ): RpoResult {
