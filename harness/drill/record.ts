@@ -1,5 +1,6 @@
 import type { TeardownResult } from '../core/teardown.ts';
 import type { BackendName, EstateIdentity } from '../estate/types.ts';
+import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import { ofKind, type PhaseName, type StepEvent, type TimelineEvent } from '../measure/timeline.ts';
@@ -12,7 +13,7 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'data-integrity' | 'cleanup';
+  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup';
   objective: string;
   measured: string;
   passed: boolean;
@@ -60,6 +61,8 @@ export interface DrillRecord {
     canaryRowsRead?: number;
     /** The canary seqs found in the authoritative database after recovery: the read-back evidence. */
     presentSeqRanges?: [number, number][];
+    /** The Redis canary (a drill that declares one): acknowledged keys the cache lost, and the window accepted. */
+    cache?: CacheMeasurement;
     /** Wall time of the whole runbook procedure (all its steps). */
     runbookMs?: number;
   };

@@ -51,3 +51,11 @@ export function computeCacheLoss(
     ...(again?.ack !== undefined ? { ackedAgainAfterMs: again.ack - faultAt } : {}),
   };
 }
+
+/** The cache canary's loss as the record keeps it: the measurement and the loss window the drill accepts. */
+export interface CacheMeasurement extends CacheLossResult {
+  /** The accepted loss window (the scenario's, e.g. 2 s for `appendfsync everysec`). */
+  maxWindowMs: number;
+  /** The canary's write interval: the window's resolution. */
+  writeIntervalMs: number;
+}
