@@ -267,7 +267,12 @@ async function runStep(run: DrillRun, which: 'prepare' | 'procedure', step: Step
     run.record.checks.push(...(out.checks ?? []));
     return true;
   } catch (err) {
-    const failed = err instanceof StepError ? err : undefined;
+    const failed =
+      err instanceof StepError
+        ? err
+        : err instanceof TimeoutError && err.lastError instanceof StepError
+          ? err.lastError
+          : undefined;
     // The block's own exit code is in the evidence (StepError.exitCode is the CLI's).
     event(failed?.evidence ?? {}, describe(err));
     if (err instanceof AbortedError) throw err;

@@ -1,4 +1,4 @@
-import { AbortedError, TimeoutError } from '../core/errors.ts';
+import { AbortedError, StepError, TimeoutError } from '../core/errors.ts';
 
 export interface StepDeadline {
   /** The step's deadline in ms from now. */
@@ -18,7 +18,8 @@ export interface StepDeadline {
  * Run `body` with a signal that fires at its deadline (combined with the drill's), so that what it waits on
  * (poll, delay, a runbook block's process group, an HTTP request) stops at once, rather than racing a timer while
  * the body keeps running. A body that ran out of time fails with a TimeoutError naming the subject and the
- * limit; an aborted drill fails with an AbortedError.
+ * limit (its `lastError` is the body's StepError, when it threw one); an aborted drill fails with an
+ * AbortedError.
  */
 export async function runWithDeadline<T>(
   body: (signal: AbortSignal) => Promise<T>,
@@ -35,7 +36,9 @@ export async function runWithDeadline<T>(
   } catch (e) {
     if (d.drillSignal.aborted)
       throw e instanceof AbortedError ? e : new AbortedError(reasonOf(d.drillSignal));
-    if (deadline.signal.aborted) throw deadline.signal.reason as TimeoutError;
+    // Out of time: a TimeoutError, which keeps the step's own evidence (a runbook block's line and output).
+    if (deadline.signal.aborted)
+      throw new TimeoutError(d.subject, d.timeoutMs, e instanceof StepError ? e : undefined);
     throw e;
   } finally {
     clearTimeout(timer);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../core/clock.ts';
+import { StepError } from '../core/errors.ts';
 import { delay } from '../core/poll.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type {
@@ -237,6 +238,38 @@ describe('runDrill on a fake backend', () => {
     expect(r.criteria.find((c) => c.name === 'procedure')).toMatchObject({
       passed: false,
       message: expect.stringMatching(/procedure step "slow step" failed: timed out after 50 ms/) as unknown,
+    });
+  });
+
+  it('keeps the evidence of a runbook block killed at its deadline', async () => {
+    const { deps } = setup();
+    const block = step('runbook block promote', (ctx) => {
+      // As runBlock does: the signal kills the process group, and the block's failure names its line.
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () =>
+          reject(
+            new StepError("runbook block 'promote' was killed", {
+              source: 'runbook.md#L12',
+              exitCode: 137,
+              output: 'promoting…',
+            }),
+          ),
+        ),
+      );
+    });
+    const r = await runDrill(
+      drill({ fault: harmless, timeouts: { step: '30ms' }, procedure: () => [block] }),
+      { runId: 'r2b', backend: 'local' },
+      deps,
+    );
+    expect(ofKind(r.timeline, 'step')[0]).toMatchObject({
+      ok: false,
+      source: 'runbook.md#L12',
+      exitCode: 137,
+      output: 'promoting…',
+      error: expect.stringMatching(
+        /^timed out after 30 ms waiting for step "runbook block promote" to finish: last error: runbook block 'promote' was killed$/,
+      ) as unknown,
     });
   });
 
