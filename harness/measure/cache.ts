@@ -1,10 +1,10 @@
-import { computeRpo } from './rpo.ts';
 import type { CacheWriteEvent } from './timeline.ts';
 
 /**
  * The cache canary's loss: which acknowledged keys a crash and restart did not bring back, as a time window.
- * The same classification and window arithmetic as the database canary's RPO (rpo.ts), kept apart because a
- * cache may lose what its persistence had not yet flushed (`appendfsync everysec`: about one second).
+ * The same definitions as the database canary's RPO (rpo.ts: lost = acked and absent; the window reaches from
+ * t_f back to the ack of the last key kept before the first lost one), kept apart because a cache may lose what
+ * its persistence had not yet flushed (`appendfsync everysec`: about one second).
  */
 export interface CacheLossResult {
   /** SETs Redis answered OK. */
@@ -35,17 +35,24 @@ export function computeCacheLoss(
   presentSeqs: ReadonlySet<number>,
   faultAt: number,
 ): CacheLossResult {
-  const rpo = computeRpo(writes, presentSeqs, faultAt);
+  const bySeq = [...writes].sort((a, b) => a.seq - b.seq);
+  const sent = new Set(bySeq.map((w) => w.seq));
+  const acked = bySeq.filter((w) => w.outcome === 'ok');
+  const lost = acked.filter((w) => !presentSeqs.has(w.seq));
+  const firstLost = lost[0];
+  const kept = firstLost && acked.filter((w) => w.seq < firstLost.seq && presentSeqs.has(w.seq)).at(-1);
+  // Nothing acked survived before the first loss: the window reaches back to the first write sent.
+  const keptAt = kept?.ack ?? bySeq[0]?.t ?? faultAt;
   const byTime = [...writes].sort((a, b) => a.t - b.t || a.seq - b.seq);
   const outage = byTime.find((w) => w.t >= faultAt && w.outcome !== 'ok');
   const again = outage && byTime.find((w) => w.t > outage.t && w.outcome === 'ok');
   return {
-    ackedWrites: rpo.ackedWrites,
-    sentWrites: rpo.sentWrites,
-    lostAckedWrites: rpo.lostAckedWrites,
-    lostSeqRanges: rpo.lostSeqRanges,
-    windowMs: rpo.rpoMs,
-    unexpectedKeys: rpo.unexpectedSeqs.length,
+    ackedWrites: acked.length,
+    sentWrites: bySeq.length,
+    lostAckedWrites: lost.length,
+    lostSeqRanges: ranges(lost.map((w) => w.seq)),
+    windowMs: firstLost ? faultAt - keptAt : 0,
+    unexpectedKeys: [...presentSeqs].filter((s) => !sent.has(s)).length,
     keysRead: presentSeqs.size,
     ...(outage ? { outageSeenAfterMs: outage.t - faultAt } : {}),
     ...(again?.ack !== undefined ? { ackedAgainAfterMs: again.ack - faultAt } : {}),
@@ -58,4 +65,15 @@ export interface CacheMeasurement extends CacheLossResult {
   maxWindowMs: number;
   /** The canary's write interval: the window's resolution. */
   writeIntervalMs: number;
+}
+
+/** [1,2,3,7,8] -> [[1,3],[7,8]] */
+function ranges(seqs: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const s of [...seqs].sort((a, b) => a - b)) {
+    const last = out.at(-1);
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
 }

@@ -1,8 +1,5 @@
 import type { WriteEvent } from './timeline.ts';
 
-/** What the RPO arithmetic needs of a canary write: a database write or a cache write alike. */
-export type CanaryWrite = Pick<WriteEvent, 'seq' | 't' | 'ack' | 'outcome'>;
-
 export interface RpoResult {
   /** Writes the application acknowledged (2xx after commit). */
   ackedWrites: number;
@@ -34,7 +31,7 @@ export interface RpoResult {
  * the RPO as a time window. Pure: the same inputs always give the same answer.
  */
 export function computeRpo(
-  writes: readonly CanaryWrite[],
+  writes: readonly WriteEvent[],
   presentSeqs: ReadonlySet<number>,
   faultAt: number,
 ): RpoResult {
