@@ -1,39 +1,91 @@
 /**
  * Benchmark: wall time of whole drills through the CLI, and the time of each phase from the drill record, on one
- * or more backends.
+ * or more backends, optionally against another commit in the same run.
  *
- *   npm run bench -- [drill-id ...] [--runs N] [--backend local,docker]
- *                                   (default: q1-db-failover, 3 runs, every backend the drill runs on)
+ *   npm run bench -- [drill-id ...] [--runs N] [--backend local,docker] [--against GIT-REF]
+ *                    (default: q1-db-failover, 3 runs, every backend the drill runs on)
  *
  * Prints one row per run: provision, steady, fault-to-recovery (RTO) and recovery confirmed (incl. the settle
  * window), after, teardown, and the CLI's wall time from start to exit (process start-up and reports included);
  * then, per drill, the median of each phase with the backends side by side.
+ *
+ * `--against REF` checks REF out into a temporary git worktree (sharing this tree's node_modules) and runs every
+ * drill there and here alternately, run by run, so both sides share the machine, its load and the day; the
+ * summary prints each median with its ratio (here / REF). A speed claim then never rests on numbers from different
+ * machines or days. The worktree is removed at the end, also on Ctrl-C.
+ *
+ * The bench reads only the CLI's outputs (`drill list --json`, the per-drill record file), so it measures any
+ * commit whose CLI has these, without importing that commit's code.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DrillRecord } from '../harness/drill/record.ts';
-import { phaseDurations } from '../harness/drill/record.ts';
-import { BACKENDS, type BackendName } from '../harness/estate/types.ts';
-import { loadScenarios } from '../scenarios/index.ts';
 
-const { values, positionals } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, backend: { type: 'string' } },
-  allowPositionals: true,
-});
-const ids = positionals.length ? positionals : ['q1-db-failover'];
-const runs = Number(values.runs);
-const wanted = values.backend?.split(',').map((b) => b.trim()) ?? [...BACKENDS];
-for (const b of wanted) {
-  if (!BACKENDS.includes(b as BackendName)) {
-    console.error(`bench: --backend must be a comma-separated list of ${BACKENDS.join(', ')}, not '${b}'`);
-    process.exit(2);
-  }
+const usage = (why: string): never => {
+  console.error(`bench: ${why}`);
+  process.exit(2);
+};
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      backend: { type: 'string' },
+      against: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+} catch (e) {
+  usage(e instanceof Error ? e.message : String(e));
 }
+const { values, positionals } = parsed as NonNullable<typeof parsed>;
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) usage(`--runs must be a positive integer, not '${values.runs}'`);
+const ids = positionals.length ? positionals : ['q1-db-failover'];
 const root = join(import.meta.dirname, '..');
-const s = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
+
+interface Tree {
+  label: string;
+  dir: string;
+}
+const trees: Tree[] = [{ label: 'here', dir: root }];
+let refDir: string | undefined;
+const removeRef = () => {
+  if (!refDir) return;
+  spawnSync('git', ['worktree', 'remove', '--force', refDir], { cwd: root, stdio: 'ignore' });
+  rmSync(refDir, { recursive: true, force: true });
+  refDir = undefined;
+};
+if (values.against) {
+  const ref = values.against;
+  const sha = spawnSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' });
+  if (sha.status !== 0) usage(`--against: '${ref}' is not a commit of this repository`);
+  refDir = join(mkdtempSync(join(tmpdir(), 'drill-bench-ref-')), 'tree');
+  execFileSync('git', ['worktree', 'add', '--detach', '--quiet', refDir, sha.stdout.trim()], { cwd: root });
+  symlinkSync(join(root, 'node_modules'), join(refDir, 'node_modules'));
+  trees.unshift({ label: ref, dir: refDir });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      removeRef();
+      process.exit(130);
+    });
+}
+
+interface ListedDrill {
+  id: string;
+  backends: string[];
+}
+const listed = (tree: Tree): ListedDrill[] => {
+  const res = spawnSync(process.execPath, [join(tree.dir, 'bin', 'drill.js'), 'list', '--json'], {
+    encoding: 'utf8',
+  });
+  if (res.status !== 0)
+    throw new Error(`${tree.label}: drill list --json exited ${res.status}: ${res.stderr}`);
+  return JSON.parse(res.stdout) as ListedDrill[];
+};
+
 const COLUMNS = [
   'provision',
   'steady',
@@ -46,92 +98,148 @@ const COLUMNS = [
 type Column = (typeof COLUMNS)[number];
 type Row = Partial<Record<Column, number>>;
 
-const drills = await loadScenarios();
-const rows = new Map<string, Row[]>(); // `${id} ${backend}` -> runs
+interface RecordShape {
+  faultAt?: number;
+  measurements?: { rto?: { status: string; rtoMs: number } };
+  timeline: { kind: string; phase?: string; t: number; end?: number }[];
+}
 
-console.log(
-  `${process.platform}-${process.arch}, ${(await import('node:os')).cpus().length} cores, node ${process.version}`,
-);
-console.log(
-  'drill                   backend  run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  status',
-);
-for (const id of ids) {
-  const def = drills.find((d) => d.id === id);
-  for (const backend of wanted as BackendName[]) {
-    if (def && !def.backends.includes(backend)) {
-      console.log(`${id.padEnd(23)} ${backend.padEnd(8)} (does not run on ${backend})`);
-      continue;
-    }
-    for (let i = 1; i <= runs; i++) {
-      const reportDir = mkdtempSync(join(tmpdir(), 'drill-bench-'));
-      const started = performance.now();
-      const res = spawnSync(
-        process.execPath,
-        [join(root, 'bin', 'drill.js'), 'run', id, '--backend', backend, '--report-dir', reportDir],
-        { encoding: 'utf8', env: { ...process.env, CI: '1' } },
-      );
-      const wall = performance.now() - started;
-      const dir = /^report: (.+)\/report\.md$/m.exec(res.stdout)?.[1];
-      if (!dir) {
-        console.log(`${id} ${backend}: no report (exit ${res.status}): ${res.stderr.trim()}`);
-        continue;
-      }
-      const record = JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord & {
-        status: string;
-      };
-      const p = phaseDurations(record);
-      const rto = record.measurements?.rto;
-      const recoveryPhase = record.timeline.find((e) => e.kind === 'phase' && e.phase === 'recovery');
-      const row: Row = {
-        ...(p.provision !== undefined ? { provision: p.provision } : {}),
-        ...(p.steady !== undefined ? { steady: p.steady } : {}),
-        ...(rto?.status === 'recovered' ? { 'fault→recovered': rto.rtoMs } : {}),
-        ...(recoveryPhase?.kind === 'phase' && recoveryPhase.end !== undefined && record.faultAt !== undefined
-          ? { 'recovery-confirmed': recoveryPhase.end - record.faultAt }
-          : {}),
-        ...(p.after !== undefined ? { after: p.after } : {}),
-        ...(p.teardown !== undefined ? { teardown: p.teardown } : {}),
-        wall,
-      };
-      const key = `${id} ${backend}`;
-      rows.set(key, [...(rows.get(key) ?? []), row]);
-      console.log(
-        [
-          id.padEnd(23),
-          backend.padEnd(8),
-          String(i).padStart(3),
-          s(row.provision).padStart(10),
-          s(row.steady).padStart(7),
-          s(row['fault→recovered']).padStart(16),
-          s(row['recovery-confirmed']).padStart(19),
-          s(row.after).padStart(6),
-          s(row.teardown).padStart(9),
-          s(row.wall).padStart(8),
-          ` ${record.status}`,
-        ].join(' '),
-      );
-      rmSync(reportDir, { recursive: true, force: true });
-    }
+/** One drill through one tree's CLI: the row of phase times, or undefined when it produced no report. */
+function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: string } | string {
+  const reportDir = mkdtempSync(join(tmpdir(), 'drill-bench-'));
+  try {
+    const started = performance.now();
+    const res = spawnSync(
+      process.execPath,
+      [join(tree.dir, 'bin', 'drill.js'), 'run', id, '--backend', backend, '--report-dir', reportDir],
+      { encoding: 'utf8', cwd: tree.dir, env: { ...process.env, CI: '1' } },
+    );
+    const wall = performance.now() - started;
+    const dir = /^report: (.+)\/report\.md$/m.exec(res.stdout)?.[1];
+    if (!dir) return `no report (exit ${res.status}): ${res.stderr.trim()}`;
+    const record = JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as RecordShape;
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+      drills: { id: string; status: string }[];
+    };
+    const phase = (name: string) =>
+      record.timeline.find((e) => e.kind === 'phase' && e.phase === name && e.end !== undefined);
+    const took = (name: string) => {
+      const p = phase(name);
+      return p?.end !== undefined ? { [name]: p.end - p.t } : {};
+    };
+    const rto = record.measurements?.rto;
+    const recovery = phase('recovery');
+    const row: Row = {
+      ...took('provision'),
+      ...took('steady'),
+      ...(rto?.status === 'recovered' ? { 'fault→recovered': rto.rtoMs } : {}),
+      ...(recovery?.end !== undefined && record.faultAt !== undefined
+        ? { 'recovery-confirmed': recovery.end - record.faultAt }
+        : {}),
+      ...took('after'),
+      ...took('teardown'),
+      wall,
+    };
+    return { row, status: summary.drills.find((d) => d.id === id)?.status ?? '?' };
+  } finally {
+    rmSync(reportDir, { recursive: true, force: true });
   }
 }
 
-// Side by side: the median of each phase per backend.
+const s = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : undefined;
 };
-for (const id of ids) {
-  const present = (wanted as BackendName[]).filter((b) => rows.has(`${id} ${b}`));
-  if (present.length === 0) continue;
-  console.log(`\n${id}: median of ${runs} run${runs > 1 ? 's' : ''} (s)`);
-  console.log(`${'phase'.padEnd(20)}${present.map((b) => b.padStart(10)).join('')}`);
-  for (const col of COLUMNS) {
-    const cells = present.map((b) => {
-      const xs = (rows.get(`${id} ${b}`) ?? [])
-        .map((r) => r[col])
-        .filter((x): x is number => x !== undefined);
-      return s(median(xs)).padStart(10);
-    });
-    console.log(`${col.padEnd(20)}${cells.join('')}`);
+
+try {
+  const catalogues = new Map(trees.map((t) => [t.label, listed(t)]));
+  const here = catalogues.get('here') ?? [];
+  const backendsOf = (id: string) => here.find((d) => d.id === id)?.backends;
+  for (const id of ids) if (!backendsOf(id)) usage(`no drill '${id}' (see drill list)`);
+  const known = [...new Set(here.flatMap((d) => d.backends))];
+  const wanted = values.backend?.split(',').map((b) => b.trim()) ?? known;
+  for (const b of wanted)
+    if (!known.includes(b))
+      usage(`--backend must be a comma-separated list of ${known.join(', ')}, not '${b}'`);
+
+  console.log(`${process.platform}-${process.arch}, ${cpus().length} cores, node ${process.version}`);
+  if (refDir) console.log(`comparing ${values.against} (${refDir}) with the working tree, alternating`);
+  console.log(
+    `${'drill'.padEnd(23)} ${'backend'.padEnd(8)} ${'tree'.padEnd(10)} run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  status`,
+  );
+  const rows = new Map<string, Row[]>(); // `${id} ${backend} ${tree}` -> runs
+  for (const id of ids) {
+    for (const backend of wanted) {
+      if (!backendsOf(id)?.includes(backend)) {
+        console.log(`${id.padEnd(23)} ${backend.padEnd(8)} (does not run on ${backend})`);
+        continue;
+      }
+      for (let i = 1; i <= runs; i++) {
+        // Alternate which tree goes first, so neither always runs on a warmer machine.
+        const order = i % 2 ? trees : [...trees].reverse();
+        for (const tree of order) {
+          const out = runOnce(tree, id, backend);
+          const head = `${id.padEnd(23)} ${backend.padEnd(8)} ${tree.label.slice(0, 10).padEnd(10)} ${String(i).padStart(3)}`;
+          if (typeof out === 'string') {
+            console.log(`${head}  ${out}`);
+            continue;
+          }
+          const key = `${id} ${backend} ${tree.label}`;
+          rows.set(key, [...(rows.get(key) ?? []), out.row]);
+          const r = out.row;
+          console.log(
+            [
+              head,
+              s(r.provision).padStart(10),
+              s(r.steady).padStart(7),
+              s(r['fault→recovered']).padStart(16),
+              s(r['recovery-confirmed']).padStart(19),
+              s(r.after).padStart(6),
+              s(r.teardown).padStart(9),
+              s(r.wall).padStart(8),
+              ` ${out.status}`,
+            ].join(' '),
+          );
+        }
+      }
+    }
   }
+
+  // Side by side: the median of each phase per backend (and per tree, with the ratio, under --against).
+  for (const id of ids) {
+    const cols = wanted.flatMap((b) => trees.map((t) => ({ b, t, key: `${id} ${b} ${t.label}` })));
+    const present = cols.filter((c) => rows.has(c.key));
+    if (present.length === 0) continue;
+    console.log(`\n${id}: median of ${runs} run${runs > 1 ? 's' : ''} (s)`);
+    const name = (c: (typeof present)[number]) => (refDir ? `${c.b}@${c.t.label.slice(0, 8)}` : c.b);
+    const withRatio = refDir !== undefined;
+    console.log(
+      `${'phase'.padEnd(20)}${present.map((c) => name(c).padStart(18)).join('')}${
+        withRatio
+          ? wanted
+              .filter((b) => present.some((c) => c.b === b))
+              .map((b) => `${b} here/ref`.padStart(18))
+              .join('')
+          : ''
+      }`,
+    );
+    for (const col of COLUMNS) {
+      const med = (key: string) =>
+        median((rows.get(key) ?? []).map((r) => r[col]).filter((x): x is number => x !== undefined));
+      const cells = present.map((c) => s(med(c.key)).padStart(18));
+      const ratios = withRatio
+        ? wanted
+            .filter((b) => present.some((c) => c.b === b))
+            .map((b) => {
+              const ref = med(`${id} ${b} ${trees[0]?.label ?? ''}`);
+              const now = med(`${id} ${b} here`);
+              return (ref && now !== undefined ? `${(now / ref).toFixed(2)}×` : '—').padStart(18);
+            })
+        : [];
+      console.log(`${col.padEnd(20)}${cells.join('')}${ratios.join('')}`);
+    }
+  }
+} finally {
+  removeRef();
 }

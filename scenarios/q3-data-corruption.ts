@@ -14,7 +14,8 @@
  */
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
-import { Step, type IntegrityCheck } from '../harness/runbook/step.ts';
+import type { IntegrityCheck } from '../harness/record/record.ts';
+import { Step } from '../harness/runbook/step.ts';
 import { StepError } from '../harness/core/errors.ts';
 import type { Estate } from '../harness/estate/types.ts';
 import { deploymentRunbook as rb, fingerprint, INSERT_MARKERS, MARKERS } from './shared.ts';
@@ -88,12 +89,14 @@ function targetTime(faultAtIso: string | undefined, offsetMs: number): string {
 function targetReached(): Step {
   return {
     name: 'check: restore point reached is before the target',
+    verifies: true,
     run(ctx) {
       const target = ctx.vars.RESTORE_TARGET ?? '?';
       const reached = ctx.vars.RESTORE_REACHED ?? '?';
       const ok = pgTime(reached) <= pgTime(target);
       const c: IntegrityCheck = {
         name: 'restore target vs point reached',
+        kind: 'restore-target',
         expected: `<= ${target}`,
         actual: reached,
         passed: ok,

@@ -4,9 +4,9 @@ import { describe, UsageError } from '../core/errors.ts';
 import { isAlive, killProcessGroup } from '../core/exec.ts';
 import { newRunId } from '../core/session.ts';
 import { poll } from '../core/poll.ts';
-import { checkRunbookBlocks, QUARTERS, type DrillDefinition, type Quarter } from '../drill/define.ts';
+import { checkRunbookBlocks, type DrillDefinition } from '../drill/define.ts';
 import { loadRunbook } from '../runbook/markdown.ts';
-import { drillStatus, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
 import { runDrill } from '../drill/runner.ts';
 import {
   findPgBinDir,

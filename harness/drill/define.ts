@@ -6,9 +6,7 @@ import type { Fault } from '../faults/fault.ts';
 import { defaultObservers, type Observer } from '../probes/observers.ts';
 import type { Step } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
-
-export type Quarter = 'Q1' | 'Q2' | 'Q3' | 'Q4';
-export const QUARTERS: readonly Quarter[] = ['Q1', 'Q2', 'Q3', 'Q4'];
+import { QUARTERS, type Quarter } from '../record/record.ts';
 
 export type TimeoutName = 'provision' | 'steady' | 'step' | 'recover' | 'teardown' | 'drill';
 

@@ -5,7 +5,7 @@ import type { PhaseName, TimelineEvent } from '../measure/timeline.ts';
 import type { Observer, StartedObserver } from '../probes/observer.ts';
 import type { Runbook } from '../runbook/markdown.ts';
 import type { DrillDefinition } from './define.ts';
-import type { Criterion, DrillRecord } from './record.ts';
+import type { Criterion, DrillRecord } from '../record/record.ts';
 
 /**
  * The state of one drill run, owned by the runner and handed to each phase: what was declared, what has been

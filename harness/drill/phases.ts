@@ -248,6 +248,7 @@ async function runStep(run: DrillRun, which: 'prepare' | 'procedure', step: Step
       end: run.clock.now(),
       ok: error === undefined,
       via: step.via ?? 'harness',
+      ...(step.verifies ? { verifies: true } : {}),
       ...(source ? { source } : {}),
       ...(ev.detail ? { detail: ev.detail } : {}),
       ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),

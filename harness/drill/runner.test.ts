@@ -24,7 +24,7 @@ import { once, type Observer, type StartedObserver } from '../probes/observer.ts
 import type { Step } from '../runbook/step.ts';
 import { defineDrill, type DrillSpec } from './define.ts';
 import type { BackendSeam } from './drill-run.ts';
-import { drillStatus, type DrillRecord } from './record.ts';
+import { drillStatus, type DrillRecord } from '../record/record.ts';
 import { runDrill, type RunnerDeps } from './runner.ts';
 
 /** A database role that is only a name and a port. */

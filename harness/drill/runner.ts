@@ -27,7 +27,7 @@ import {
   stopObservers,
   teardown,
 } from './phases.ts';
-import { SCHEMA_VERSION, type DrillRecord } from './record.ts';
+import { SCHEMA_VERSION, type DrillRecord } from '../record/record.ts';
 
 export type { BackendSeam, Progress, RunOptions } from './drill-run.ts';
 

@@ -2,8 +2,8 @@ import { formatDuration } from '../core/duration.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
-import type { Criterion } from './record.ts';
-import type { IntegrityCheck } from '../runbook/step.ts';
+import type { Criterion } from '../record/record.ts';
+import type { IntegrityCheck } from '../record/record.ts';
 
 /**
  * Judge the measurements against the objectives. Pure: objectives and measurements in, criteria out, each with a

@@ -1,3 +1,4 @@
+import type { EstateIdentity } from '../record/record.ts';
 import type { RouterClient } from './router/client.ts';
 
 export type BackendName = 'local' | 'docker';
@@ -65,17 +66,8 @@ export interface RouterRole extends ProcessRole {
   listenPort(route: 'app' | 'db'): number;
 }
 
-export interface EstateIdentity {
-  backend: BackendName;
-  postgresVersion?: string;
-  postgresSystemIdentifier?: string;
-  redisVersion?: string;
-  appVersion: string;
-  /** docker: the image of each role, as `reference@image id` (what ran, for the auditor). */
-  images?: Record<string, string>;
-  nodeVersion: string;
-  platform: string;
-}
+/** The identity an estate reports is part of the drill record (versions, identifiers, images). */
+export type { EstateIdentity };
 
 /** A provisioned estate: the roles a scenario may touch, and the stable endpoints clients use. */
 export interface Estate {

@@ -90,6 +90,8 @@ export interface StepEvent {
   phase?: 'prepare' | 'procedure';
   /** What ran: a block of the runbook document, or a harness action (observe, verify, stand in for infrastructure). */
   via?: StepVia;
+  /** The step verifies (confirm down, verify writes, check data) and changes nothing: reports list it as a check. */
+  verifies?: boolean;
 }
 
 /** What a step is: a block of the runbook document an operator would type, or an action of the harness. */

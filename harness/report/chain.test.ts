@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildEventLog, GENESIS, sha256Hex, verifyEventLog } from './chain.ts';
-import { sampleRun } from './sample-record.ts';
+import { sampleRun } from '../../tests/fixtures/sample-record.ts';
 
 const { summary, records } = sampleRun();
 const log = buildEventLog(summary, records);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { drillStatus, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, type DrillRecord } from '../record/record.ts';
 import type { RunSummary } from './summary.ts';
 
 /** The `prev` of the first line: there is nothing before it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { missingEvidence, parseEvidence } from './evidence.ts';
-import { COMPLETE_EVIDENCE as COMPLETE } from './sample-record.ts';
+import { COMPLETE_EVIDENCE as COMPLETE } from '../../tests/fixtures/sample-record.ts';
 
 describe('evidence input', () => {
   it('parses a complete file; nothing is missing', () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUARTERS, type Quarter } from '../drill/define.ts';
-import type { DrillStatus } from '../drill/record.ts';
+import { QUARTERS, type Quarter } from '../record/record.ts';
+import type { DrillStatus } from '../record/record.ts';
 import type { RunSummary } from './summary.ts';
 
 /** `<report-dir>/history.jsonl`: one line per drill of every run, the drill calendar's memory. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml, type HtmlContext } from './html.ts';
-import { COMPLETE_EVIDENCE, sampleRecord, sampleRun } from './sample-record.ts';
+import { COMPLETE_EVIDENCE, sampleRecord, sampleRun } from '../../tests/fixtures/sample-record.ts';
 import { chartWindows, timelineSvg } from './timeline-svg.ts';
 
 const ctx: HtmlContext = {
@@ -41,7 +41,7 @@ describe('report.html', () => {
       'Runbook section exercised',
       'Runbook under test',
       'Switchover direction',
-      'postgres-primary (port 5001) → postgres-standby (port 5002)',
+      'database endpoint: postgres-primary → postgres-standby (at t_f + 320 ms)',
       'Planned start / end',
       'Actual start / end',
       'PostgreSQL',
@@ -65,6 +65,8 @@ describe('report.html', () => {
       'orders row count on postgres-standby',
       'Runbook steps',
       'exit code',
+      'via',
+      'runbook block',
       'runbook.md#L12',
       'Event log',
       'Deviations',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderJunit } from './junit.ts';
-import { sampleRecord, sampleRun } from './sample-record.ts';
+import { sampleRecord, sampleRun } from '../../tests/fixtures/sample-record.ts';
 
 describe('junit.xml', () => {
   it('is one testsuite per run with runId/backend properties and one testcase per drill, classname = quarter', () => {

@@ -1,6 +1,7 @@
-import { drillStatus, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, type DrillRecord } from '../record/record.ts';
 import { esc as xmlEscape } from './escape.ts';
 import type { RunSummary } from './summary.ts';
+import { switchover } from './view.ts';
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 
@@ -66,7 +67,10 @@ export function renderJunit(summary: RunSummary, records: readonly DrillRecord[]
     }
     out.push(
       `      <system-out>${xmlEscape(
-        r.criteria.map((c) => `${c.passed ? 'pass' : 'FAIL'} ${c.name}: ${c.message}`).join('\n'),
+        [
+          ...r.criteria.map((c) => `${c.passed ? 'pass' : 'FAIL'} ${c.name}: ${c.message}`),
+          `switchover: ${switchover(r).sentence}`,
+        ].join('\n'),
       )}</system-out>`,
       '    </testcase>',
     );

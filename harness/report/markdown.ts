@@ -1,14 +1,17 @@
 import { formatDuration } from '../core/duration.ts';
-import { drillStatus, phaseDurations, steps, type DrillRecord } from '../drill/record.ts';
-import { ofKind } from '../measure/timeline.ts';
+import type { DrillRecord } from '../record/record.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
 import type { RunSummary } from './summary.ts';
+import { drillView, seqRanges, VIA_WORDS, type DrillView, type TimelineRow } from './view.ts';
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
 const at = (ms: number) => `+${(ms / 1000).toFixed(3)} s`;
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** report.md: the run for people. A pure function of the summary, the records and people's evidence. */
+/**
+ * report.md: the run for people. A pure function of the summary, the records (through their view, shared with
+ * report.html) and people's evidence.
+ */
 export function renderMarkdown(
   summary: RunSummary,
   records: readonly DrillRecord[],
@@ -36,7 +39,7 @@ export function renderMarkdown(
     ),
     '',
   ];
-  for (const r of records) lines.push(...drillSection(r));
+  for (const r of records) lines.push(...drillSection(drillView(r)));
   lines.push(...peopleSection(evidence, missing));
   return `${lines.join('\n')}\n`;
 }
@@ -68,43 +71,37 @@ function peopleSection(ev: EvidenceInput | undefined, missing: ReturnType<typeof
   return out;
 }
 
-function drillSection(r: DrillRecord): string[] {
-  const status = drillStatus(r);
-  const rto = r.measurements?.rto;
-  const rpo = r.measurements?.rpo;
-  const probes = ofKind(r.timeline, 'probe');
-  const writes = ofKind(r.timeline, 'write');
-  const phases = phaseDurations(r);
+function drillSection(v: DrillView): string[] {
+  const { rto, rpo, measurement: m } = v;
   const out = [
-    `## ${r.drill.id}: ${r.drill.title}`,
+    `## ${v.id}: ${v.title}`,
     '',
-    `**Verdict: ${status.toUpperCase()}**${r.error ? ` — ${esc(r.error.message)}` : ''}`,
+    `**Verdict: ${v.status.toUpperCase()}**${v.error ? ` — ${esc(v.error.message)}` : ''}`,
     '',
-    r.drill.description,
+    v.description,
     '',
-    `- Runbook section exercised: ${r.drill.runbookSection}`,
-    `- Scenario: \`${r.drill.source ?? r.drill.id}\`; quarter ${r.drill.quarter}; backend ${r.backend}`,
-    `- Started ${r.startedAt}, finished ${r.finishedAt} (${formatDuration(r.durationMs)})`,
-    `- Measurement: probes of \`${r.settings.probePath}\` every ${fmt(r.settings.probeIntervalMs)} through the router (${probes.length} sent); canary writes every ${fmt(r.settings.writeIntervalMs)} (${writes.length} sent); recovery = ${r.settings.consecutive} consecutive successes with no failure for ${fmt(r.settings.settleMs)} after`,
-    ...(r.settings.replication ? [`- Replication: ${r.settings.replication}`] : []),
-    ...(r.runbook
+    `- Runbook section exercised: ${v.runbookSection}`,
+    `- Scenario: \`${v.scenario}\`; quarter ${v.quarter}; backend ${v.backend}`,
+    `- Started ${v.startedAt}, finished ${v.finishedAt} (${formatDuration(v.durationMs)})`,
+    `- Measurement: probes of \`${m.probePath}\` every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
+    ...(v.replication ? [`- Replication: ${v.replication}`] : []),
+    ...(v.runbook
       ? [
-          `- Runbook under test: \`${r.runbook.path}\` sha256 \`${r.runbook.sha256}\`${r.runbook.gitCommit ? ` at git commit \`${r.runbook.gitCommit}\`` : ''}`,
+          `- Runbook under test: \`${v.runbook.path}\` sha256 \`${v.runbook.sha256}\`${v.runbook.gitCommit ? ` at git commit \`${v.runbook.gitCommit}\`` : ''}`,
         ]
       : []),
+    `- Switchover: ${esc(v.switchover.sentence)}`,
     '',
     '### Objectives vs measured',
     '',
     '| criterion | objective | measured | result |',
     '| --- | --- | --- | --- |',
-    ...r.criteria.map(
+    ...v.criteria.map(
       (c) => `| ${c.name} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
     ),
     '',
   ];
-  if (r.objectiveSources.rto === 'override' || r.objectiveSources.rpo === 'override') {
-    out.push('Objectives overridden for this run on the command line.', '');
-  }
+  if (v.objectivesOverridden) out.push('Objectives overridden for this run on the command line.', '');
   if (rto?.status === 'recovered') {
     out.push(
       '### Recovery time',
@@ -122,8 +119,8 @@ function drillSection(r: DrillRecord): string[] {
       '### Data loss',
       '',
       `- RPO: **${formatDuration(rpo.rpoMs)}**`,
-      `- Canary writes: ${rpo.sentWrites} sent, ${rpo.ackedWrites} acknowledged, read back ${r.measurements?.canaryRowsRead ?? 0} rows from the authoritative database`,
-      `- Lost acknowledged writes: **${rpo.lostAckedWrites}**${rpo.lostSeqRanges.length ? ` (seq ${rpo.lostSeqRanges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')})` : ''}; acked before the fault: ${rpo.lostBeforeFault}, after: ${rpo.lostAfterFault}`,
+      `- Canary writes: ${rpo.sentWrites} sent, ${rpo.ackedWrites} acknowledged, read back ${v.canary.rowsRead} rows from the authoritative database`,
+      `- Lost acknowledged writes: **${rpo.lostAckedWrites}**${rpo.lostSeqRanges.length ? ` (seq ${seqRanges(rpo.lostSeqRanges)})` : ''}; acked before the fault: ${rpo.lostBeforeFault}, after: ${rpo.lostAfterFault}`,
       ...(rpo.lastSafeSeq !== undefined
         ? [`- Last safe write before the first loss: seq ${rpo.lastSafeSeq}`]
         : []),
@@ -133,52 +130,35 @@ function drillSection(r: DrillRecord): string[] {
       '',
     );
   }
-  const checks = r.checks ?? [];
-  if (checks.length) {
+  if (v.checks.length) {
     out.push(
       '### Integrity checks',
       '',
       '| check | expected | actual | result |',
       '| --- | --- | --- | --- |',
     );
-    for (const c of checks)
+    for (const c of v.checks)
       out.push(
         `| ${esc(c.name)} | ${esc(c.expected)} | ${esc(c.actual)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
       );
     out.push('');
   }
   out.push('### Timeline', '', '| at | event | detail |', '| --- | --- | --- |');
-  const rows: [number, string][] = [];
-  for (const e of r.timeline) {
-    if (e.kind === 'phase')
-      rows.push([
-        e.t,
-        `phase **${e.phase}** | ${e.ok === false ? `failed: ${esc(e.error ?? '')}` : fmt(phases[e.phase])}`,
-      ]);
-    else if (e.kind === 'fault')
-      rows.push([e.t, `fault ${e.state}: ${e.name} → ${e.target} | ${esc(e.detail ?? '')}`]);
-    else if (e.kind === 'step')
-      rows.push([
-        e.t,
-        `step: ${esc(e.name)} | ${e.ok ? 'ok' : 'FAILED'} in ${fmt(e.end - e.t)}: ${esc(e.error ?? e.detail ?? '')}`,
-      ]);
-    else if (e.kind === 'note') rows.push([e.t, `note | ${esc(e.message)}`]);
-  }
-  if (rto?.status === 'recovered') {
-    if (rto.timeToDetectMs !== undefined && r.faultAt !== undefined)
-      rows.push([r.faultAt + rto.timeToDetectMs, 'first failed probe (detected) | ']);
-    rows.push([rto.recoveredAt, '**recovered** (start of sustained success) | ']);
-  }
-  // Stable sort: events recorded at the same instant keep the order they happened in.
-  for (const [t, row] of rows.sort((a, b) => a[0] - b[0])) out.push(`| ${at(t)} | ${row} |`);
-  out.push('', '### Runbook steps', '', '| step | source | duration | result |', '| --- | --- | --- | --- |');
-  for (const s of steps(r))
+  for (const row of v.timeline) out.push(`| ${at(row.t)} | ${timelineCells(row)} |`);
+  out.push(
+    '',
+    '### Runbook steps',
+    '',
+    '| step | via | source | duration | result |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const s of v.steps)
     out.push(
-      `| ${esc(s.name)} | ${esc(s.source ?? '')} | ${fmt(s.durationMs)} | ${s.ok ? 'ok' : `FAILED: ${esc(s.error ?? '')}`} |`,
+      `| ${esc(s.name)} | ${VIA_WORDS[s.via]} | ${esc(s.source ?? '')} | ${fmt(s.durationMs)} | ${s.ok ? 'ok' : `FAILED: ${esc(s.error ?? '')}`} |`,
     );
   out.push('', '### Estate', '');
-  if (r.estate) {
-    const e = r.estate;
+  if (v.estate) {
+    const e = v.estate;
     out.push(
       `- Backend: ${e.backend} (${e.platform}, Node ${e.nodeVersion})`,
       `- PostgreSQL ${e.postgresVersion ?? '?'}, system identifier ${e.postgresSystemIdentifier ?? '?'}`,
@@ -188,19 +168,41 @@ function drillSection(r: DrillRecord): string[] {
     );
   } else out.push('- not provisioned');
   out.push('', '### Teardown', '');
-  if (r.teardown.kept)
-    out.push('- Estate **kept** on request (`--keep`); remove it with `npx drill cleanup`.');
+  const c = v.cleanup;
+  if (c.kept) out.push('- Estate **kept** on request (`--keep`); remove it with `npx drill cleanup`.');
   else {
-    for (const t of r.teardown.results)
+    for (const t of c.entries)
       out.push(
         `- ${t.ok ? 'done' : 'FAILED'}: ${t.name} (${fmt(t.durationMs)})${t.error ? `: ${t.error}` : ''}`,
       );
     out.push(
-      r.teardown.leaks.length
-        ? `- **Leaks:** ${r.teardown.leaks.join('; ')}`
+      c.leaks.length
+        ? `- **Leaks:** ${c.leaks.join('; ')}`
         : '- Leak check: nothing left behind (processes, ports, directories, containers).',
     );
   }
   out.push('');
   return out;
+}
+
+const ENDPOINT = { db: 'database endpoint', app: 'application endpoint' } as const;
+
+/** The event and detail cells of one timeline row. */
+function timelineCells(row: TimelineRow): string {
+  switch (row.kind) {
+    case 'phase':
+      return `phase **${row.phase}** | ${row.ok ? fmt(row.durationMs) : `failed: ${esc(row.error ?? '')}`}`;
+    case 'fault':
+      return `fault ${row.state}: ${row.name} → ${row.target} | ${esc(row.detail ?? '')}`;
+    case 'step':
+      return `step: ${esc(row.name)} | ${row.ok ? 'ok' : 'FAILED'} in ${fmt(row.durationMs)}: ${esc(row.error ?? row.detail ?? '')}`;
+    case 'switch':
+      return `switch: ${ENDPOINT[row.endpoint]} | ${esc(`${row.from ?? 'an unrecorded role'} → ${row.to}`)}`;
+    case 'note':
+      return `note | ${esc(row.message)}`;
+    case 'detected':
+      return 'first failed probe (detected) | ';
+    case 'recovered':
+      return '**recovered** (start of sustained success) | ';
+  }
 }

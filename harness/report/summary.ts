@@ -1,6 +1,5 @@
-import type { BackendName } from '../estate/types.ts';
-import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../drill/record.ts';
-import type { Quarter } from '../drill/define.ts';
+import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../record/record.ts';
+import type { Quarter } from '../record/record.ts';
 import { DRILLBOOK_VERSION } from './version.ts';
 
 /** summary.json: the contract CI systems read (see docs/reports.md). Fields may be added; these stay. */
@@ -9,7 +8,8 @@ export interface RunSummary {
   runId: string;
   startedAt: string;
   finishedAt: string;
-  backend: BackendName;
+  /** The backend that provided the estates (`local`, `docker`, ...). */
+  backend: string;
   /** The drillbook version that ran the drills (package.json). */
   drillbookVersion?: string;
   status: DrillStatus;
@@ -109,7 +109,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
 
 export function runSummary(
   runId: string,
-  backend: BackendName,
+  backend: string,
   startedAt: string,
   records: readonly DrillRecord[],
 ): RunSummary {

@@ -1,7 +1,8 @@
 import { formatDuration } from '../core/duration.ts';
-import { steps, type DrillRecord } from '../drill/record.ts';
-import { faultInstant, ofKind, type PhaseName } from '../measure/timeline.ts';
+import { steps, type DrillRecord } from '../record/record.ts';
+import { ofKind, type PhaseName } from '../measure/timeline.ts';
 import { esc } from './escape.ts';
+import { keyInstants } from './view.ts';
 
 /**
  * The timeline picture of one drill, as inline SVG (no script, no external resource): phases, the fault as a
@@ -12,32 +13,6 @@ import { esc } from './escape.ts';
 export interface ChartWindow {
   from: number;
   to: number;
-}
-
-/** Drill-clock instants the picture marks, shared with the HTML report's tables. */
-export interface KeyInstants {
-  faultAt?: number;
-  detectedAt?: number;
-  recoveredAt?: number;
-  confirmedAt?: number;
-  abortedAt?: number;
-}
-
-export function keyInstants(r: DrillRecord): KeyInstants {
-  const faultAt = r.faultAt ?? faultInstant(r.timeline);
-  const rto = r.measurements?.rto;
-  const recovery = ofKind(r.timeline, 'phase').find((p) => p.phase === 'recovery');
-  const failedPhase = ofKind(r.timeline, 'phase').find((p) => p.ok === false);
-  const out: KeyInstants = {};
-  if (faultAt !== undefined) out.faultAt = faultAt;
-  if (rto?.status === 'recovered') {
-    out.recoveredAt = rto.recoveredAt;
-    if (rto.timeToDetectMs !== undefined && faultAt !== undefined)
-      out.detectedAt = faultAt + rto.timeToDetectMs;
-    if (recovery?.end !== undefined && recovery.ok) out.confirmedAt = recovery.end;
-  }
-  if (r.error && failedPhase?.end !== undefined) out.abortedAt = failedPhase.end;
-  return out;
 }
 
 /** The whole observed drill (steady state to the end of traffic), and a close-up of the outage when it is small. */

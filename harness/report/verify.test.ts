@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleRun } from './sample-record.ts';
+import { sampleRun } from '../../tests/fixtures/sample-record.ts';
 import { generateSigningKeyPair, parseSigningKey } from './signing.ts';
 import { verifyArtifacts, verifyRunDir } from './verify.ts';
 import { writeReports } from './write.ts';

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, DrillError, UsageError } from '../core/errors.ts';
-import { drillStatus, steps, type DrillRecord } from '../drill/record.ts';
+import { drillStatus, steps, type DrillRecord } from '../record/record.ts';
 import { buildEventLog, sha256Hex } from './chain.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
 import { appendHistory, historyEntries } from './history.ts';

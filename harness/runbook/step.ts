@@ -5,6 +5,7 @@
 import type { Estate, PostgresRole } from '../estate/types.ts';
 import type { Runbook } from './markdown.ts';
 import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
+import type { IntegrityCheck } from '../record/record.ts';
 import { check, compare, record, spare, sql } from './steps/data.ts';
 import { confirmDown, fence, promote, repoint, repointTo, verifyWrites } from './steps/failover.ts';
 import { decideRollback, deploy, restart, wait } from './steps/release.ts';
@@ -33,14 +34,6 @@ export interface StepContext {
   defer?(name: string, undo: () => Promise<void> | void): void;
 }
 
-/** A check of the data itself: a query, a row count, a checksum, marker rows. */
-export interface IntegrityCheck {
-  name: string;
-  expected: string;
-  actual: string;
-  passed: boolean;
-}
-
 export interface StepOutcome {
   /** What the step observed, for the report: "promoted in 312 ms, now on timeline 2". */
   detail?: string;
@@ -59,6 +52,8 @@ export interface Step {
   readonly source?: string;
   /** A block of the runbook document, or a harness action (the default). */
   readonly via?: StepVia;
+  /** The step only verifies (confirm down, verify writes, check data): reports list it among the checks. */
+  readonly verifies?: boolean;
   run(ctx: StepContext): Promise<StepOutcome | void>;
 }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { newRunId } from '../../harness/core/session.ts';
 import { defineDrill } from '../../harness/drill/define.ts';
-import { drillStatus } from '../../harness/drill/record.ts';
+import { drillStatus } from '../../harness/record/record.ts';
 import { runDrill } from '../../harness/drill/runner.ts';
 import { Fault } from '../../harness/faults/fault.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newRunId } from '../../harness/core/session.ts';
-import { drillStatus, type DrillRecord } from '../../harness/drill/record.ts';
+import { drillStatus, type DrillRecord } from '../../harness/record/record.ts';
 import { runDrill } from '../../harness/drill/runner.ts';
 import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DrillRecord } from '../../harness/drill/record.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
 import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
 import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';

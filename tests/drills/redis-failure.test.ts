@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DrillRecord } from '../../harness/drill/record.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
 import { labelledProcesses } from '../../harness/estate/local/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';

@@ -7,7 +7,8 @@ import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
 import { StepError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
-import type { IntegrityCheck, Step, StepContext } from '../step.ts';
+import type { IntegrityCheck } from '../../record/record.ts';
+import type { Step, StepContext } from '../step.ts';
 
 const SECTION = 'Monitoring and Alerting > RedisConnectionFailed';
 
@@ -56,24 +57,28 @@ export function observeCacheOutage(orderId = 1): Step {
       const checks: IntegrityCheck[] = [
         {
           name: 'RedisConnectionFailed condition seen by the app',
+          kind: 'behaviour',
           expected: 'redis_connected 0 on /metrics',
           actual: `redis_connected 0, ${Math.round(detectedMs)} ms after this step began`,
           passed: true,
         },
         {
           name: 'reads without the cache (degrade or fail)',
+          kind: 'behaviour',
           expected: `GET /orders/${orderId}: 200 from Postgres, X-Cache: bypass`,
           actual: `${read.status}, X-Cache: ${cacheHeader}`,
           passed: read.status === 200 && cacheHeader === 'bypass',
         },
         {
           name: 'readiness without the cache',
+          kind: 'behaviour',
           expected: 'GET /ready: 200 with redis "down"',
           actual: `${ready.status} with redis ${JSON.stringify(ready.data.redis ?? null)}`,
           passed: ready.status === 200 && ready.data.redis === 'down',
         },
         {
           name: 'writes without the cache',
+          kind: 'behaviour',
           expected: 'POST /orders: 201',
           actual: String(write.status),
           passed: write.status === 201,
@@ -97,11 +102,13 @@ export function observeCacheOutage(orderId = 1): Step {
 export function servedVersion(version: string): Step {
   return {
     name: `check: the service runs ${version}`,
+    verifies: true,
     async run(ctx: StepContext) {
       const res = await client(ctx.signal).get<{ version?: string }>(`${ctx.estate.endpoints.app}/health`);
       const header = String(res.headers['x-app-version'] ?? '');
       const c: IntegrityCheck = {
         name: 'release served after the rollback',
+        kind: 'behaviour',
         expected: version,
         actual: `${res.data.version ?? '?'} (X-App-Version: ${header || '?'}, HTTP ${res.status})`,
         passed: res.status === 200 && res.data.version === version && header === version,

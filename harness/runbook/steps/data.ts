@@ -4,7 +4,8 @@
  */
 import type { PostgresRole } from '../../estate/types.ts';
 import { StepError } from '../../core/errors.ts';
-import type { IntegrityCheck, RoleRef, Step, StepContext } from '../step.ts';
+import type { CheckKind, IntegrityCheck } from '../../record/record.ts';
+import type { RoleRef, Step, StepContext } from '../step.ts';
 
 /**
  * Compare a query's answer on one server with what was recorded earlier (a var) or a fixed value; the result
@@ -16,15 +17,24 @@ async function answer(db: PostgresRole, sql: string, params: unknown[] = []): Pr
   return rows.map((r) => Object.values(r).map(String).join(' ')).join('; ');
 }
 
-export function check(name: string, on: RoleRef, sql: string, expected: (ctx: StepContext) => string): Step {
+export function check(
+  name: string,
+  on: RoleRef,
+  sql: string,
+  expected: (ctx: StepContext) => string,
+  /** What the check establishes (row counts, a checksum, marker rows), for the report. */
+  kind?: CheckKind,
+): Step {
   return {
     name: `check: ${name}`,
+    verifies: true,
     async run(ctx) {
       const db = await on(ctx.estate);
       const actual = await answer(db, sql);
       const want = expected(ctx);
       const c: IntegrityCheck = {
         name: `${name} on ${db.name}`,
+        ...(kind ? { kind } : {}),
         expected: want,
         actual,
         passed: actual === want,
@@ -70,6 +80,8 @@ export function compare(
   b: RoleRef,
   sql: string,
   params: (ctx: StepContext) => unknown[] = () => [],
+  /** What the comparison establishes (row counts, a checksum), for the report. */
+  kind?: CheckKind,
 ): Step {
   return {
     name: `compare: ${name}`,
@@ -79,6 +91,7 @@ export function compare(
       const [va, vb] = await Promise.all([answer(da, sql, p), answer(db, sql, p)]);
       const c: IntegrityCheck = {
         name: `${name}: ${db.name} vs ${da.name}`,
+        ...(kind ? { kind } : {}),
         expected: va,
         actual: vb,
         passed: va === vb,

@@ -16,6 +16,7 @@ export function confirmDown(role: PostgresRole): Step {
   return {
     name: `confirm ${role.name} is down`,
     source: SECTION,
+    verifies: true,
     async run(ctx) {
       await poll(
         async () => {
@@ -103,6 +104,7 @@ export function verifyWrites(target: PostgresRole | RoleRef): Step {
   return {
     name: `verify writes land on ${typeof target === 'function' ? 'the new primary' : target.name}`,
     source: SECTION,
+    verifies: true,
     async run(ctx) {
       const on = typeof target === 'function' ? await target(ctx.estate) : target;
       const client = axios.create({

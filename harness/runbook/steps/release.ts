@@ -9,7 +9,8 @@ import {
   type RollbackCriteria,
   type RollbackDecision,
 } from '../../measure/rollback.ts';
-import type { IntegrityCheck, Step } from '../step.ts';
+import type { IntegrityCheck } from '../../record/record.ts';
+import type { Step } from '../step.ts';
 
 /**
  * Wait until live traffic since the fault meets one of the seed runbook's rollback decision criteria (health
@@ -51,6 +52,7 @@ export function decideRollback(
       const at = ctx.observe().now - faultAt;
       const c: IntegrityCheck = {
         name: 'rollback decision',
+        kind: 'decision',
         expected: 'a seed criterion triggers (health check, error rate > 5 %, latency > 10 s)',
         actual: `${d.triggered ?? '?'}: ${d.reason}, ${Math.round(at)} ms after the rollout began`,
         passed: true,

@@ -1,13 +1,74 @@
-import type { TeardownResult } from '../core/teardown.ts';
-import type { BackendName, EstateIdentity } from '../estate/types.ts';
+/**
+ * The drill record: everything one drill produced, as the model every report format reads. It depends on the
+ * timeline and the measurement result types only (a lint rule keeps it so): what a report states must be a
+ * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
+ */
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
-import { ofKind, type PhaseName, type StepEvent, type TimelineEvent } from '../measure/timeline.ts';
-import type { Quarter } from './define.ts';
-import type { IntegrityCheck } from '../runbook/step.ts';
+import {
+  ofKind,
+  type PhaseName,
+  type StepEvent,
+  type SwitchEvent,
+  type TimelineEvent,
+} from '../measure/timeline.ts';
 
 export const SCHEMA_VERSION = 1;
+
+export type Quarter = 'Q1' | 'Q2' | 'Q3' | 'Q4';
+export const QUARTERS: readonly Quarter[] = ['Q1', 'Q2', 'Q3', 'Q4'];
+
+/**
+ * What kind of fact a check establishes, so a report can place it (a restore target next to the data loss)
+ * without reading its name. Optional: a check without a kind is listed with the others.
+ */
+export type CheckKind =
+  /** Row counts equal (a restored copy against the primary, or against a count taken before the fault). */
+  | 'row-count'
+  /** A content checksum equal (the same rows, byte for byte). */
+  | 'checksum'
+  /** Known marker rows present with their true content. */
+  | 'marker-rows'
+  /** Point-in-time recovery: the point replay reached, against the target asked for. */
+  | 'restore-target'
+  /** How the service behaves through the clients' path (degrades without its cache, serves a release). */
+  | 'behaviour'
+  /** The cache's own data (keys acknowledged and lost in a crash, keys never written). */
+  | 'cache'
+  /** A decision the procedure took from live traffic (which rollback criterion fired, and when). */
+  | 'decision';
+
+/** A check of the data or the service itself: a query, a row count, a checksum, marker rows. */
+export interface IntegrityCheck {
+  name: string;
+  kind?: CheckKind;
+  expected: string;
+  actual: string;
+  passed: boolean;
+}
+
+/** Who and what the estate was: versions and identifiers an auditor can match against the real system. */
+export interface EstateIdentity {
+  /** The backend that provided the estate (`local`, `docker`, ...). */
+  backend: string;
+  postgresVersion?: string;
+  postgresSystemIdentifier?: string;
+  redisVersion?: string;
+  appVersion: string;
+  /** docker: the image of each role, as `reference@image id` (what ran, for the auditor). */
+  images?: Record<string, string>;
+  nodeVersion: string;
+  platform: string;
+}
+
+/** One entry of the teardown: what was removed, how long it took, and whether it went. */
+export interface TeardownEntry {
+  name: string;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
 
 export type DrillStatus = 'passed' | 'failed' | 'error';
 
@@ -36,7 +97,8 @@ export interface DrillRecord {
     source?: string;
   };
   runId: string;
-  backend: BackendName;
+  /** The backend that provided the estate (`local`, `docker`, ...). */
+  backend: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -73,7 +135,7 @@ export interface DrillRecord {
   runbook?: { path: string; sha256: string; gitCommit?: string };
   /** Set when the harness could not complete the drill (abort, timeout, broken estate): status `error`. */
   error?: { phase: PhaseName; message: string; aborted: boolean };
-  teardown: { kept: boolean; results: TeardownResult[]; leaks: string[] };
+  teardown: { kept: boolean; results: TeardownEntry[]; leaks: string[] };
 }
 
 export function drillStatus(r: Pick<DrillRecord, 'error' | 'criteria'>): DrillStatus {
@@ -90,4 +152,12 @@ export function phaseDurations(r: Pick<DrillRecord, 'timeline'>): Partial<Record
   const out: Partial<Record<PhaseName, number>> = {};
   for (const p of ofKind(r.timeline, 'phase')) if (p.end !== undefined) out[p.phase] = p.end - p.t;
   return out;
+}
+
+/** The role switches of the clients' endpoints, in order: the only source of a report's switchover sentence. */
+export function switches(
+  r: Pick<DrillRecord, 'timeline'>,
+  endpoint?: SwitchEvent['endpoint'],
+): SwitchEvent[] {
+  return ofKind(r.timeline, 'switch').filter((s) => endpoint === undefined || s.endpoint === endpoint);
 }

@@ -1,0 +1,476 @@
+/**
+ * The view of one drill that every human-readable format renders (report.html, report.md, the switchover line
+ * of junit.xml): a pure function of the record. Formats choose how to show a row, never what it says: a fact a
+ * format needs is computed here once, from typed events and fields, and never recovered from text.
+ */
+import { formatDuration } from '../core/duration.ts';
+import type { RpoResult } from '../measure/rpo.ts';
+import type { RtoResult } from '../measure/rto.ts';
+import {
+  faultInstant,
+  ofKind,
+  type FaultEvent,
+  type PhaseName,
+  type StepVia,
+  type SwitchEvent,
+} from '../measure/timeline.ts';
+import {
+  drillStatus,
+  phaseDurations,
+  steps,
+  switches,
+  type Criterion,
+  type DrillRecord,
+  type DrillStatus,
+  type EstateIdentity,
+  type IntegrityCheck,
+  type Quarter,
+  type TeardownEntry,
+} from '../record/record.ts';
+
+/** Drill-clock instants the picture and the tables mark. */
+export interface KeyInstants {
+  faultAt?: number;
+  detectedAt?: number;
+  recoveredAt?: number;
+  confirmedAt?: number;
+  abortedAt?: number;
+}
+
+/** One row of the event log, tagged like the timeline it comes from, plus the instants the RTO is made of. */
+export type TimelineRow = { t: number } & (
+  | { kind: 'phase'; phase: PhaseName; ok: boolean; error?: string; durationMs?: number }
+  | { kind: 'fault'; state: FaultEvent['state']; name: string; target: string; detail?: string }
+  | { kind: 'step'; name: string; ok: boolean; durationMs: number; error?: string; detail?: string }
+  | { kind: 'switch'; endpoint: SwitchEvent['endpoint']; from?: string; to: string }
+  | { kind: 'note'; message: string }
+  | { kind: 'detected' }
+  | { kind: 'recovered' }
+);
+
+/** One step of the procedure (or of the preparation), numbered as in the timeline picture. */
+export interface StepRow {
+  n: number;
+  name: string;
+  /** A block of the runbook document, or a harness action. */
+  via: StepVia;
+  source?: string;
+  phase?: 'prepare' | 'procedure';
+  t: number;
+  end: number;
+  durationMs: number;
+  ok: boolean;
+  exitCode?: number;
+  detail?: string;
+  error?: string;
+  output?: string;
+}
+
+/** One row of the integrity evidence: a check a step ran, the canary read-back, a verifying step, a criterion. */
+export interface CheckRow {
+  from: 'check' | 'read-back' | 'verifying-step' | 'criterion';
+  name: string;
+  kind?: IntegrityCheck['kind'];
+  /** How it was checked, or what was expected. */
+  expected: string;
+  actual: string;
+  passed: boolean;
+}
+
+/** A row of the recovery-time breakdown (detect, decide, recover, stable). */
+export interface RecoveryPhaseRow {
+  name: 'detect' | 'decide' | 'recover' | 'stable';
+  what: string;
+  from?: number;
+  to?: number;
+}
+
+/** Which role each client endpoint led to, and when that changed: from the typed switch events only. */
+export interface SwitchoverView {
+  /** One line for people: "database endpoint: postgres-primary → postgres-standby (at t_f + 320 ms)". */
+  sentence: string;
+  switches: SwitchEvent[];
+}
+
+export interface CleanupView {
+  kept: boolean;
+  entries: TeardownEntry[];
+  leaks: string[];
+  /** Torn down completely and nothing left behind. */
+  clean: boolean;
+}
+
+export interface DrillView {
+  id: string;
+  title: string;
+  quarter: Quarter;
+  description: string;
+  runbookSection: string;
+  /** The scenario file, or the drill id when unknown. */
+  scenario: string;
+  source?: string;
+  status: DrillStatus;
+  backend: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  error?: DrillRecord['error'];
+  runbook?: DrillRecord['runbook'];
+  replication?: 'async' | 'sync';
+  /** What the estate consisted of, in words. */
+  scope: string;
+  measurement: {
+    probePath: string;
+    probeIntervalMs: number;
+    probesSent: number;
+    writeIntervalMs: number;
+    writesSent: number;
+    consecutive: number;
+    settleMs: number;
+  };
+  /** Faults as injected. */
+  faults: { name: string; target: string; detail?: string; t: number }[];
+  switchover: SwitchoverView;
+  objectives: DrillRecord['objectives'];
+  objectiveSources: DrillRecord['objectiveSources'];
+  objectivesOverridden: boolean;
+  criteria: Criterion[];
+  instants: KeyInstants;
+  rto?: RtoResult;
+  rpo?: RpoResult;
+  /** The steps after the fault that make up the recovery-time breakdown (when the drill recovered). */
+  recoveryPhases: RecoveryPhaseRow[];
+  canary: { rowsRead: number; presentSeqRanges: [number, number][] };
+  /** Checks of a point-in-time restore: the target asked for, against the point replay reached. */
+  restoreChecks: IntegrityCheck[];
+  /** The checks steps ran, as recorded. */
+  checks: IntegrityCheck[];
+  /** Every piece of integrity evidence: the checks, the canary read-back, verifying steps, data criteria. */
+  evidence: CheckRow[];
+  timeline: TimelineRow[];
+  steps: StepRow[];
+  /** What the harness saw go other than planned (failed steps and phases, aborts, overrides, --keep). */
+  deviations: string[];
+  cleanup: CleanupView;
+  estate?: EstateIdentity;
+}
+
+const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
+
+export function keyInstants(r: DrillRecord): KeyInstants {
+  const faultAt = r.faultAt ?? faultInstant(r.timeline);
+  const rto = r.measurements?.rto;
+  const recovery = ofKind(r.timeline, 'phase').find((p) => p.phase === 'recovery');
+  const failedPhase = ofKind(r.timeline, 'phase').find((p) => p.ok === false);
+  const out: KeyInstants = {};
+  if (faultAt !== undefined) out.faultAt = faultAt;
+  if (rto?.status === 'recovered') {
+    out.recoveredAt = rto.recoveredAt;
+    if (rto.timeToDetectMs !== undefined && faultAt !== undefined)
+      out.detectedAt = faultAt + rto.timeToDetectMs;
+    if (recovery?.end !== undefined && recovery.ok) out.confirmedAt = recovery.end;
+  }
+  if (r.error && failedPhase?.end !== undefined) out.abortedAt = failedPhase.end;
+  return out;
+}
+
+/** "t_f + 95 ms" when the drill had a fault, else "start + 2.79 s" since the drill started. */
+export function relativeTo(faultAt: number | undefined, t: number): string {
+  if (faultAt === undefined) return `start + ${formatDuration(t)}`;
+  const d = t - faultAt;
+  return Math.abs(d) < 0.0005 ? 't_f' : `t_f ${d < 0 ? '−' : '+'} ${formatDuration(Math.abs(d))}`;
+}
+
+/** The wall-clock time of a drill-clock instant (ISO), or '' when the start is unknown. */
+export function wallClock(startedAt: string, t: number): string {
+  const start = Date.parse(startedAt);
+  return Number.isFinite(start) ? new Date(start + t).toISOString() : '';
+}
+
+const ENDPOINT: Record<SwitchEvent['endpoint'], string> = {
+  db: 'database endpoint',
+  app: 'application endpoint',
+};
+
+/**
+ * The switchover sentence, from the switch events the runner recorded and nothing else: per endpoint, the role
+ * it led to before the first switch and each role after, with when. "No switchover" only when there was none.
+ */
+export function switchover(r: Pick<DrillRecord, 'timeline' | 'faultAt'>): SwitchoverView {
+  const all = switches(r);
+  if (all.length === 0)
+    return { sentence: 'no switchover: no client endpoint changed the role it leads to', switches: [] };
+  const faultAt = r.faultAt ?? faultInstant(r.timeline);
+  const parts = (['db', 'app'] as const).flatMap((endpoint) => {
+    const evs = all.filter((s) => s.endpoint === endpoint);
+    const first = evs[0];
+    if (!first) return [];
+    const chain = evs.map((s) => `${s.to} (at ${relativeTo(faultAt, s.t)})`).join(' → ');
+    return [`${ENDPOINT[endpoint]}: ${first.from ?? 'an unrecorded role'} → ${chain}`];
+  });
+  return { sentence: parts.join('; '), switches: all };
+}
+
+function scopeOf(r: DrillRecord): string {
+  const parts = ['PostgreSQL primary'];
+  if (r.settings.replication) parts.push(`hot standby (${r.settings.replication} streaming replication)`);
+  if (r.estate?.redisVersion) parts.push('Redis');
+  parts.push(
+    `application ${r.estate?.appVersion ?? ''}`.trim(),
+    'traffic router (stable endpoints clients use)',
+  );
+  return parts.join(', ');
+}
+
+function timelineRows(r: DrillRecord, k: KeyInstants): TimelineRow[] {
+  const phases = phaseDurations(r);
+  const rows: TimelineRow[] = [];
+  for (const e of r.timeline) {
+    if (e.kind === 'phase')
+      rows.push({
+        kind: 'phase',
+        t: e.t,
+        phase: e.phase,
+        ok: e.ok !== false,
+        ...(e.error !== undefined ? { error: e.error } : {}),
+        ...(phases[e.phase] !== undefined ? { durationMs: phases[e.phase] } : {}),
+      });
+    else if (e.kind === 'fault')
+      rows.push({
+        kind: 'fault',
+        t: e.t,
+        state: e.state,
+        name: e.name,
+        target: e.target,
+        ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      });
+    else if (e.kind === 'step')
+      rows.push({
+        kind: 'step',
+        t: e.t,
+        name: e.name,
+        ok: e.ok,
+        durationMs: e.end - e.t,
+        ...(e.error !== undefined ? { error: e.error } : {}),
+        ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      });
+    else if (e.kind === 'switch')
+      rows.push({
+        kind: 'switch',
+        t: e.t,
+        endpoint: e.endpoint,
+        to: e.to,
+        ...(e.from !== undefined ? { from: e.from } : {}),
+      });
+    else if (e.kind === 'note') rows.push({ kind: 'note', t: e.t, message: e.message });
+  }
+  if (k.detectedAt !== undefined) rows.push({ kind: 'detected', t: k.detectedAt });
+  if (k.recoveredAt !== undefined) rows.push({ kind: 'recovered', t: k.recoveredAt });
+  // Stable: events recorded at the same instant keep the order they happened in.
+  return rows
+    .map((row, i) => [row, i] as const)
+    .sort((a, b) => a[0].t - b[0].t || a[1] - b[1])
+    .map(([row]) => row);
+}
+
+function stepRows(r: DrillRecord): StepRow[] {
+  return steps(r).map((s, i) => ({
+    n: i + 1,
+    name: s.name,
+    via: s.via ?? 'harness',
+    t: s.t,
+    end: s.end,
+    durationMs: s.durationMs,
+    ok: s.ok,
+    ...(s.source !== undefined ? { source: s.source } : {}),
+    ...(s.phase !== undefined ? { phase: s.phase } : {}),
+    ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+    ...(s.detail !== undefined ? { detail: s.detail } : {}),
+    ...(s.error !== undefined ? { error: s.error } : {}),
+    ...(s.output !== undefined ? { output: s.output } : {}),
+  }));
+}
+
+const ranges = (rs: readonly [number, number][]) =>
+  rs.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
+
+function evidenceRows(r: DrillRecord): CheckRow[] {
+  const rpo = r.measurements?.rpo;
+  const m = r.measurements;
+  const rows: CheckRow[] = (r.checks ?? []).map((c) => ({
+    from: 'check',
+    name: c.name,
+    ...(c.kind ? { kind: c.kind } : {}),
+    expected: `expected ${c.expected}`,
+    actual: c.actual,
+    passed: c.passed,
+  }));
+  if (rpo && m) {
+    const present = ranges(m.presentSeqRanges ?? []);
+    rows.push(
+      {
+        from: 'read-back',
+        name: 'canary read-back',
+        expected: 'SELECT of every canary row from the authoritative database after recovery',
+        actual: `${m.canaryRowsRead ?? 0} rows read${present ? `; seqs present: ${present}` : ''}`,
+        passed: true,
+      },
+      {
+        from: 'read-back',
+        name: 'acknowledged rows present',
+        expected: 'every acknowledged write is in the database',
+        actual: `${rpo.ackedWrites - rpo.lostAckedWrites} of ${rpo.ackedWrites}`,
+        passed: rpo.lostAckedWrites === 0,
+      },
+      {
+        from: 'read-back',
+        name: 'no unexpected rows',
+        expected: 'no row that was never sent',
+        actual: `${rpo.unexpectedSeqs.length} unexpected`,
+        passed: rpo.unexpectedSeqs.length === 0,
+      },
+      {
+        from: 'read-back',
+        name: 'refused writes absent',
+        expected: 'no write the application refused was committed anyway',
+        actual: `${rpo.failedButPresent} refused but present`,
+        passed: rpo.failedButPresent === 0,
+      },
+    );
+  }
+  for (const s of steps(r).filter((s) => s.verifies))
+    rows.push({
+      from: 'verifying-step',
+      name: s.name,
+      expected: s.source ?? 'runbook step',
+      actual: s.detail ?? s.error ?? '',
+      passed: s.ok,
+    });
+  for (const c of r.criteria.filter((c) => c.name === 'data-integrity' || c.name === 'canary'))
+    rows.push({
+      from: 'criterion',
+      name: `${c.name} criterion`,
+      expected: c.objective,
+      actual: c.measured,
+      passed: c.passed,
+    });
+  return rows;
+}
+
+function recoveryPhases(r: DrillRecord, k: KeyInstants): RecoveryPhaseRow[] {
+  if (r.measurements?.rto?.status !== 'recovered') return [];
+  const tf = k.faultAt ?? 0;
+  const firstStep = steps(r).find((s) => s.t >= tf && s.phase !== 'prepare');
+  const row = (
+    name: RecoveryPhaseRow['name'],
+    what: string,
+    from?: number,
+    to?: number,
+  ): RecoveryPhaseRow => ({
+    name,
+    what,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+  });
+  return [
+    row('detect', 'fault until the first failed probe (clients saw it)', tf, k.detectedAt),
+    row(
+      'decide',
+      'fault until the first runbook step (automated here; on-call decision time in an incident)',
+      tf,
+      firstStep?.t,
+    ),
+    row('recover', 'first runbook step until recovery (t_r)', firstStep?.t, k.recoveredAt),
+    row(
+      'stable',
+      `t_r until recovery confirmed (${r.settings.consecutive} successes, no failure for ${fmt(r.settings.settleMs)})`,
+      k.recoveredAt,
+      k.confirmedAt,
+    ),
+  ];
+}
+
+function deviationsOf(r: DrillRecord): string[] {
+  const items: string[] = [];
+  for (const s of steps(r).filter((s) => !s.ok))
+    items.push(`Runbook step failed: ${s.name}: ${s.error ?? ''}`);
+  for (const p of ofKind(r.timeline, 'phase').filter((p) => p.ok === false))
+    items.push(`Phase ${p.phase} failed: ${p.error ?? ''}`);
+  if (r.error)
+    items.push(`${r.error.aborted ? 'Aborted' : 'Stopped'} in phase ${r.error.phase}: ${r.error.message}`);
+  for (const f of ofKind(r.timeline, 'fault').filter((f) => f.state === 'revert-failed'))
+    items.push(`Fault revert failed: ${f.name} on ${f.target}${f.detail ? ` (${f.detail})` : ''}`);
+  if (r.objectiveSources.rto === 'override' || r.objectiveSources.rpo === 'override')
+    items.push('Objectives were overridden on the command line for this run (not the DR plan’s objectives).');
+  if (r.teardown.kept) items.push('The estate was kept running on request (--keep): no cleanup attestation.');
+  for (const t of r.teardown.results.filter((t) => !t.ok))
+    items.push(`Teardown step failed: ${t.name}: ${t.error ?? ''}`);
+  return items;
+}
+
+/** The view of one drill record. */
+export function drillView(r: DrillRecord): DrillView {
+  const k = keyInstants(r);
+  const m = r.measurements;
+  return {
+    id: r.drill.id,
+    title: r.drill.title,
+    quarter: r.drill.quarter,
+    description: r.drill.description,
+    runbookSection: r.drill.runbookSection,
+    scenario: r.drill.source ?? r.drill.id,
+    ...(r.drill.source !== undefined ? { source: r.drill.source } : {}),
+    status: drillStatus(r),
+    backend: r.backend,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.runbook ? { runbook: r.runbook } : {}),
+    ...(r.settings.replication ? { replication: r.settings.replication } : {}),
+    scope: scopeOf(r),
+    measurement: {
+      probePath: r.settings.probePath,
+      probeIntervalMs: r.settings.probeIntervalMs,
+      probesSent: ofKind(r.timeline, 'probe').length,
+      writeIntervalMs: r.settings.writeIntervalMs,
+      writesSent: ofKind(r.timeline, 'write').length,
+      consecutive: r.settings.consecutive,
+      settleMs: r.settings.settleMs,
+    },
+    faults: ofKind(r.timeline, 'fault')
+      .filter((f) => f.state === 'injected')
+      .map((f) => ({ name: f.name, target: f.target, t: f.t, ...(f.detail ? { detail: f.detail } : {}) })),
+    switchover: switchover(r),
+    objectives: r.objectives,
+    objectiveSources: r.objectiveSources,
+    objectivesOverridden: r.objectiveSources.rto === 'override' || r.objectiveSources.rpo === 'override',
+    criteria: r.criteria,
+    instants: k,
+    ...(m?.rto ? { rto: m.rto } : {}),
+    ...(m?.rpo ? { rpo: m.rpo } : {}),
+    recoveryPhases: recoveryPhases(r, k),
+    canary: { rowsRead: m?.canaryRowsRead ?? 0, presentSeqRanges: m?.presentSeqRanges ?? [] },
+    restoreChecks: (r.checks ?? []).filter((c) => c.kind === 'restore-target'),
+    checks: r.checks ?? [],
+    evidence: evidenceRows(r),
+    timeline: timelineRows(r, k),
+    steps: stepRows(r),
+    deviations: deviationsOf(r),
+    cleanup: {
+      kept: r.teardown.kept,
+      entries: r.teardown.results,
+      leaks: r.teardown.leaks,
+      clean: !r.teardown.kept && r.teardown.leaks.length === 0 && r.teardown.results.every((t) => t.ok),
+    },
+    ...(r.estate ? { estate: r.estate } : {}),
+  };
+}
+
+/** Seq ranges as people read them: "30–32, 40". */
+export function seqRanges(rs: readonly [number, number][]): string {
+  return ranges(rs);
+}
+
+/** How a step ran, in words for the steps tables. */
+export const VIA_WORDS: Record<StepVia, string> = { 'runbook-block': 'runbook block', harness: 'harness' };
