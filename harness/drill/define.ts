@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.ts';
 import { CAPABILITIES, type Capability } from '../estate/backend.ts';
 import type { Estate, Topology } from '../estate/types.ts';
 import type { Fault } from '../faults/fault.ts';
+import { defaultObservers, type Observer } from '../probes/observers.ts';
 import type { Step } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
 import { QUARTERS, type Quarter } from '../record/record.ts';
@@ -51,6 +52,12 @@ export interface DrillSpec {
   runbookDoc?: Runbook;
   /** The ids of the blocks it executes: checked against the document (or a --runbook one) before anything starts. */
   runbookBlocks?: string[];
+  /**
+   * What watches the drill from steady state to recovery, each measured on its own (an HTTP probe: RTO; the
+   * SQL canary: RPO; a Redis canary: the cache's loss). Default: `Observer.httpProbe()` and
+   * `Observer.sqlCanary()`, configured by `traffic`.
+   */
+  observers?: Observer[];
   /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
   prepare?(estate: Estate): Step[];
   /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */
@@ -62,6 +69,7 @@ export interface DrillSpec {
 export interface DrillDefinition extends DrillSpec {
   /** Everything it needs of a backend: the declared needs and what its topology implies. */
   needs: Capability[];
+  observers: Observer[];
   traffic: TrafficSettings;
   timeouts: Record<TimeoutName, DurationString>;
   /** The file that declared it (filled by the registry). */
@@ -123,7 +131,10 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
   }
   if (spec.runbookBlocks?.length && !spec.runbookDoc) throw bad('runbookBlocks', 'needs a runbookDoc');
   if (spec.runbookDoc) checkRunbookBlocks(spec.id, spec.runbookDoc, spec.runbookBlocks ?? []);
-  return { ...spec, needs: topologyNeeds(spec.estate, spec.needs ?? []), traffic, timeouts };
+  const observers = spec.observers ?? defaultObservers();
+  if (observers.length === 0)
+    throw bad('observers', 'must not be empty (omit it for the default probe and canary)');
+  return { ...spec, needs: topologyNeeds(spec.estate, spec.needs ?? []), observers, traffic, timeouts };
 }
 
 /** The declared needs and what the topology implies, each once, in the order of CAPABILITIES. */

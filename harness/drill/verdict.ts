@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
+import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import type { Criterion } from '../record/record.ts';
@@ -15,6 +16,7 @@ export function evaluate(
   rpo: RpoResult | undefined,
   checks: readonly IntegrityCheck[],
   runbookOk: boolean,
+  cache?: CacheMeasurement,
 ): Criterion[] {
   const out: Criterion[] = [];
   const subject = JSON.stringify(drillId);
@@ -68,6 +70,7 @@ export function evaluate(
             : `canary rows consistent for ${subject}`,
     });
   }
+  if (cache) out.push(cacheCriterion(subject, cache));
   const failedChecks = checks.filter((c) => !c.passed);
   if (checks.length > 0) {
     out.push({
@@ -81,4 +84,33 @@ export function evaluate(
     });
   }
   return out;
+}
+
+/**
+ * The cache canary's loss against the window the drill accepts: acknowledged keys may be lost only from the
+ * last `maxWindowMs` before the crash, the canary must have been acknowledged at all, no key may appear that
+ * was never written, and after an outage the cache must take writes again.
+ */
+export function cacheCriterion(subject: string, c: CacheMeasurement): Criterion {
+  const lost = `${c.lostAckedWrites} of ${c.ackedWrites} acked keys lost`;
+  const measured = `window ${formatDuration(c.windowMs)} (${lost}${c.lostSeqRanges.length ? `: seqs ${c.lostSeqRanges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}` : ''})`;
+  const problems = [
+    ...(c.ackedWrites === 0 ? ['no canary key was acknowledged: nothing to measure the loss against'] : []),
+    ...(c.windowMs > c.maxWindowMs
+      ? [`cache loss window ${formatDuration(c.windowMs)} exceeded ${formatDuration(c.maxWindowMs)}`]
+      : []),
+    ...(c.unexpectedKeys > 0 ? [`${c.unexpectedKeys} canary keys present that were never written`] : []),
+    ...(c.outageSeenAfterMs !== undefined && c.ackedAgainAfterMs === undefined
+      ? ['the cache took no canary write again after its outage']
+      : []),
+  ];
+  return {
+    name: 'cache',
+    objective: `acked keys lost within <= ${formatDuration(c.maxWindowMs)} before the crash`,
+    measured,
+    passed: problems.length === 0,
+    message: problems.length
+      ? `${problems.join('; ')} for ${subject} (${lost})`
+      : `cache loss window ${formatDuration(c.windowMs)} within ${formatDuration(c.maxWindowMs)} for ${subject} (${lost})`,
+  };
 }

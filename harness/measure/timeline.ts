@@ -51,6 +51,19 @@ export interface WriteEvent {
   error?: string;
 }
 
+/**
+ * One canary write straight into the cache (Redis `SET` of one key per seq). The same fields as a database
+ * canary write, as its own kind so the two canaries' losses are measured apart.
+ */
+export interface CacheWriteEvent {
+  kind: 'cache-write';
+  seq: number;
+  t: number;
+  ack?: number;
+  outcome: WriteOutcome;
+  error?: string;
+}
+
 export interface FaultEvent {
   kind: 'fault';
   state: 'intent' | 'injected' | 'reverted' | 'revert-failed';
@@ -104,7 +117,7 @@ export interface NoteEvent {
 }
 
 export type TimelineEvent =
-  PhaseEvent | ProbeEvent | WriteEvent | FaultEvent | StepEvent | SwitchEvent | NoteEvent;
+  PhaseEvent | ProbeEvent | WriteEvent | CacheWriteEvent | FaultEvent | StepEvent | SwitchEvent | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(
   events: readonly TimelineEvent[],

@@ -2,7 +2,11 @@ import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../core/clock.ts';
 import { describe as describeError } from '../core/errors.ts';
+import { parseDuration, type DurationString } from '../core/duration.ts';
+import { computeRpo, toRanges } from '../measure/rpo.ts';
+import { evidenceOf } from '../measure/steady.ts';
 import type { WriteEvent, WriteOutcome } from '../measure/timeline.ts';
+import { once, type Observer, type StartedObserver } from './observer.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface CanaryWriterOptions {
@@ -95,4 +99,71 @@ export class CanaryWriter {
       ...(error ? { error } : {}),
     });
   }
+}
+
+export interface SqlCanaryOptions {
+  /** Writes per second (default: the drill's `traffic.writesPerSecond`). */
+  rate?: number;
+  timeout?: DurationString;
+}
+
+/**
+ * The database canary: writes through the application's write path, read back after recovery from the
+ * authoritative database (wherever the clients' database endpoint points). It holds the steady state (writes
+ * acknowledged, none refused) and measures the RPO (measure/rpo.ts); without a fault, loss is measured from
+ * the end of observation.
+ */
+export function sqlCanary(opts: SqlCanaryOptions = {}): Observer {
+  return {
+    name: 'sql-canary',
+    start(ctx) {
+      const writes: WriteEvent[] = [];
+      const writer = new CanaryWriter(
+        ctx.clock,
+        {
+          baseUrl: ctx.estate.endpoints.app,
+          canaryRun: ctx.runId,
+          intervalMs: opts.rate ? 1000 / opts.rate : ctx.traffic.writeIntervalMs,
+          timeoutMs: opts.timeout
+            ? parseDuration(opts.timeout, 'sqlCanary timeout')
+            : ctx.traffic.writeTimeoutMs,
+        },
+        (e) => {
+          writes.push(e);
+          ctx.emit(e);
+        },
+      );
+      let present: Set<number> | undefined;
+      writer.start();
+      const started: StartedObserver = {
+        name: 'sql-canary',
+        steady: (since) =>
+          evidenceOf(
+            'canary writes acknowledged',
+            writes.map((w) => ({ t: w.t, ok: w.outcome === 'ok' })),
+            since,
+            1,
+          ),
+        stop: once(() => writer.stop()),
+        async readBack({ note }) {
+          const db = await ctx.estate.authoritative();
+          const rows = await db.query<{ seq: string }>(
+            'SELECT canary_seq::text AS seq FROM orders WHERE canary_run = $1',
+            [ctx.runId],
+          );
+          note(`read back ${rows.length} canary rows from ${db.name}`);
+          present = new Set(rows.map((r) => Number(r.seq)));
+        },
+        measure: ({ faultAt, now }) =>
+          present
+            ? {
+                rpo: computeRpo(writes, present, faultAt ?? now),
+                canaryRowsRead: present.size,
+                presentSeqRanges: toRanges([...present]),
+              }
+            : {},
+      };
+      return Promise.resolve(started);
+    },
+  };
 }

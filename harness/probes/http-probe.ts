@@ -2,7 +2,11 @@ import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../core/clock.ts';
 import { describe as describeError } from '../core/errors.ts';
+import { parseDuration, type DurationString } from '../core/duration.ts';
+import { computeRto, finalRto, type RtoOptions } from '../measure/rto.ts';
+import { evidenceOf } from '../measure/steady.ts';
 import type { ProbeEvent } from '../measure/timeline.ts';
+import { once, type Observer, type StartedObserver } from './observer.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface HttpProbeOptions {
@@ -93,4 +97,69 @@ export class HttpProber {
     this.record(event);
     return event;
   }
+}
+
+export interface HttpProbeObserverOptions {
+  /** Path on the app through the router (default: the drill's `traffic.probePath`). */
+  path?: string;
+  /** A probe succeeds only when the body also contains this text (default: `traffic.probeBodyIncludes`). */
+  bodyIncludes?: string;
+  interval?: DurationString;
+  timeout?: DurationString;
+}
+
+/**
+ * The clients' view: open-loop HTTP probes through the router. It holds the steady state (K good probes and no
+ * failure for the window), tells the runner when the service has recovered, and measures the RTO
+ * (measure/rto.ts) over its own probe events.
+ */
+export function httpProbe(opts: HttpProbeObserverOptions = {}): Observer {
+  return {
+    name: 'http-probe',
+    start(ctx) {
+      const t = ctx.traffic;
+      const path = opts.path ?? t.probePath;
+      const bodyIncludes = opts.bodyIncludes ?? t.probeBodyIncludes;
+      const intervalMs = opts.interval
+        ? parseDuration(opts.interval, 'httpProbe interval')
+        : t.probeIntervalMs;
+      const probes: ProbeEvent[] = [];
+      const prober = new HttpProber(
+        ctx.clock,
+        {
+          url: `${ctx.estate.endpoints.app}${path}`,
+          ...(bodyIncludes ? { accept: acceptBodyIncludes(bodyIncludes) } : {}),
+          intervalMs,
+          timeoutMs: opts.timeout ? parseDuration(opts.timeout, 'httpProbe timeout') : t.probeTimeoutMs,
+        },
+        (e) => {
+          probes.push(e);
+          ctx.emit(e);
+        },
+      );
+      const rtoOptions = (faultAt: number, observedUntil: number): RtoOptions => ({
+        faultAt,
+        consecutive: t.consecutive,
+        settleMs: t.settleMs,
+        observedUntil,
+        intervalMs,
+      });
+      prober.start();
+      const started: StartedObserver = {
+        name: 'http-probe',
+        steady: (since) =>
+          evidenceOf(
+            `every probe of ${path} succeeds`,
+            probes.map((p) => ({ t: p.t, badAt: p.end, ok: p.ok })),
+            since,
+            t.consecutive,
+          ),
+        recovery: (faultAt) => computeRto(probes, rtoOptions(faultAt, prober.observedUntil())),
+        stop: once(() => prober.stop()),
+        measure: ({ faultAt, now }) =>
+          faultAt === undefined ? {} : { rto: finalRto(probes, rtoOptions(faultAt, now)) },
+      };
+      return Promise.resolve(started);
+    },
+  };
 }

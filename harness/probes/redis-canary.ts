@@ -1,7 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Clock } from '../core/clock.ts';
-import { describe as describeError } from '../core/errors.ts';
-import type { WriteEvent } from '../measure/timeline.ts';
+import { parseDuration, type DurationString } from '../core/duration.ts';
+import { describe as describeError, EstateError } from '../core/errors.ts';
+import { poll } from '../core/poll.ts';
+import { computeCacheLoss } from '../measure/cache.ts';
+import { evidenceOf } from '../measure/steady.ts';
+import type { CacheWriteEvent, WriteOutcome } from '../measure/timeline.ts';
+import { once, type Observer, type StartedObserver } from './observer.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface RedisCanaryOptions {
@@ -19,18 +24,18 @@ export interface RedisCanaryOptions {
 /**
  * The cache's canary: one key per seq written straight into Redis at a fixed rate (as a session store's
  * writes would be), each recorded with its send time, ack time and outcome. After a crash and restart the keys
- * read back show which acknowledged writes the persistence kept: the same classification, and the same RPO
- * arithmetic, as the database canary (measure/rpo.ts).
+ * read back show which acknowledged writes the persistence kept: the same classification, and the same window
+ * arithmetic, as the database canary (measure/cache.ts over measure/rpo.ts).
  */
 export class RedisCanary {
   private readonly client: Redis;
   private loop: { stop(): void } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  readonly writes: WriteEvent[] = [];
 
   constructor(
-    readonly clock: Clock,
+    private readonly clock: Clock,
     private readonly opts: RedisCanaryOptions,
+    private readonly record: (e: CacheWriteEvent) => void,
   ) {
     this.client = new Redis(opts.url, {
       lazyConnect: true,
@@ -74,7 +79,7 @@ export class RedisCanary {
 
   private async write(seq: number): Promise<void> {
     const t = this.clock.now();
-    let outcome: WriteEvent['outcome'];
+    let outcome: WriteOutcome;
     let error: string | undefined;
     try {
       const reply = await this.client.set(this.key(seq), String(Math.round(t)));
@@ -84,8 +89,8 @@ export class RedisCanary {
       outcome = classifyRedisError(error);
     }
     const end = this.clock.now();
-    this.writes.push({
-      kind: 'write',
+    this.record({
+      kind: 'cache-write',
       seq,
       t,
       outcome,
@@ -99,7 +104,7 @@ export class RedisCanary {
  * A failed SET: refused before it was sent (no connection, offline) cannot have been applied; a timeout or a
  * connection lost mid-command may have been. Pure.
  */
-export function classifyRedisError(message: string): WriteEvent['outcome'] {
+export function classifyRedisError(message: string): WriteOutcome {
   if (/Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed|LOADING/i.test(message))
     return 'fail';
   return 'indeterminate';
@@ -125,4 +130,98 @@ export async function presentCanarySeqs(url: string, prefix: string): Promise<Se
   } finally {
     client.disconnect();
   }
+}
+
+/** True once Redis answers and has finished loading its persistence (INFO persistence: loading:0). */
+async function loaded(url: string): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return /^loading:0\r?$/m.test(await client.info('persistence'));
+  } finally {
+    client.disconnect();
+  }
+}
+
+export interface RedisCanaryObserverOptions {
+  /** SETs per second (default 100). */
+  rate?: number;
+  /**
+   * The loss window the drill accepts: acknowledged keys lost in a crash may reach back this far from t_f
+   * (default '2s': `appendfsync everysec` bounds it by about one second).
+   */
+  maxLoss?: DurationString;
+  /** A SET without an answer within this time is indeterminate (default '1s'). */
+  timeout?: DurationString;
+}
+
+/**
+ * The cache's canary as an observer: keys written straight into the estate's Redis from steady state on. Its
+ * writes hold the steady state (SETs acknowledged); after recovery it waits until Redis has loaded its
+ * persistence, reads the keys back and measures which acknowledged ones were lost (measure/cache.ts). The
+ * drill is judged on that window against `maxLoss`.
+ */
+export function redisCanary(opts: RedisCanaryObserverOptions = {}): Observer {
+  const rate = opts.rate ?? 100;
+  const maxWindowMs = parseDuration(opts.maxLoss ?? '2s', 'redisCanary maxLoss');
+  const timeoutMs = parseDuration(opts.timeout ?? '1s', 'redisCanary timeout');
+  return {
+    name: 'redis-canary',
+    async start(ctx) {
+      const redis = ctx.estate.redis;
+      if (!redis) throw new EstateError('the redis canary needs Redis, and the estate has none');
+      const url = redis.url();
+      const prefix = `drillbook:canary:${ctx.runId}:`;
+      const writes: CacheWriteEvent[] = [];
+      const canary = new RedisCanary(
+        ctx.clock,
+        // Bounded: a canary never runs unbounded (ten minutes of writes at the declared rate).
+        { url, prefix, intervalMs: 1000 / rate, timeoutMs, maxWrites: rate * 600 },
+        (e) => {
+          writes.push(e);
+          ctx.emit(e);
+        },
+      );
+      await canary.start();
+      let present: Set<number> | undefined;
+      const started: StartedObserver = {
+        name: 'redis-canary',
+        steady: (since) =>
+          evidenceOf(
+            'canary SETs into Redis acknowledged',
+            writes.map((w) => ({ t: w.t, ok: w.outcome === 'ok' })),
+            since,
+            1,
+          ),
+        stop: once(() => canary.stop()),
+        async readBack({ signal, timeoutMs: readTimeoutMs, note }) {
+          await poll(() => loaded(url), {
+            subject: 'redis to finish loading its persistence',
+            timeoutMs: readTimeoutMs,
+            intervalMs: 25,
+            signal,
+          });
+          present = await presentCanarySeqs(url, prefix);
+          note(`read back ${present.size} canary keys from ${redis.name}`);
+        },
+        measure: ({ faultAt, now }) =>
+          present
+            ? {
+                cache: {
+                  ...computeCacheLoss(writes, present, faultAt ?? now),
+                  maxWindowMs,
+                  writeIntervalMs: 1000 / rate,
+                },
+              }
+            : {},
+      };
+      return started;
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * timeline and the measurement result types only (a lint rule keeps it so): what a report states must be a
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
+import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import {
@@ -73,7 +74,7 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'data-integrity' | 'cleanup';
+  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup';
   objective: string;
   measured: string;
   passed: boolean;
@@ -122,6 +123,8 @@ export interface DrillRecord {
     canaryRowsRead?: number;
     /** The canary seqs found in the authoritative database after recovery: the read-back evidence. */
     presentSeqRanges?: [number, number][];
+    /** The Redis canary (a drill that declares one): acknowledged keys the cache lost, and the window accepted. */
+    cache?: CacheMeasurement;
     /** Wall time of the whole runbook procedure (all its steps). */
     runbookMs?: number;
   };

@@ -33,11 +33,23 @@ export interface DrillSummary {
     writeIntervalMs: number;
     /** Wall time of the whole recovery procedure (the procedure phase). */
     runbookMs?: number;
+    /** The Redis canary's loss, when the drill declares one (beside the SQL canary's fields above). */
+    cache?: CacheSummary;
   };
   /** One line per failed criterion, or the error that stopped the drill. */
   messages: string[];
   durationMs: number;
   reportFile: string;
+}
+
+/** Acknowledged cache keys the crash lost: counts, seq ranges, and the loss window against the accepted one. */
+export interface CacheSummary {
+  ackedWrites: number;
+  lostAckedWrites: number;
+  lostSeqRanges: [number, number][];
+  windowMs: number;
+  maxWindowMs: number;
+  writeIntervalMs: number;
 }
 
 export function runStatus(records: readonly DrillRecord[]): DrillStatus {
@@ -49,6 +61,7 @@ export function runStatus(records: readonly DrillRecord[]): DrillStatus {
 export function drillSummary(r: DrillRecord): DrillSummary {
   const rto = r.measurements?.rto;
   const rpo = r.measurements?.rpo;
+  const cache = r.measurements?.cache;
   const status = drillStatus(r);
   return {
     id: r.drill.id,
@@ -72,6 +85,18 @@ export function drillSummary(r: DrillRecord): DrillSummary {
       ...(r.measurements?.runbookMs !== undefined ? { runbookMs: round(r.measurements.runbookMs) } : {}),
       probeIntervalMs: r.settings.probeIntervalMs,
       writeIntervalMs: r.settings.writeIntervalMs,
+      ...(cache
+        ? {
+            cache: {
+              ackedWrites: cache.ackedWrites,
+              lostAckedWrites: cache.lostAckedWrites,
+              lostSeqRanges: cache.lostSeqRanges,
+              windowMs: round(cache.windowMs),
+              maxWindowMs: cache.maxWindowMs,
+              writeIntervalMs: cache.writeIntervalMs,
+            },
+          }
+        : {}),
     },
     messages: [
       ...(r.error ? [`${r.drill.id}: ${r.error.message}`] : []),

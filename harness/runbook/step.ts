@@ -10,7 +10,7 @@ import { check, compare, record, spare, sql } from './steps/data.ts';
 import { verifyWrites } from './steps/failover.ts';
 import { decideRollback, restart, wait } from './steps/release.ts';
 import { runbook } from './steps/runbook-block.ts';
-import { observeCacheOutage, readRedisCanary, servedVersion, startRedisCanary } from './steps/cache.ts';
+import { observeCacheOutage, servedVersion } from './steps/cache.ts';
 
 export type { RunbookStepOptions } from './steps/runbook-block.ts';
 
@@ -30,7 +30,7 @@ export interface StepContext {
   runbook?: Runbook;
   /** What the drill's traffic has observed so far, on the drill clock (for decisions made from live traffic). */
   observe(): { probes: ProbeEvent[]; writes: WriteEvent[]; now: number; faultAt?: number };
-  /** Register the undo of something a step started (a canary writer): it runs in the drill's teardown. */
+  /** Register the undo of something a step started: it runs in the drill's teardown. */
   defer?(name: string, undo: () => Promise<void> | void): void;
 }
 
@@ -76,8 +76,6 @@ export const Step = {
   decideRollback,
   restart,
   wait,
-  startRedisCanary,
-  readRedisCanary,
   observeCacheOutage,
   servedVersion,
 };

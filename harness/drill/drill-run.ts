@@ -1,0 +1,85 @@
+import type { Clock } from '../core/clock.ts';
+import type { TeardownStack } from '../core/teardown.ts';
+import type { BackendName, Estate, EstateResources, Topology } from '../estate/types.ts';
+import type { PhaseName, TimelineEvent } from '../measure/timeline.ts';
+import type { Observer, StartedObserver } from '../probes/observer.ts';
+import type { Runbook } from '../runbook/markdown.ts';
+import type { DrillDefinition } from './define.ts';
+import type { Criterion, DrillRecord } from '../record/record.ts';
+
+/**
+ * The state of one drill run, owned by the runner and handed to each phase: what was declared, what has been
+ * acquired so far (the estate, the running observers), and the record being filled in.
+ */
+export interface DrillRun {
+  readonly def: DrillDefinition;
+  readonly opts: RunOptions;
+  /** The drill's one monotonic clock. */
+  readonly clock: Clock;
+  readonly backend: BackendSeam;
+  readonly declaredObservers: readonly Observer[];
+  readonly abortGraceMs: number;
+  readonly timeline: TimelineEvent[];
+  /** Every undo, registered when its resource is acquired. */
+  readonly teardown: TeardownStack;
+  readonly record: DrillRecord;
+  /** The user's abort and the drill's own deadline. */
+  readonly signal: AbortSignal;
+  /** The runbook document under test (the scenario's, or --runbook). */
+  readonly runbook?: Runbook;
+  /** Values steps hand on to later steps. */
+  readonly vars: Record<string, string>;
+  /** The phase running now (an error names it). */
+  phase: PhaseName;
+  estate?: Estate;
+  resources?: EstateResources;
+  /** Observers started at steady state, stopped after recovery (and on every path before teardown). */
+  readonly observers: StartedObserver[];
+  /** Failed preparation and procedure steps, as failed `procedure` criteria. */
+  readonly stepFailures: Criterion[];
+  procedureOk: boolean;
+  /** Wall time of the whole procedure. */
+  procedureMs?: number;
+  /** The role the clients' database endpoint leads to, as last seen (a change is a switch event). */
+  dbRole?: string;
+  progress: (p: Progress) => void;
+  /** A note on the timeline and a progress line. */
+  note: (message: string) => void;
+}
+
+export interface RunOptions {
+  runId: string;
+  backend: BackendName;
+  /** Objective overrides for this run only, in ms. */
+  objectives?: { rtoMs?: number; rpoMs?: number };
+  /** Run the drill's runbook blocks from this document instead of the scenario's (--runbook). */
+  runbook?: Runbook;
+  /** Leave the estate running for inspection (`drill cleanup` removes it later). */
+  keep?: boolean;
+  /** Ctrl-C / SIGTERM. */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export type Progress =
+  | { drillId: string; kind: 'phase-start'; phase: PhaseName }
+  | { drillId: string; kind: 'phase-end'; phase: PhaseName; ms: number; ok: boolean; error?: string }
+  | { drillId: string; kind: 'note'; message: string };
+
+/** What the runner tells a backend when it provisions (its undos go on the drill's teardown stack). */
+export interface ProvisionContext {
+  runId: string;
+  drillId: string;
+  teardown: TeardownStack;
+  startTimeoutMs: number;
+  /** Progress inside the provision phase ("primary up", "standby streaming"). */
+  note?: (message: string) => void;
+}
+
+/** What the runner needs of the backends: provision an estate, find what teardown left, mark a kept estate. */
+export interface BackendSeam {
+  provision(backend: BackendName, topology: Topology, ctx: ProvisionContext): Promise<Estate>;
+  findLeaks(backend: BackendName, runId: string, resources: EstateResources): Promise<string[]>;
+  /** `--keep`: leave a mark on the estate so `drill cleanup` knows it was kept on purpose. */
+  markKept(estate: Estate): void;
+}

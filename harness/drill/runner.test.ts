@@ -1,0 +1,379 @@
+/**
+ * The runner's own logic on a fake backend (no processes), fake observers and a manual clock: the order of the
+ * phases, per-step deadlines, aborts, a failing teardown entry, a fault that throws, a pending recovery and the
+ * switch event.
+ */
+import { describe, expect, it } from 'vitest';
+import { manualClock } from '../core/clock.ts';
+import { StepError } from '../core/errors.ts';
+import { delay } from '../core/poll.ts';
+import type { TeardownStack } from '../core/teardown.ts';
+import type {
+  AppRole,
+  Estate,
+  EstateResources,
+  PostgresRole,
+  RedisRole,
+  RouterRole,
+  Topology,
+} from '../estate/types.ts';
+import { hostSite } from '../estate/host/site.ts';
+import type { Fault } from '../faults/fault.ts';
+import { computeRto, finalRto } from '../measure/rto.ts';
+import { ofKind, type ProbeEvent } from '../measure/timeline.ts';
+import { once, type Observer, type StartedObserver } from '../probes/observer.ts';
+import type { Step } from '../runbook/step.ts';
+import { defineDrill, type DrillSpec } from './define.ts';
+import type { BackendSeam } from './drill-run.ts';
+import { drillStatus, type DrillRecord } from '../record/record.ts';
+import { runDrill, type RunnerDeps } from './runner.ts';
+
+/** A database role that is only a name and a port. */
+function fakePg(name: string, port: number): PostgresRole {
+  return { name, port, dataDir: `/nowhere/${name}` } as unknown as PostgresRole;
+}
+
+interface FakeBackend extends BackendSeam {
+  /** Where the clients' database endpoint leads: a step may move it. */
+  route: 'primary' | 'standby';
+  /** Names of the teardown entries that ran, in order. */
+  undone: string[];
+  provisioned: boolean;
+}
+
+/**
+ * A backend that provisions nothing: an estate of names, with three teardown entries like a real one registers
+ * (one throwing when asked), and a clean leak check.
+ */
+function fakeBackend(opts: { failingUndo?: boolean } = {}): FakeBackend {
+  const primary = fakePg('postgres-primary', 5001);
+  const standby = fakePg('postgres-standby', 5002);
+  const b: FakeBackend = {
+    route: 'primary',
+    undone: [],
+    provisioned: false,
+    provision(_backend, _topology: Topology, ctx: { teardown: TeardownStack }) {
+      b.provisioned = true;
+      for (const name of ['stop postgres-primary', 'stop app', 'stop router']) {
+        ctx.teardown.push(name, () => {
+          b.undone.push(name);
+          if (opts.failingUndo && name === 'stop app') throw new Error('app would not stop');
+        });
+      }
+      const estate: Estate = {
+        backend: 'local',
+        runDir: '/nowhere',
+        postgres: { primary, standby },
+        app: { name: 'app' } as AppRole,
+        router: { name: 'router' } as RouterRole,
+        redis: { name: 'redis' } as RedisRole,
+        endpoints: { app: 'http://127.0.0.1:9', db: primary as never },
+        backups: { archiveDir: '/nowhere/archive', backupDir: '/nowhere/backups' },
+        spare: () => Promise.reject(new Error('no spares here')),
+        shell: () => {
+          const site = hostSite({}, { cwd: '/nowhere' });
+          return { host: site, database: site, secrets: [] };
+        },
+        authoritative: () => Promise.resolve(b.route === 'primary' ? primary : standby),
+        identity: () =>
+          Promise.resolve({ backend: 'local', appVersion: 'v1', nodeVersion: 'x', platform: 'y' }),
+        resources: (): EstateResources => ({ pids: [], ports: [], dirs: [] }),
+      };
+      return Promise.resolve(estate);
+    },
+    findLeaks: () => Promise.resolve([]),
+    markKept: () => undefined,
+  };
+  return b;
+}
+
+interface FakeObserverLog {
+  started: number;
+  stopped: number;
+  readBack: number;
+}
+
+/**
+ * A probe that needs no network: its probes are synthetic, good before the fault and, after it, good from
+ * `recoversAfterMs` on (never, when undefined). Its recovery and RTO are the real pure functions over them.
+ */
+function fakeProbe(log: FakeObserverLog, recoversAfterMs?: number): Observer {
+  return {
+    name: 'fake-probe',
+    start() {
+      log.started++;
+      const probesFrom = (faultAt: number): ProbeEvent[] =>
+        Array.from({ length: 100 }, (_, i) => {
+          const t = faultAt + i * 100;
+          const ok = recoversAfterMs !== undefined && i * 100 >= recoversAfterMs;
+          return { kind: 'probe', seq: i, t, end: t + 5, ok };
+        });
+      const opts = (faultAt: number, observedUntil: number) => ({
+        faultAt,
+        consecutive: 5,
+        settleMs: 2000,
+        observedUntil,
+        intervalMs: 100,
+      });
+      const started: StartedObserver = {
+        name: 'fake-probe',
+        steady: (since) => ({ subject: 'fake probes succeed', lastBad: since, goodAfter: () => true }),
+        recovery: (faultAt) => computeRto(probesFrom(faultAt), opts(faultAt, faultAt + 10_000)),
+        // Idempotent, as every observer's stop must be: the runner stops observers on every path.
+        stop: once(() => {
+          log.stopped++;
+          return Promise.resolve();
+        }),
+        readBack: () => {
+          log.readBack++;
+          return Promise.resolve();
+        },
+        measure: ({ faultAt }) =>
+          faultAt === undefined
+            ? {}
+            : { rto: finalRto(probesFrom(faultAt), opts(faultAt, faultAt + 10_000)) },
+      };
+      return Promise.resolve(started);
+    },
+  };
+}
+
+function step(name: string, run: Step['run']): Step {
+  return { name, run };
+}
+
+const ok = (name: string) => step(name, () => Promise.resolve({ detail: 'done' }));
+
+function drill(spec: Partial<DrillSpec>): ReturnType<typeof defineDrill> {
+  return defineDrill({
+    id: 'fake-drill',
+    title: 'a drill on a fake backend',
+    quarter: 'Q1',
+    description: 'unit test of the runner',
+    runbookSection: 'none',
+    objectives: { rto: '1m' },
+    estate: { postgres: { standby: true, replication: 'async' }, redis: false, app: { version: 'v1' } },
+    traffic: { steadyFor: '0ms' },
+    timeouts: { step: '2s', recover: '100ms', steady: '1s' },
+    procedure: () => [ok('the only step')],
+    ...spec,
+  });
+}
+
+function setup(opts: { failingUndo?: boolean; recoversAfterMs?: number | 'never' } = {}) {
+  const backend = fakeBackend(opts);
+  const log: FakeObserverLog = { started: 0, stopped: 0, readBack: 0 };
+  const recovers = opts.recoversAfterMs === 'never' ? undefined : (opts.recoversAfterMs ?? 300);
+  const deps: RunnerDeps = {
+    clock: manualClock(),
+    backend,
+    observers: () => [fakeProbe(log, recovers)],
+    abortGraceMs: 200,
+  };
+  return { backend, log, deps };
+}
+
+const harmless = (): Fault => ({
+  name: 'pretend kill',
+  target: 'postgres-primary',
+  inject: () => Promise.resolve(),
+  revert: () => Promise.resolve(),
+});
+
+const teardownNames = (r: DrillRecord) => r.teardown.results.map((x) => x.name);
+
+describe('runDrill on a fake backend', () => {
+  it('runs the phases in order and passes when everything holds', async () => {
+    const { deps, log } = setup();
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r1', backend: 'local' }, deps);
+    expect(r.error).toBeUndefined();
+    expect(ofKind(r.timeline, 'phase').map((p) => p.phase)).toEqual([
+      'plan',
+      'provision',
+      'steady',
+      'fault',
+      'procedure',
+      'recovery',
+      'after',
+      'measure',
+      'teardown',
+    ]);
+    expect(drillStatus(r)).toBe('passed');
+    expect(r.measurements?.rto).toMatchObject({ status: 'recovered', rtoMs: 300 });
+    expect(log).toEqual({ started: 1, stopped: 1, readBack: 1 });
+    expect(teardownNames(r)).toEqual([
+      'revert fault pretend kill on postgres-primary',
+      'stop router',
+      'stop app',
+      'stop postgres-primary',
+    ]);
+  });
+
+  it('aborts a step at its deadline through its signal, and records it as a failed step', async () => {
+    const { deps } = setup();
+    let sawAbort: unknown;
+    let after = false;
+    const slow = step('slow step', async (ctx) => {
+      try {
+        await delay(10_000, ctx.signal);
+      } catch (e) {
+        sawAbort = e;
+        throw e;
+      }
+    });
+    const started = performance.now();
+    const r = await runDrill(
+      drill({
+        fault: harmless,
+        timeouts: { step: '50ms', recover: '100ms' },
+        procedure: () => [slow, step('never runs', () => Promise.resolve(void (after = true)))],
+      }),
+      { runId: 'r2', backend: 'local' },
+      deps,
+    );
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(sawAbort).toBeInstanceOf(Error); // the step itself observed the abort
+    expect(after).toBe(false);
+    const [ev] = ofKind(r.timeline, 'step');
+    expect(ev).toMatchObject({ name: 'slow step', ok: false, phase: 'procedure', via: 'harness' });
+    expect(ev?.error).toBe('timed out after 50 ms waiting for step "slow step" to finish');
+    expect(r.error).toBeUndefined();
+    expect(drillStatus(r)).toBe('failed');
+    expect(r.criteria.find((c) => c.name === 'procedure')).toMatchObject({
+      passed: false,
+      message: expect.stringMatching(/procedure step "slow step" failed: timed out after 50 ms/) as unknown,
+    });
+  });
+
+  it('keeps the evidence of a runbook block killed at its deadline', async () => {
+    const { deps } = setup();
+    const block = step('runbook block promote', (ctx) => {
+      // As runBlock does: the signal kills the process group, and the block's failure names its line.
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () =>
+          reject(
+            new StepError("runbook block 'promote' was killed", {
+              source: 'runbook.md#L12',
+              exitCode: 137,
+              output: 'promoting…',
+            }),
+          ),
+        ),
+      );
+    });
+    const r = await runDrill(
+      drill({ fault: harmless, timeouts: { step: '30ms' }, procedure: () => [block] }),
+      { runId: 'r2b', backend: 'local' },
+      deps,
+    );
+    expect(ofKind(r.timeline, 'step')[0]).toMatchObject({
+      ok: false,
+      source: 'runbook.md#L12',
+      exitCode: 137,
+      output: 'promoting…',
+      error: expect.stringMatching(
+        /^timed out after 30 ms waiting for step "runbook block promote" to finish: last error: runbook block 'promote' was killed$/,
+      ) as unknown,
+    });
+  });
+
+  it('stops a drill aborted mid-step: status error, a partial record, teardown run', async () => {
+    const { deps, backend, log } = setup();
+    const ctl = new AbortController();
+    const waiting = step('wait for the operator', async (ctx) => {
+      ctl.abort(new Error('SIGINT'));
+      await delay(10_000, ctx.signal);
+    });
+    const r = await runDrill(
+      drill({ fault: harmless, procedure: () => [ok('confirm down'), waiting, ok('never runs')] }),
+      { runId: 'r3', backend: 'local', signal: ctl.signal },
+      deps,
+    );
+    expect(drillStatus(r)).toBe('error');
+    expect(r.error).toMatchObject({ phase: 'procedure', aborted: true });
+    expect(r.error?.message).toMatch(/^aborted in procedure: .*SIGINT/);
+    expect(ofKind(r.timeline, 'step').map((s) => [s.name, s.ok])).toEqual([
+      ['confirm down', true],
+      ['wait for the operator', false],
+    ]);
+    expect(r.faultAt).toBeDefined();
+    expect(r.measurements).toBeUndefined();
+    expect(log.stopped).toBe(1);
+    expect(backend.undone).toEqual(['stop router', 'stop app', 'stop postgres-primary']);
+    expect(ofKind(r.timeline, 'phase').at(-1)).toMatchObject({ phase: 'teardown', ok: true });
+  });
+
+  it('records a failing teardown entry, fails the drill, and still runs the other entries', async () => {
+    const { deps, backend } = setup({ failingUndo: true });
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r4', backend: 'local' }, deps);
+    expect(backend.undone).toEqual(['stop router', 'stop app', 'stop postgres-primary']);
+    expect(r.teardown.results.find((x) => x.name === 'stop app')).toMatchObject({
+      ok: false,
+      error: 'app would not stop',
+    });
+    expect(r.criteria.find((c) => c.name === 'cleanup')).toMatchObject({
+      passed: false,
+      measured: '0 leaks, 1 failed undos',
+    });
+    expect(drillStatus(r)).toBe('failed');
+  });
+
+  it('records a fault whose injection throws, and still runs its revert', async () => {
+    const { deps, backend } = setup();
+    let reverted = false;
+    const broken = (): Fault => ({
+      name: 'kill -9',
+      target: 'postgres-primary',
+      inject: () => Promise.reject(new Error('postgres-primary is not running')),
+      revert: () => Promise.resolve(void (reverted = true)),
+    });
+    const r = await runDrill(drill({ fault: broken }), { runId: 'r5', backend: 'local' }, deps);
+    expect(drillStatus(r)).toBe('error');
+    expect(r.error).toEqual({ phase: 'fault', message: 'postgres-primary is not running', aborted: false });
+    expect(reverted).toBe(true);
+    expect(teardownNames(r)[0]).toBe('revert fault kill -9 on postgres-primary');
+    expect(ofKind(r.timeline, 'fault').map((f) => f.state)).toEqual(['intent', 'reverted']);
+    expect(ofKind(r.timeline, 'step')).toEqual([]);
+    expect(backend.undone).toHaveLength(3);
+  });
+
+  it('does not pass a drill whose recovery is still pending when the recover timeout ends', async () => {
+    const { deps } = setup({ recoversAfterMs: 'never' });
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r6', backend: 'local' }, deps);
+    expect(r.error).toBeUndefined();
+    expect(r.measurements?.rto?.status).toBe('not-recovered');
+    expect(r.criteria.find((c) => c.name === 'rto')).toBeUndefined();
+    expect(r.criteria.find((c) => c.name === 'recovered')).toMatchObject({ passed: false });
+    expect(drillStatus(r)).toBe('failed');
+    expect(ofKind(r.timeline, 'phase').find((p) => p.phase === 'recovery')).toMatchObject({ ok: true });
+  });
+
+  it('emits a switch event when a step moves the clients’ database endpoint to another role', async () => {
+    const { deps, backend } = setup();
+    const repoint = step('repoint db traffic to postgres-standby', () => {
+      backend.route = 'standby';
+      return Promise.resolve({ detail: 'moved' });
+    });
+    const r = await runDrill(
+      drill({ fault: harmless, procedure: () => [ok('promote'), repoint, ok('verify writes')] }),
+      { runId: 'r7', backend: 'local' },
+      deps,
+    );
+    const switches = ofKind(r.timeline, 'switch');
+    expect(switches).toEqual([
+      {
+        kind: 'switch',
+        t: expect.any(Number) as unknown,
+        endpoint: 'db',
+        from: 'postgres-primary',
+        to: 'postgres-standby',
+      },
+    ]);
+    const repointed = ofKind(r.timeline, 'step').find((s) => s.name.startsWith('repoint'));
+    expect(switches[0]?.t).toBeGreaterThanOrEqual(repointed?.end ?? Infinity);
+  });
+
+  it('gives a drill that declares no observers the HTTP probe and the SQL canary', () => {
+    expect(drill({}).observers.map((o) => o.name)).toEqual(['http-probe', 'sql-canary']);
+  });
+});

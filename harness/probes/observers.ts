@@ -1,0 +1,16 @@
+/**
+ * The observer factory scenarios use, one implementation per file: `Observer.httpProbe()`,
+ * `Observer.sqlCanary()`, `Observer.redisCanary()`.
+ */
+import { sqlCanary } from './canary-writer.ts';
+import { httpProbe } from './http-probe.ts';
+import type { Observer as ObserverSpec } from './observer.ts';
+import { redisCanary } from './redis-canary.ts';
+
+export type Observer = ObserverSpec;
+export const Observer = { httpProbe, sqlCanary, redisCanary };
+
+/** What a drill that declares no observers gets: the clients' probe and the database canary. */
+export function defaultObservers(): Observer[] {
+  return [httpProbe(), sqlCanary()];
+}
