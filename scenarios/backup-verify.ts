@@ -8,7 +8,7 @@
  * in flight then (the write timeout's worth), since those may commit on either side of the point.
  */
 import { defineDrill } from '../harness/drill/define.ts';
-import { Step } from '../harness/runbook/step.ts';
+import { Step } from '../harness/runbook/steps/index.ts';
 import type { Estate } from '../harness/estate/types.ts';
 import { deploymentRunbook as rb, fingerprint, INSERT_SEED, NOT_CANARY } from './shared.ts';
 

@@ -11,7 +11,7 @@
  */
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
-import { Step } from '../harness/runbook/step.ts';
+import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb } from './shared.ts';
 
 export default defineDrill({

@@ -14,7 +14,7 @@
  */
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
-import { Step } from '../harness/runbook/step.ts';
+import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb } from './shared.ts';
 
 /** The blocks of "DR scenario 1", in the order an operator runs them. */

@@ -15,7 +15,8 @@
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import type { IntegrityCheck } from '../harness/record/record.ts';
-import { Step } from '../harness/runbook/step.ts';
+import type { Step as ProcedureStep } from '../harness/runbook/step.ts';
+import { Step } from '../harness/runbook/steps/index.ts';
 import { StepError } from '../harness/core/errors.ts';
 import type { Estate } from '../harness/estate/types.ts';
 import { deploymentRunbook as rb, fingerprint, INSERT_MARKERS, MARKERS } from './shared.ts';
@@ -89,7 +90,7 @@ function targetTime(faultAtIso: string | undefined, offsetMs: number): string {
 }
 
 /** The point recovery reached must not be after the target (and is recorded next to it). */
-function targetReached(): Step {
+function targetReached(): ProcedureStep {
   return {
     name: 'check: restore point reached is before the target',
     verifies: true,

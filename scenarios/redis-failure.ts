@@ -19,7 +19,7 @@ import { defineDrill } from '../harness/drill/define.ts';
 import { EstateError } from '../harness/core/errors.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { Observer } from '../harness/probes/observers.ts';
-import { Step } from '../harness/runbook/step.ts';
+import { Step } from '../harness/runbook/steps/index.ts';
 import type { Estate, RedisRole } from '../harness/estate/types.ts';
 
 function redisOf(e: Estate): RedisRole {

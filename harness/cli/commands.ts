@@ -24,14 +24,7 @@ import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
-
-export interface Io {
-  out: NodeJS.WriteStream;
-  err: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-  /** Aborted on SIGINT / SIGTERM. */
-  signal: AbortSignal;
-}
+import type { Io } from './io.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('list', argv, { json: { type: 'boolean' } });

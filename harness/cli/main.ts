@@ -1,5 +1,6 @@
 import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
-import { cleanupCommand, doctorCommand, listCommand, runCommand, type Io } from './commands.ts';
+import { cleanupCommand, doctorCommand, listCommand, runCommand } from './commands.ts';
+import type { Io } from './io.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
 import { labelledProcesses } from '../estate/host/leaks.ts';
 import { killProcessGroup } from '../core/exec.ts';

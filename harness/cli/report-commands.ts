@@ -15,7 +15,7 @@ import { verifyRunDir } from '../report/verify.ts';
 import { reissueReport, type ReportInputs } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
-import type { Io } from './commands.ts';
+import type { Io } from './io.ts';
 
 /** Options `drill run` shares with `drill report`: what the reports need besides the records. */
 export const REPORT_OPTIONS = {

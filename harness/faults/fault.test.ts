@@ -4,7 +4,7 @@ import { hostSite } from '../estate/host/site.ts';
 import type { Estate } from '../estate/types.ts';
 import { parseRunbook } from '../runbook/markdown.ts';
 import type { StepContext } from '../runbook/step.ts';
-import { Step } from '../runbook/step.ts';
+import { Step } from '../runbook/steps/index.ts';
 import { Fault } from './fault.ts';
 
 const doc = parseRunbook(

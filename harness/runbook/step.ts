@@ -1,18 +1,11 @@
 /**
- * What a runbook step is: the context it runs in, what it returns as evidence, and the factory scenarios
- * build their procedures from.
+ * What a step of a procedure is: the context it runs in and what it returns as evidence. The factory scenarios
+ * build their procedures from is `Step` in `steps/index.ts`.
  */
 import type { Estate, PostgresRole } from '../estate/types.ts';
 import type { Runbook } from './markdown.ts';
 import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
 import type { IntegrityCheck } from '../record/record.ts';
-import { check, compare, record, spare, sql } from './steps/data.ts';
-import { verifyWrites } from './steps/failover.ts';
-import { decideRollback, restart, wait } from './steps/release.ts';
-import { runbook } from './steps/runbook-block.ts';
-import { observeCacheOutage, servedVersion } from './steps/cache.ts';
-
-export type { RunbookStepOptions } from './steps/runbook-block.ts';
 
 export interface StepContext {
   estate: Estate;
@@ -59,23 +52,3 @@ export interface Step {
 
 /** A server of the estate, picked when the step runs (a spare only exists once reserved). */
 export type RoleRef = (e: Estate) => PostgresRole | Promise<PostgresRole>;
-
-/**
- * The step factory scenarios use; one file per family under steps/. Every action an operator would type is
- * `block` (a block of the runbook document); the others observe, verify, or stand in for infrastructure
- * that has no command (reserving a spare server, restarting a role).
- */
-export const Step = {
-  verifyWrites,
-  block: runbook,
-  sql,
-  record,
-  check,
-  compare,
-  spare,
-  decideRollback,
-  restart,
-  wait,
-  observeCacheOutage,
-  servedVersion,
-};

@@ -10,7 +10,7 @@ import { drillStatus } from '../../harness/record/record.ts';
 import { runDrill } from '../../harness/drill/runner.ts';
 import { Fault } from '../../harness/faults/fault.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { Step } from '../../harness/runbook/step.ts';
+import { Step } from '../../harness/runbook/steps/index.ts';
 
 const calibration = defineDrill({
   id: 'calibration-app-outage',
