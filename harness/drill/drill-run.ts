@@ -42,6 +42,8 @@ export interface DrillRun {
   procedureMs?: number;
   /** The role the clients' database endpoint leads to, as last seen (a change is a switch event). */
   dbRole?: string;
+  /** The switch checks made after each step, in order, off the procedure's path; awaited when a step list ends. */
+  switchCheck: Promise<void>;
   progress: (p: Progress) => void;
   /** A note on the timeline and a progress line. */
   note: (message: string) => void;

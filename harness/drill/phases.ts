@@ -229,13 +229,20 @@ export async function teardown(run: DrillRun): Promise<boolean> {
  * endpoint is a switch event.
  */
 async function runSteps(run: DrillRun, which: 'prepare' | 'procedure', steps: Step[]): Promise<boolean> {
-  for (const step of steps) {
-    if (run.signal.aborted) throw new AbortedError(`before step "${step.name}"`);
-    const ok = await runStep(run, which, step);
-    await observeSwitch(run);
-    if (!ok) return false;
+  try {
+    for (const step of steps) {
+      if (run.signal.aborted) throw new AbortedError(`before step "${step.name}"`);
+      const ok = await runStep(run, which, step);
+      // Off the procedure's path (the next step does not wait for it: clients wait for every millisecond of
+      // it), one check after another so that each switch's `from` is the previous one's `to`.
+      const endedAt = run.clock.now();
+      run.switchCheck = run.switchCheck.then(() => observeSwitch(run, endedAt));
+      if (!ok) return false;
+    }
+    return true;
+  } finally {
+    await run.switchCheck;
   }
-  return true;
 }
 
 async function runStep(run: DrillRun, which: 'prepare' | 'procedure', step: Step): Promise<boolean> {
@@ -324,12 +331,13 @@ async function dbRole(estate: Estate): Promise<string | undefined> {
 }
 
 /** A typed switch event when the clients' database endpoint now leads to another role. */
-async function observeSwitch(run: DrillRun): Promise<void> {
+async function observeSwitch(run: DrillRun, stepEndedAt: number): Promise<void> {
   const to = await dbRole(estateOf(run));
   if (to === undefined || to === run.dbRole) return;
   run.timeline.push({
     kind: 'switch',
-    t: run.clock.now(),
+    // The step that just ended made the switch: it happened by the end of that step.
+    t: stepEndedAt,
     endpoint: 'db',
     ...(run.dbRole !== undefined ? { from: run.dbRole } : {}),
     to,

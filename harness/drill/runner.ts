@@ -207,6 +207,7 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
     phase: 'plan',
     observers: [],
     stepFailures: [],
+    switchCheck: Promise.resolve(),
     procedureOk: false,
     progress,
     note: (message) => {

@@ -96,6 +96,13 @@ describe.skipIf(skip)('the docker backend', () => {
     expect(
       ofKind(q1.timeline, 'step').find((s) => s.name === 'repoint db traffic to postgres-standby')?.output,
     ).toMatch(/"from":"postgres-primary","to":"postgres-standby"/);
+    // Every server listens on 5432 in its container: the report states the switchover from the typed event.
+    expect(ofKind(q1.timeline, 'switch')).toMatchObject([
+      { endpoint: 'db', from: 'postgres-primary', to: 'postgres-standby' },
+    ]);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('- Switchover: database endpoint: postgres-primary → postgres-standby');
+    expect(md).not.toContain('traffic stayed on');
 
     // deploy-rollback-docker: v2 rolled out by the runbook's block, the criterion that triggered, back on v1.
     const dr = recordOf(dir, 'deploy-rollback-docker');

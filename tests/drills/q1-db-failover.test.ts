@@ -71,6 +71,11 @@ describe('q1-db-failover on the local backend', () => {
     ]) {
       expect(md).toContain(text);
     }
+    // The auditor's sentence comes from the typed switch event, not from a note's text.
+    expect(md).toContain('- Switchover: database endpoint: postgres-primary → postgres-standby');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(
+      'database endpoint: postgres-primary → postgres-standby',
+    );
     expect(runDirsOf(summary.runId)).toEqual([]);
     expect(labelledProcesses(summary.runId)).toEqual([]);
   });
@@ -93,7 +98,7 @@ describe('q1-db-failover on the local backend', () => {
 
   it('runs the failover of the runbook given with --runbook: a broken promote line fails it at that line', async () => {
     const original = readFileSync(join(ROOT, RUNBOOK), 'utf8');
-    const broken = original.replace('SELECT pg_promote(true, 60)', "SELECT pg_promote(true, 'sixty')");
+    const broken = original.replace('SELECT pg_promote(false)', "SELECT pg_promote('sixty')");
     expect(broken).not.toBe(original);
     const path = join(tempReportDir(), 'COPY.md');
     writeFileSync(path, broken);
