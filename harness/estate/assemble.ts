@@ -59,6 +59,14 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
   const spares: S[] = [];
   const pending = new Map<string, Promise<S>>();
   const conn = primary.connection();
+  // Looked up once: finding the binaries may run `pg_config`, which must not block the drill at every step.
+  const path = [
+    findPgBinDir(),
+    join(PROJECT_ROOT, 'fixtures', 'app', 'bin'),
+    process.env.PATH ?? '/usr/bin:/bin',
+  ]
+    .filter(Boolean)
+    .join(':');
 
   const estate: Estate = {
     backend: parts.backend,
@@ -80,13 +88,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
     },
     shell() {
       const view: SiteView = {
-        path: [
-          findPgBinDir(),
-          join(PROJECT_ROOT, 'fixtures', 'app', 'bin'),
-          process.env.PATH ?? '/usr/bin:/bin',
-        ]
-          .filter(Boolean)
-          .join(':'),
+        path,
         home: backups.backupDir,
         endpoint: { host: endpoints.db.host, port: endpoints.db.port },
         primary: { host: conn.host, port: conn.port },
