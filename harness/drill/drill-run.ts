@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type { BackendName, Estate, EstateResources, Topology } from '../estate/types.ts';
+import type { ProvisionContext } from '../estate/backend.ts';
 import type { PhaseName, TimelineEvent } from '../measure/timeline.ts';
 import type { Observer, StartedObserver } from '../probes/observer.ts';
 import type { Runbook } from '../runbook/markdown.ts';
@@ -68,15 +69,6 @@ export type Progress =
   | { drillId: string; kind: 'phase-end'; phase: PhaseName; ms: number; ok: boolean; error?: string }
   | { drillId: string; kind: 'note'; message: string };
 
-/** What the runner tells a backend when it provisions (its undos go on the drill's teardown stack). */
-export interface ProvisionContext {
-  runId: string;
-  drillId: string;
-  teardown: TeardownStack;
-  startTimeoutMs: number;
-  /** Progress inside the provision phase ("primary up", "standby streaming"). */
-  note?: (message: string) => void;
-}
 
 /** What the runner needs of the backends: provision an estate, find what teardown left, mark a kept estate. */
 export interface BackendSeam {
