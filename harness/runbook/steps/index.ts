@@ -4,7 +4,7 @@
 import { check, compare, record, spare, sql } from './data.ts';
 import { verifyWrites } from './failover.ts';
 import { decideRollback, restart, wait } from './release.ts';
-import { runbook } from './runbook-block.ts';
+import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
@@ -16,7 +16,7 @@ export type { RunbookStepOptions } from './runbook-block.ts';
  */
 export const Step = {
   verifyWrites,
-  block: runbook,
+  block,
   sql,
   record,
   check,

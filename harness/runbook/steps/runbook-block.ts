@@ -69,7 +69,7 @@ export async function executeBlock(
 }
 
 /** A step that executes one block of the runbook under test (see `executeBlock`). */
-export function runbook(id: string, opts: RunbookStepOptions = {}): Step {
+export function block(id: string, opts: RunbookStepOptions = {}): Step {
   return {
     name: opts.name ?? `runbook block ${id}`,
     via: 'runbook-block',
