@@ -69,7 +69,6 @@ export type Progress =
   | { drillId: string; kind: 'phase-end'; phase: PhaseName; ms: number; ok: boolean; error?: string }
   | { drillId: string; kind: 'note'; message: string };
 
-
 /** What the runner needs of the backends: provision an estate, find what teardown left, mark a kept estate. */
 export interface BackendSeam {
   provision(backend: BackendName, topology: Topology, ctx: ProvisionContext): Promise<Estate>;
