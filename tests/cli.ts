@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../harness/report/summary.ts';
@@ -35,6 +35,22 @@ export function drill(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
   });
+}
+
+/**
+ * Run the CLI with a temporary directory of its own (TMPDIR), and say what it left there: a command that must
+ * start nothing must leave it empty. Its own directory, so that other runs on the machine cannot be mistaken for
+ * it.
+ */
+export async function drillInOwnTmp(args: string[]): Promise<CliResult & { created: string[] }> {
+  const tmp = mkdtempSync(join(tmpdir(), 'drill-own-tmp-'));
+  try {
+    const res = await drill(args, { env: { TMPDIR: tmp } });
+    // tsx keeps its compile cache there (tsx-<uid>): the loader's, not the drill's.
+    return { ...res, created: readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n)) };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 export function tempReportDir(): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../harness/report/manifest.ts';
-import { drill, readSummary, reportDirOf } from '../cli.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf } from '../cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'drill-evidence-test-'));
 const keys = join(work, 'keys');
@@ -166,11 +166,10 @@ describe('bad report input starts nothing', () => {
     [['status', '--max-age', 'soon'], /--max-age: 'soon' is not a duration/],
     [['report', work], /report: nothing to do/],
   ])('drill %j exits 2 with one clear line', async (args, message) => {
-    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('drillbook-')));
-    const res = await drill(args);
+    const res = await drillInOwnTmp(args);
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(message);
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('drillbook-') && !before.has(n))).toEqual([]);
+    expect(res.created).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import type { DrillRecord } from '../../harness/record/record.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
 
 const RUNBOOK = 'fixtures/runbook/deployment-runbook.md';
 
@@ -214,12 +214,11 @@ describe('bad input', () => {
       /--runbook: drill redis-failure executes no runbook block/,
     ],
   ])('drill %j exits 2 with one clear line and starts nothing', async (args, message) => {
-    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('drillbook-')));
-    const res = await drill(args);
+    const res = await drillInOwnTmp(args);
     expect(res.code).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(message);
     expect(res.stdout).not.toMatch(/report:/);
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('drillbook-') && !before.has(n))).toEqual([]);
+    expect(res.created).toEqual([]);
   });
 });
