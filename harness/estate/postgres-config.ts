@@ -3,6 +3,7 @@
  * replication to a standby (asynchronous or synchronous). Backends differ only in where the servers run.
  */
 import { poll } from '../core/poll.ts';
+import type { RouteConfig } from './router/types.ts';
 import type { PostgresRole } from './types.ts';
 
 /** The superuser every estate's servers are initialised with (the runbook's DB_USER). */
@@ -44,14 +45,29 @@ export function primarySettings(
   };
 }
 
-/** What a standby adds to the settings it inherits: whom it follows, under which name and slot. */
+/**
+ * The router's route that carries the standby's replication connection (its WAL stream) to the primary. The
+ * standby follows the primary through it on every backend, so a drill can degrade the link between the two
+ * sites (`Fault.lagReplication`) without touching either server. It is never on the clients' path.
+ */
+export const REPLICATION_ROUTE = 'repl';
+
+/** The replication route of a router: listening on `listen`, leading to the primary at `primary` (host:port). */
+export function replicationRoute(listen: number, primary: string): RouteConfig {
+  return { name: REPLICATION_ROUTE, listen, target: primary };
+}
+
+/**
+ * What a standby adds to the settings it inherits: whom it follows (`upstream`: the router's replication route
+ * as the standby reaches it), under which name and slot.
+ */
 export function standbySettings(
-  primary: { host: string; port: number },
+  upstream: { host: string; port: number },
   password: string,
 ): Record<string, string> {
   const name = replicationName(STANDBY_ROLE);
   return {
-    primary_conninfo: `host=${primary.host} port=${primary.port} user=${SUPERUSER} password=${password} application_name=${name}`,
+    primary_conninfo: `host=${upstream.host} port=${upstream.port} user=${SUPERUSER} password=${password} application_name=${name}`,
     primary_slot_name: name,
   };
 }
