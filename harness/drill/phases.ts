@@ -8,6 +8,7 @@ import { AbortedError, describe, StepError, TimeoutError } from '../core/errors.
 import { poll } from '../core/poll.ts';
 import type { Estate } from '../estate/types.ts';
 import type { FaultContext } from '../faults/fault.ts';
+import { measureReplication } from '../measure/replication.ts';
 import { steadyHolds } from '../measure/steady.ts';
 import { ofKind } from '../measure/timeline.ts';
 import type { ObserverContext, ObserverMeasurements } from '../probes/observer.ts';
@@ -189,7 +190,16 @@ export function measure(run: DrillRun): void {
   const faultAt = run.record.faultAt;
   const input = { ...(faultAt !== undefined ? { faultAt } : {}), now: run.clock.now() };
   const m = run.observers.reduce<ObserverMeasurements>((acc, o) => ({ ...acc, ...o.measure?.(input) }), {});
-  run.record.measurements = { ...m, runbookMs: run.procedureMs };
+  const mode = run.record.settings.replication;
+  const replication =
+    mode === undefined
+      ? undefined
+      : measureReplication(run.timeline, {
+          mode,
+          ...input,
+          ...(m.rpo ? { rpoMs: m.rpo.rpoMs, lostAckedWrites: m.rpo.lostAckedWrites } : {}),
+        });
+  run.record.measurements = { ...m, runbookMs: run.procedureMs, ...(replication ? { replication } : {}) };
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
