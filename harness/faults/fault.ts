@@ -124,8 +124,8 @@ function block(
  * sites, a WAL sender stalled, a standby too busy replaying to read. With asynchronous replication the primary
  * keeps acknowledging commits the standby does not have; with synchronous replication commits wait.
  *
- * The `link-stalled` event is the instant the stall is asked for (it takes effect within the router's round
- * trip). At the end of the lag it samples `pg_stat_replication` on the primary (a session opened beforehand, so
+ * The `link-stalled` event is the instant the router confirmed the stall (by then no WAL passes; the lag runs
+ * from there to the failure). At the end of the lag it samples `pg_stat_replication` on the primary (a session opened beforehand, so
  * the sample costs one round trip) and puts it on the timeline, then returns: composed with `Fault.after`, the next
  * fault (the primary's death) strikes at once. The link stays stalled until the drill's teardown reverts it, as
  * a degraded network stays degraded while the failover runs; WAL held on it never reaches the standby first.
@@ -142,16 +142,18 @@ function lagReplication(estate: Estate, lag: DurationString): Fault {
       if (!estate.postgres.standby) throw new Error('lagReplication needs an estate with a standby');
       const monitor = await openReplicationMonitor(estate.postgres.primary);
       try {
-        // A first sample warms the session and times one round trip, which the wait below leaves room for: the
-        // lag ends, and the next fault strikes, `lag` after the stall was asked for, the sample taken just before.
-        const warm = performance.now();
-        await monitor.sample();
-        const roundTrip = performance.now() - warm;
+        // Samples first warm the session and time a round trip (the slowest of three), which the wait below leaves room for: the
+        // lag ends, and the next fault strikes, `lag` after the stall, the sample taken just before.
+        let roundTrip = 0;
+        for (let i = 0; i < 3; i++) {
+          const warm = performance.now();
+          await monitor.sample();
+          roundTrip = Math.max(roundTrip, performance.now() - warm);
+        }
         stalled = true;
-        ctx.emit({ kind: 'replication', what: 'link-stalled' });
-        const start = performance.now();
         await route().setMode(REPLICATION_ROUTE, 'stall');
-        await delay(Math.max(0, lagMs - (performance.now() - start) - roundTrip), ctx.signal);
+        ctx.emit({ kind: 'replication', what: 'link-stalled' });
+        await delay(Math.max(0, lagMs - roundTrip), ctx.signal);
         ctx.emit({ kind: 'replication', what: 'sample', sample: await monitor.sample() });
       } finally {
         await monitor.close();

@@ -138,7 +138,8 @@ export function assertLagging(d: KeptRun['drills'][number]): string {
   expect(stalled).toBeDefined();
   expect(record.faultAt).toBeGreaterThan((stalled?.t ?? 0) + LAG_MS - 1);
   expect(repl?.lagMs).toBeGreaterThanOrEqual(LAG_MS - 1);
-  expect(repl?.lagMs).toBeLessThan(LAG_MS + m.writeIntervalMs);
+  // The declared lag is where the fault aims; what counts below is the lag as injected (t_f − stall).
+  expect(repl?.lagMs).toBeLessThan(LAG_MS + 5 * m.writeIntervalMs);
   expect(repl?.beforeFault).toMatchObject({ state: 'streaming' });
   // The standby was behind when the primary died: WAL written on the primary it had not flushed.
   expect(repl?.beforeFault?.unflushedBytes).toBeGreaterThan(0);
