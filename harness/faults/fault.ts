@@ -142,8 +142,8 @@ function lagReplication(estate: Estate, lag: DurationString): Fault {
       if (!estate.postgres.standby) throw new Error('lagReplication needs an estate with a standby');
       const monitor = await openReplicationMonitor(estate.postgres.primary);
       try {
-        // Samples first warm the session and time a round trip (the slowest of three), which the wait below leaves room for: the
-        // lag ends, and the next fault strikes, `lag` after the stall, the sample taken just before.
+        // Samples first warm the session and time a round trip (the slowest of three), which the wait below
+        // leaves room for: the lag ends, and the next fault strikes, `lag` after the stall, the sample just before.
         let roundTrip = 0;
         for (let i = 0; i < 3; i++) {
           const warm = performance.now();
