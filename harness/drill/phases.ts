@@ -123,7 +123,7 @@ export async function injectFault(run: DrillRun): Promise<void> {
       tf = run.clock.now();
       run.record.faultAt = tf;
     },
-    emit: (fact) => run.timeline.push({ ...fact, t: run.clock.now() }),
+    emit: (fact, opts) => run.timeline.push({ ...fact, t: run.clock.now() - (opts?.agoMs ?? 0) }),
   });
   await runWithDeadline((signal) => fault.inject(ctx(signal)), {
     timeoutMs,

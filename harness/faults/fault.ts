@@ -21,8 +21,11 @@ export interface FaultContext extends StepContext {
    * t_f is the instant just before `inject` ran; marked twice, the last mark counts.
    */
   markInstant(): void;
-  /** A typed fact the fault observed or caused, put on the timeline at the drill clock's now. */
-  emit(fact: ReplicationFact): void;
+  /**
+   * A typed fact the fault observed or caused, put on the timeline at the drill clock's now, or `agoMs` before
+   * (a fact the fault could only date after the event, such as the middle of a round trip).
+   */
+  emit(fact: ReplicationFact, opts?: { agoMs?: number }): void;
 }
 
 /**
@@ -124,8 +127,8 @@ function block(
  * sites, a WAL sender stalled, a standby too busy replaying to read. With asynchronous replication the primary
  * keeps acknowledging commits the standby does not have; with synchronous replication commits wait.
  *
- * The `link-stalled` event is the instant the router confirmed the stall (by then no WAL passes; the lag runs
- * from there to the failure). At the end of the lag it samples `pg_stat_replication` on the primary (a session opened beforehand, so
+ * The `link-stalled` event is the middle of the router's round trip that applied the stall (it took effect in
+ * between); the lag runs from there to the failure. At the end of the lag it samples `pg_stat_replication` on the primary (a session opened beforehand, so
  * the sample costs one round trip) and puts it on the timeline, then returns: composed with `Fault.after`, the next
  * fault (the primary's death) strikes at once. The link stays stalled until the drill's teardown reverts it, as
  * a degraded network stays degraded while the failover runs; WAL held on it never reaches the standby first.
@@ -151,9 +154,13 @@ function lagReplication(estate: Estate, lag: DurationString): Fault {
           roundTrip = Math.max(roundTrip, performance.now() - warm);
         }
         stalled = true;
+        const asked = performance.now();
         await route().setMode(REPLICATION_ROUTE, 'stall');
-        ctx.emit({ kind: 'replication', what: 'link-stalled' });
-        await delay(Math.max(0, lagMs - roundTrip), ctx.signal);
+        // The stall took effect somewhere in the router's round trip: its middle is the best estimate, neither
+        // early by the request's leg nor late by the answer's.
+        const sinceStall = (performance.now() - asked) / 2;
+        ctx.emit({ kind: 'replication', what: 'link-stalled' }, { agoMs: sinceStall });
+        await delay(Math.max(0, lagMs - sinceStall - roundTrip), ctx.signal);
         ctx.emit({ kind: 'replication', what: 'sample', sample: await monitor.sample() });
       } finally {
         await monitor.close();
