@@ -151,9 +151,13 @@ export function assertLagging(d: KeptRun['drills'][number]): string {
     expect(repl?.mode).toBe('async');
     expect(repl?.beforeFault?.syncState).toBe('async');
     // More than 20 acknowledged writes lost at 50 writes/s for a 1 s lag, over a window within one write
-    // interval of the lag.
+    // interval of the lag: the canary's resolution, widened by the commit latency of the first lost write (its
+    // WAL may pass the router later than the previous write's ack by that much on a busy machine).
     expect(m.lostAckedWrites).toBeGreaterThan(20);
-    expect(Math.abs((m.rpoMs ?? NaN) - lag)).toBeLessThanOrEqual(m.writeIntervalMs);
+    const firstLost = writes.find((w) => w.seq === independent.firstLostSeq);
+    const commitLatency = (firstLost?.ack ?? NaN) - (firstLost?.t ?? NaN);
+    expect((m.rpoMs ?? NaN) - lag).toBeGreaterThanOrEqual(-m.writeIntervalMs);
+    expect((m.rpoMs ?? NaN) - lag).toBeLessThanOrEqual(m.writeIntervalMs + commitLatency);
     expect(repl?.duringLag?.acked).toBeGreaterThan(20);
   } else {
     expect(repl?.mode).toBe('sync');
@@ -165,7 +169,7 @@ export function assertLagging(d: KeptRun['drills'][number]): string {
     expect(repl?.duringLag?.waiting).toBeGreaterThan(20);
     expect(repl?.duringLag?.commitStallMs).toBeGreaterThan(lag - 2 * m.writeIntervalMs);
   }
-  return `${s.id}: lost ${m.lostAckedWrites} (independent read: ${independent.lostAckedWrites}), RPO ${m.rpoMs} ms, lag ${lag} ms, commit stall ${repl?.duringLag?.commitStallMs} ms, unflushed ${repl?.beforeFault?.unflushedBytes} B`;
+  return `${s.id}: lost ${m.lostAckedWrites} (independent read: ${independent.lostAckedWrites}), RPO ${m.rpoMs} ms (RPO − lag ${Math.round(((m.rpoMs ?? 0) - lag) * 10) / 10} ms), lag ${lag} ms, rto ${m.rtoMs} ms, commit stall ${repl?.duringLag?.commitStallMs} ms, unflushed ${repl?.beforeFault?.unflushedBytes} B`;
 }
 
 function expandRanges(rs: readonly [number, number][]): number[] {
