@@ -128,9 +128,9 @@ function block(
  * keeps acknowledging commits the standby does not have; with synchronous replication commits wait.
  *
  * The `link-stalled` event is the middle of the router's round trip that applied the stall (it took effect in
- * between); the lag runs from there to the failure. At the end of the lag it samples `pg_stat_replication` on the primary (a session opened beforehand, so
- * the sample costs one round trip) and puts it on the timeline, then returns: composed with `Fault.after`, the next
- * fault (the primary's death) strikes at once. The link stays stalled until the drill's teardown reverts it, as
+ * between); the lag runs from there to the failure. At the end of the lag it samples `pg_stat_replication` on
+ * the primary (a session opened beforehand, so the sample costs one round trip) and puts it on the timeline,
+ * then returns: composed with `Fault.after`, the next fault (the primary's death) strikes at once. The link stays stalled until the drill's teardown reverts it, as
  * a degraded network stays degraded while the failover runs; WAL held on it never reaches the standby first.
  */
 function lagReplication(estate: Estate, lag: DurationString): Fault {
