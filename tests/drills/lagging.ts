@@ -169,7 +169,7 @@ export function assertLagging(d: KeptRun['drills'][number]): string {
     expect(repl?.duringLag?.waiting).toBeGreaterThan(20);
     expect(repl?.duringLag?.commitStallMs).toBeGreaterThan(lag - 2 * m.writeIntervalMs);
   }
-  return `${s.id}: lost ${m.lostAckedWrites} (independent read: ${independent.lostAckedWrites}), RPO ${m.rpoMs} ms (RPO − lag ${Math.round(((m.rpoMs ?? 0) - lag) * 10) / 10} ms), lag ${lag} ms, rto ${m.rtoMs} ms, commit stall ${repl?.duringLag?.commitStallMs} ms, unflushed ${repl?.beforeFault?.unflushedBytes} B`;
+  return `${s.id}: lost ${m.lostAckedWrites} (independent read: ${independent.lostAckedWrites}), RPO ${m.rpoMs} ms${repl?.rpoMinusLagMs !== undefined ? ` (RPO − lag ${repl.rpoMinusLagMs} ms)` : ''}, lag ${lag} ms, rto ${m.rtoMs} ms, commit stall ${repl?.duringLag?.commitStallMs} ms, unflushed ${repl?.beforeFault?.unflushedBytes} B`;
 }
 
 function expandRanges(rs: readonly [number, number][]): number[] {
