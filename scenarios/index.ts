@@ -7,6 +7,8 @@ import type { DrillDefinition } from '../harness/drill/define.ts';
 export const SCENARIO_FILES = [
   'q1-db-failover.ts',
   'q1-db-failover-sync.ts',
+  'q1-db-failover-lagging.ts',
+  'q1-db-failover-lagging-sync.ts',
   'q3-data-corruption.ts',
   'backup-restore.ts',
   'backup-verify.ts',

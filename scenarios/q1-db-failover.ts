@@ -12,6 +12,7 @@
  * few acknowledged writes, and the report lists exactly which; `q1-db-failover-sync` drills synchronous
  * replication, where none may be lost.
  */
+import type { DurationString } from '../harness/core/duration.ts';
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
@@ -26,23 +27,43 @@ const FAILOVER_BLOCKS = [
   'failover-verify',
 ];
 
-export function q1DbFailover(replication: 'async' | 'sync'): DrillDefinition {
+/**
+ * The Q1 failover drill. `lag` first stalls the replication link between the primary and the standby for that
+ * long while the primary keeps serving (`Fault.lagReplication`), then the primary dies: t_f is the kill.
+ */
+export function q1DbFailover(
+  replication: 'async' | 'sync',
+  opts: { lag?: DurationString } = {},
+): DrillDefinition {
   const sync = replication === 'sync';
+  const { lag } = opts;
   return defineDrill({
-    id: sync ? 'q1-db-failover-sync' : 'q1-db-failover',
-    title: `Database failure: failover to standby (${replication} replication)`,
+    id: `q1-db-failover${lag ? '-lagging' : ''}${sync ? '-sync' : ''}`,
+    title: `Database failure${lag ? ` after ${lag} of replication lag` : ''}: failover to standby (${replication} replication)`,
     quarter: 'Q1',
     description:
-      'The primary PostgreSQL server dies (kill -9 of the postmaster) under live traffic. The documented failover ' +
-      'promotes the streaming standby and moves the database endpoint to it. Measures how long clients could not ' +
-      `be served (RTO) and which acknowledged writes were lost (RPO) with ${replication} replication.`,
+      (lag
+        ? `The replication link between the primary and the standby stalls for ${lag} under live traffic (a degraded ` +
+          'network between the sites), then the primary PostgreSQL server dies (kill -9 of the postmaster). '
+        : 'The primary PostgreSQL server dies (kill -9 of the postmaster) under live traffic. ') +
+      'The documented failover promotes the streaming standby and moves the database endpoint to it. Measures how ' +
+      `long clients could not be served (RTO) and which acknowledged writes were lost (RPO) with ${replication} ` +
+      'replication' +
+      (lag
+        ? sync
+          ? ', and what synchronous replication cost while the standby lagged (writes that waited, the commit stall).'
+          : ': the acknowledged writes the standby never received are lost, over a window as long as the lag.'
+        : '.'),
     runbookSection: 'Disaster Recovery Plan > DR scenario 1: Database failure, failover to standby',
     runbookDoc: rb,
     runbookBlocks: FAILOVER_BLOCKS,
     // Synchronous replication promises that no acknowledged write is lost: the RPO objective becomes zero.
     objectives: { rto: '30m', rpo: sync ? '0ms' : '1h' },
     estate: { postgres: { standby: true, replication }, redis: false, app: { version: 'v1' } },
-    fault: (estate) => Fault.kill(estate.postgres.primary),
+    fault: (estate) =>
+      lag
+        ? Fault.after(Fault.lagReplication(estate, lag), Fault.kill(estate.postgres.primary))
+        : Fault.kill(estate.postgres.primary),
     procedure: (estate) => {
       const primary = estate.postgres.primary.name;
       const standby = estate.postgres.standby?.name ?? 'the standby';

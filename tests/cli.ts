@@ -16,7 +16,15 @@ export interface CliResult {
 /** Run `drill ...` the way a user does (bin/drill.js in a child process). */
 export function drill(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+    /**
+     * Resolve when the CLI exits rather than when its output pipes close: the processes of an estate kept with
+     * `--keep` inherit them and hold them open.
+     */
+    untilExit?: boolean;
+  } = {},
 ): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -34,6 +42,15 @@ export function drill(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    if (opts.untilExit)
+      child.on('exit', (code) => {
+        // What the CLI wrote before exiting is in the pipe already: let it be read, then stop waiting for it.
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          resolve({ code, stdout, stderr, ms: performance.now() - started });
+        }, 300);
+      });
   });
 }
 

@@ -7,6 +7,8 @@ import { formatDuration, parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, StepError, TimeoutError } from '../core/errors.ts';
 import { poll } from '../core/poll.ts';
 import type { Estate } from '../estate/types.ts';
+import type { FaultContext } from '../faults/fault.ts';
+import { measureReplication } from '../measure/replication.ts';
 import { steadyHolds } from '../measure/steady.ts';
 import { ofKind } from '../measure/timeline.ts';
 import type { ObserverContext, ObserverMeasurements } from '../probes/observer.ts';
@@ -92,7 +94,8 @@ export async function steady(run: DrillRun): Promise<void> {
 }
 
 /**
- * Record the intent, register the revert, then inject; t_f is the instant just before the fault action runs.
+ * Record the intent, register the revert, then inject; t_f is the instant just before the fault action runs, or
+ * the instant the fault marks (`FaultContext.markInstant`).
  * The revert is registered before the injection, so a fault that fails half-way is still reverted.
  */
 export async function injectFault(run: DrillRun): Promise<void> {
@@ -109,11 +112,20 @@ export async function injectFault(run: DrillRun): Promise<void> {
       throw e;
     }
   });
-  const tf = run.clock.now();
+  let tf = run.clock.now();
   run.record.faultAt = tf;
   // A fault that is an operator action (a rollout through a runbook block) runs like a step: same deadline.
   const timeoutMs = ms(run.def.timeouts.step);
-  await runWithDeadline((signal) => fault.inject(stepContext(run, signal, timeoutMs)), {
+  const ctx = (signal: AbortSignal): FaultContext => ({
+    ...stepContext(run, signal, timeoutMs),
+    // A composed fault strikes later than it starts (a lagging link, then the primary's death): t_f moves there.
+    markInstant() {
+      tf = run.clock.now();
+      run.record.faultAt = tf;
+    },
+    emit: (fact, opts) => run.timeline.push({ ...fact, t: run.clock.now() - (opts?.agoMs ?? 0) }),
+  });
+  await runWithDeadline((signal) => fault.inject(ctx(signal)), {
     timeoutMs,
     drillSignal: run.signal,
     subject: `fault "${fault.name}" to be injected`,
@@ -178,7 +190,16 @@ export function measure(run: DrillRun): void {
   const faultAt = run.record.faultAt;
   const input = { ...(faultAt !== undefined ? { faultAt } : {}), now: run.clock.now() };
   const m = run.observers.reduce<ObserverMeasurements>((acc, o) => ({ ...acc, ...o.measure?.(input) }), {});
-  run.record.measurements = { ...m, runbookMs: run.procedureMs };
+  const mode = run.record.settings.replication;
+  const replication =
+    mode === undefined
+      ? undefined
+      : measureReplication(run.timeline, {
+          mode,
+          ...input,
+          ...(m.rpo ? { rpoMs: m.rpo.rpoMs, lostAckedWrites: m.rpo.lostAckedWrites } : {}),
+        });
+  run.record.measurements = { ...m, runbookMs: run.procedureMs, ...(replication ? { replication } : {}) };
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),

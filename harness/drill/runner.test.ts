@@ -20,7 +20,7 @@ import type {
 import { hostSite } from '../estate/host/site.ts';
 import type { Fault } from '../faults/fault.ts';
 import { computeRto, finalRto } from '../measure/rto.ts';
-import { ofKind, type ProbeEvent } from '../measure/timeline.ts';
+import { faultInstant, ofKind, type ProbeEvent } from '../measure/timeline.ts';
 import { once, type Observer, type StartedObserver } from '../probes/observer.ts';
 import type { Step } from '../runbook/step.ts';
 import { defineDrill, type DrillSpec } from './define.ts';
@@ -335,6 +335,47 @@ describe('runDrill on a fake backend', () => {
     expect(ofKind(r.timeline, 'fault').map((f) => f.state)).toEqual(['intent', 'reverted']);
     expect(ofKind(r.timeline, 'step')).toEqual([]);
     expect(backend.undone).toHaveLength(3);
+  });
+
+  it('takes t_f from the instant a composed fault marks, not from the start of its injection', async () => {
+    const { deps } = setup();
+    const clock = deps.clock as ReturnType<typeof manualClock>;
+    const lagging = (): Fault => ({
+      name: 'kill -9 after replication link stalled for 1s',
+      target: 'postgres-primary',
+      async inject(ctx) {
+        ctx.emit({ kind: 'replication', what: 'link-stalled' });
+        clock.advance(1000); // the lag
+        ctx.markInstant();
+        await Promise.resolve(); // the kill
+      },
+      revert: () => Promise.resolve(),
+    });
+    const r = await runDrill(drill({ fault: lagging }), { runId: 'r9', backend: 'local' }, deps);
+    expect(r.error).toBeUndefined();
+    const [intent, injected] = ofKind(r.timeline, 'fault');
+    const stalled = ofKind(r.timeline, 'replication')[0];
+    expect(stalled).toMatchObject({ what: 'link-stalled', t: intent?.t });
+    expect(r.faultAt).toBe((intent?.t ?? NaN) + 1000);
+    expect(injected).toMatchObject({ state: 'injected', t: r.faultAt });
+    expect(faultInstant(r.timeline)).toBe(r.faultAt);
+    // The RTO is measured from the kill: the fake probes recover 300 ms after t_f.
+    expect(r.measurements?.rto).toMatchObject({ status: 'recovered', rtoMs: 300 });
+  });
+
+  it('keeps t_f just before inject for a fault that marks nothing', async () => {
+    const { deps } = setup();
+    const clock = deps.clock as ReturnType<typeof manualClock>;
+    const slow = (): Fault => ({
+      name: 'kill -9',
+      target: 'postgres-primary',
+      inject: () => Promise.resolve(clock.advance(50)),
+      revert: () => Promise.resolve(),
+    });
+    const r = await runDrill(drill({ fault: slow }), { runId: 'r10', backend: 'local' }, deps);
+    const [intent, injected] = ofKind(r.timeline, 'fault');
+    expect(r.faultAt).toBe(intent?.t);
+    expect(injected?.t).toBe(intent?.t);
   });
 
   it('does not pass a drill whose recovery is still pending when the recover timeout ends', async () => {

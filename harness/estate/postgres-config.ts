@@ -2,7 +2,10 @@
  * The estate's PostgreSQL, written once for every backend: its settings, continuous archiving, and streaming
  * replication to a standby (asynchronous or synchronous). Backends differ only in where the servers run.
  */
+import pg from 'pg';
 import { poll } from '../core/poll.ts';
+import type { ReplicationSample } from '../measure/timeline.ts';
+import type { RouteConfig } from './router/types.ts';
 import type { PostgresRole } from './types.ts';
 
 /** The superuser every estate's servers are initialised with (the runbook's DB_USER). */
@@ -44,14 +47,29 @@ export function primarySettings(
   };
 }
 
-/** What a standby adds to the settings it inherits: whom it follows, under which name and slot. */
+/**
+ * The router's route that carries the standby's replication connection (its WAL stream) to the primary. The
+ * standby follows the primary through it on every backend, so a drill can degrade the link between the two
+ * sites (`Fault.lagReplication`) without touching either server. It is never on the clients' path.
+ */
+export const REPLICATION_ROUTE = 'repl';
+
+/** The replication route of a router: listening on `listen`, leading to the primary at `primary` (host:port). */
+export function replicationRoute(listen: number, primary: string): RouteConfig {
+  return { name: REPLICATION_ROUTE, listen, target: primary };
+}
+
+/**
+ * What a standby adds to the settings it inherits: whom it follows (`upstream`: the router's replication route
+ * as the standby reaches it), under which name and slot.
+ */
 export function standbySettings(
-  primary: { host: string; port: number },
+  upstream: { host: string; port: number },
   password: string,
 ): Record<string, string> {
   const name = replicationName(STANDBY_ROLE);
   return {
-    primary_conninfo: `host=${primary.host} port=${primary.port} user=${SUPERUSER} password=${password} application_name=${name}`,
+    primary_conninfo: `host=${upstream.host} port=${upstream.port} user=${SUPERUSER} password=${password} application_name=${name}`,
     primary_slot_name: name,
   };
 }
@@ -105,4 +123,57 @@ async function waitReplication(
     },
     { subject: `${name} to be ${want} from the primary`, timeoutMs, intervalMs: 25 },
   );
+}
+
+/**
+ * A session on the primary that reads the standby's replication state (`pg_stat_replication`), opened ahead of
+ * the instant it matters: one sample then costs a round trip, not a connection. `close()` is idempotent.
+ */
+export interface ReplicationMonitor {
+  /** The standby's row, or null when the standby is not connected at all. */
+  sample(): Promise<ReplicationSample | null>;
+  close(): Promise<void>;
+}
+
+export async function openReplicationMonitor(primary: PostgresRole): Promise<ReplicationMonitor> {
+  const client = new pg.Client({
+    ...primary.connection(),
+    connectionTimeoutMillis: 2000,
+    query_timeout: 5000,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  let closing: Promise<void> | undefined;
+  const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+  const behind = (lsn: string) => `coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}), 0)::float8`;
+  return {
+    async sample() {
+      const res = await client.query<Record<string, string | number | null>>(
+        `SELECT state, sync_state,
+                ${ms('write_lag')} AS write_lag, ${ms('flush_lag')} AS flush_lag, ${ms('replay_lag')} AS replay_lag,
+                ${behind('sent_lsn')} AS unsent, ${behind('write_lsn')} AS unwritten,
+                ${behind('flush_lsn')} AS unflushed, ${behind('replay_lsn')} AS unreplayed,
+                ${ms('clock_timestamp() - reply_time')} AS reply_age
+           FROM pg_stat_replication WHERE application_name = $1`,
+        [replicationName(STANDBY_ROLE)],
+      );
+      const row = res.rows[0];
+      if (!row) return null;
+      const num = (v: string | number | null | undefined) =>
+        v === null || v === undefined ? null : Number(v);
+      return {
+        state: String(row.state),
+        syncState: String(row.sync_state),
+        writeLagMs: num(row.write_lag),
+        flushLagMs: num(row.flush_lag),
+        replayLagMs: num(row.replay_lag),
+        unsentBytes: num(row.unsent) ?? 0,
+        unwrittenBytes: num(row.unwritten) ?? 0,
+        unflushedBytes: num(row.unflushed) ?? 0,
+        unreplayedBytes: num(row.unreplayed) ?? 0,
+        replyAgeMs: num(row.reply_age),
+      };
+    },
+    close: () => (closing ??= client.end().catch(() => undefined)),
+  };
 }

@@ -3,9 +3,8 @@ import { StepError } from '../core/errors.ts';
 import { hostSite } from '../estate/host/site.ts';
 import type { Estate } from '../estate/types.ts';
 import { parseRunbook } from '../runbook/markdown.ts';
-import type { StepContext } from '../runbook/step.ts';
 import { Step } from '../runbook/steps/index.ts';
-import { Fault } from './fault.ts';
+import { Fault, type FaultContext } from './fault.ts';
 
 const doc = parseRunbook(
   [
@@ -31,8 +30,10 @@ const estate = {
   shell: () => ({ host: site, database: site, secrets: ['tok-secret'] }),
 } as unknown as Estate;
 
-function ctx(signal: AbortSignal = new AbortController().signal): StepContext {
+function ctx(signal: AbortSignal = new AbortController().signal, marks: string[] = []): FaultContext {
   return {
+    markInstant: () => marks.push('t_f'),
+    emit: (fact) => marks.push(fact.what),
     estate,
     signal,
     timeoutMs: 10_000,
@@ -75,5 +76,25 @@ describe('Fault.block: a fault run by the same block executor as Step.block', ()
     setTimeout(() => ac.abort(new Error('Ctrl-C')), 100);
     await expect(running).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('Fault.after: a condition first, then the failure', () => {
+  it('marks t_f just before the failure strikes, and reverts the failure first', async () => {
+    const log: string[] = [];
+    const fake = (name: string): Fault => ({
+      name,
+      target: `${name}-target`,
+      detail: `${name} done`,
+      inject: () => Promise.resolve(void log.push(`inject ${name}`)),
+      revert: () => Promise.resolve(void log.push(`revert ${name}`)),
+    });
+    const fault = Fault.after(fake('lag'), fake('kill'));
+    expect([fault.name, fault.target]).toEqual(['kill after lag', 'kill-target']);
+    await fault.inject(ctx(undefined, log));
+    expect(log).toEqual(['inject lag', 't_f', 'inject kill']);
+    expect(fault.detail).toBe('lag done; kill done');
+    await fault.revert();
+    expect(log.slice(3)).toEqual(['revert kill', 'revert lag']);
   });
 });

@@ -1,6 +1,32 @@
-import type { PostgresRole, ProcessRole } from '../estate/types.ts';
+import { delay } from '../core/poll.ts';
+import { parseDuration, type DurationString } from '../core/duration.ts';
+import { openReplicationMonitor, REPLICATION_ROUTE } from '../estate/postgres-config.ts';
+import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
+import type { ReplicationEvent } from '../measure/timeline.ts';
 import type { StepContext } from '../runbook/step.ts';
 import { executeBlock } from '../runbook/steps/runbook-block.ts';
+
+/** A replication event as a fault reports it; the runner stamps it with the drill clock. */
+export type ReplicationFact = ReplicationEvent extends infer E
+  ? E extends unknown
+    ? Omit<E, 't'>
+    : never
+  : never;
+
+/** What a fault gets when it is injected: the steps' context, and two ways to tell the runner what happened. */
+export interface FaultContext extends StepContext {
+  /**
+   * Mark now as t_f, the instant the failure strikes, when that is not the start of `inject`: a fault that first
+   * degrades something for a while (the replication link) and then kills the primary marks the kill. Unmarked,
+   * t_f is the instant just before `inject` ran; marked twice, the last mark counts.
+   */
+  markInstant(): void;
+  /**
+   * A typed fact the fault observed or caused, put on the timeline at the drill clock's now, or `agoMs` before
+   * (a fact the fault could only date after the event, such as the middle of a round trip).
+   */
+  emit(fact: ReplicationFact, opts?: { agoMs?: number }): void;
+}
 
 /**
  * A fault: what it is, what it targets, how to apply it and how to undo it. Its intent is written to the
@@ -12,7 +38,7 @@ export interface Fault {
   readonly target: string;
   readonly detail?: string;
   /** Apply the fault; `ctx` is the one steps get (the drill's signal, the runbook under test, recorded values). */
-  inject(ctx: StepContext): Promise<void>;
+  inject(ctx: FaultContext): Promise<void>;
   revert(): Promise<void>;
 }
 
@@ -94,5 +120,87 @@ function block(
   };
 }
 
+/**
+ * The replication link between the primary and the standby stalls for `lag` while the primary keeps serving:
+ * the standby's WAL stream (through the router's replication route) stops moving both ways, so WAL piles up
+ * on the primary and the standby's confirmations stop arriving. In production: a degraded network between the
+ * sites, a WAL sender stalled, a standby too busy replaying to read. With asynchronous replication the primary
+ * keeps acknowledging commits the standby does not have; with synchronous replication commits wait.
+ *
+ * The `link-stalled` event is the middle of the router's round trip that applied the stall (it took effect in
+ * between); the lag runs from there to the failure. At the end of the lag it samples `pg_stat_replication` on
+ * the primary (a session opened beforehand, so the sample costs one round trip) and puts it on the timeline,
+ * then returns: composed with `Fault.after`, the next fault (the primary's death) strikes at once. The link stays stalled until the drill's teardown reverts it, as
+ * a degraded network stays degraded while the failover runs; WAL held on it never reaches the standby first.
+ */
+function lagReplication(estate: Estate, lag: DurationString): Fault {
+  const lagMs = parseDuration(lag, 'replication lag');
+  const standby = estate.postgres.standby?.name ?? 'the standby';
+  const route = () => estate.router.client;
+  let stalled = false;
+  return {
+    name: `replication link stalled for ${lag}`,
+    target: `${estate.postgres.primary.name} → ${standby}`,
+    async inject(ctx) {
+      if (!estate.postgres.standby) throw new Error('lagReplication needs an estate with a standby');
+      const monitor = await openReplicationMonitor(estate.postgres.primary);
+      try {
+        // Samples first warm the session and time a round trip (the slowest of three), which the wait below
+        // leaves room for: the lag ends, and the next fault strikes, `lag` after the stall, the sample just before.
+        let roundTrip = 0;
+        for (let i = 0; i < 3; i++) {
+          const warm = performance.now();
+          await monitor.sample();
+          roundTrip = Math.max(roundTrip, performance.now() - warm);
+        }
+        stalled = true;
+        const asked = performance.now();
+        await route().setMode(REPLICATION_ROUTE, 'stall');
+        // The stall took effect somewhere in the router's round trip: its middle is the best estimate, neither
+        // early by the request's leg nor late by the answer's.
+        const sinceStall = (performance.now() - asked) / 2;
+        ctx.emit({ kind: 'replication', what: 'link-stalled' }, { agoMs: sinceStall });
+        await delay(Math.max(0, lagMs - sinceStall - roundTrip), ctx.signal);
+        ctx.emit({ kind: 'replication', what: 'sample', sample: await monitor.sample() });
+      } finally {
+        await monitor.close();
+      }
+    },
+    async revert() {
+      if (!stalled) return;
+      await route().setMode(REPLICATION_ROUTE, 'forward');
+      stalled = false;
+    },
+  };
+}
+
+/**
+ * `fault` injected once `lead` has been (a condition first, then the failure): t_f is the instant `fault`
+ * strikes, marked just before it runs, so the RTO and the RPO are measured from the failure, not from the
+ * condition that preceded it. Reverted in reverse order.
+ */
+function after(lead: Fault, fault: Fault): Fault {
+  return {
+    name: `${fault.name} after ${lead.name}`,
+    target: fault.target,
+    get detail() {
+      const parts = [lead.detail, fault.detail].filter((d): d is string => d !== undefined);
+      return parts.length ? parts.join('; ') : undefined;
+    },
+    async inject(ctx) {
+      await lead.inject(ctx);
+      ctx.markInstant();
+      await fault.inject(ctx);
+    },
+    async revert() {
+      try {
+        await fault.revert();
+      } finally {
+        await lead.revert();
+      }
+    },
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, block };
+export const Fault = { kill, stop, corrupt, block, lagReplication, after };

@@ -110,6 +110,36 @@ export interface SwitchEvent {
   to: string;
 }
 
+/**
+ * The replication state of the standby as the primary reports it (`pg_stat_replication`), read at one instant.
+ * The lag columns are PostgreSQL's own (measured from the standby's replies, so they stop growing while no reply
+ * arrives); the byte counts and the age of the last reply say how far behind the standby really was.
+ */
+export interface ReplicationSample {
+  /** The walsender's state (`streaming`, `catchup`, ...) and the standby's `sync_state` (`async`, `sync`). */
+  state: string;
+  syncState: string;
+  writeLagMs: number | null;
+  flushLagMs: number | null;
+  replayLagMs: number | null;
+  /** WAL bytes the primary had written and not yet sent to the standby. */
+  unsentBytes: number;
+  /** WAL bytes the primary had written beyond what the standby reported written, flushed and replayed. */
+  unwrittenBytes: number;
+  unflushedBytes: number;
+  unreplayedBytes: number;
+  /** How old the standby's last reply was (null when it never replied). */
+  replyAgeMs: number | null;
+}
+
+/**
+ * What a replication fault did and saw: the link between primary and standby stalled or restored, and the
+ * replication state sampled on the primary (just before the primary dies, in a lagging failover).
+ */
+export type ReplicationEvent =
+  | { kind: 'replication'; t: number; what: 'link-stalled' | 'link-restored' }
+  | { kind: 'replication'; t: number; what: 'sample'; sample: ReplicationSample | null };
+
 export interface NoteEvent {
   kind: 'note';
   t: number;
@@ -117,7 +147,15 @@ export interface NoteEvent {
 }
 
 export type TimelineEvent =
-  PhaseEvent | ProbeEvent | WriteEvent | CacheWriteEvent | FaultEvent | StepEvent | SwitchEvent | NoteEvent;
+  | PhaseEvent
+  | ProbeEvent
+  | WriteEvent
+  | CacheWriteEvent
+  | FaultEvent
+  | StepEvent
+  | SwitchEvent
+  | ReplicationEvent
+  | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(
   events: readonly TimelineEvent[],
@@ -126,7 +164,11 @@ export function ofKind<K extends TimelineEvent['kind']>(
   return events.filter((e): e is Extract<TimelineEvent, { kind: K }> => e.kind === kind);
 }
 
-/** The instant just before the fault action ran (t_f), if a fault was injected. */
+/**
+ * t_f, if a fault was injected: the instant the `injected` event carries (just before the fault action ran, or
+ * the instant a composed fault marked), else that of the intent.
+ */
 export function faultInstant(events: readonly TimelineEvent[]): number | undefined {
-  return ofKind(events, 'fault').find((e) => e.state === 'injected' || e.state === 'intent')?.t;
+  const faults = ofKind(events, 'fault');
+  return (faults.find((e) => e.state === 'injected') ?? faults.find((e) => e.state === 'intent'))?.t;
 }

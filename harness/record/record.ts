@@ -4,6 +4,7 @@
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
 import type { CacheMeasurement } from '../measure/cache.ts';
+import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import {
@@ -127,6 +128,11 @@ export interface DrillRecord {
     cache?: CacheMeasurement;
     /** Wall time of the whole runbook procedure (all its steps). */
     runbookMs?: number;
+    /**
+     * The replication around the fault (an estate with a standby): its mode, and when the link lagged first, the
+     * lag injected, `pg_stat_replication` just before the failure and what the writes sent during the lag paid.
+     */
+    replication?: ReplicationMeasurement;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */

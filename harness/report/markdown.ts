@@ -130,6 +130,9 @@ function drillSection(v: DrillView): string[] {
       '',
     );
   }
+  if (v.replicationLag) {
+    out.push('### Replication', '', ...v.replicationLag.rows.map(([k, t]) => `- ${k}: ${esc(t)}`), '');
+  }
   if (v.checks.length) {
     out.push(
       '### Integrity checks',
@@ -200,6 +203,8 @@ function timelineCells(row: TimelineRow): string {
       return `switch: ${ENDPOINT[row.endpoint]} | ${esc(`${row.from ?? 'an unrecorded role'} → ${row.to}`)}`;
     case 'note':
       return `note | ${esc(row.message)}`;
+    case 'replication':
+      return `replication: ${row.what} | ${esc(row.summary)}`;
     case 'detected':
       return 'first failed probe (detected) | ';
     case 'recovered':

@@ -1,5 +1,7 @@
 import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../record/record.ts';
 import type { Quarter } from '../record/record.ts';
+import type { LagWrites } from '../measure/replication.ts';
+import type { ReplicationSample } from '../measure/timeline.ts';
 import { DRILLBOOK_VERSION } from './version.ts';
 
 /** summary.json: the contract CI systems read (see docs/reports.md). Fields may be added; these stay. */
@@ -35,6 +37,8 @@ export interface DrillSummary {
     runbookMs?: number;
     /** The Redis canary's loss, when the drill declares one (beside the SQL canary's fields above). */
     cache?: CacheSummary;
+    /** The replication to the standby (an estate with one): mode, lag before the fault, what it cost. */
+    replication?: ReplicationSummary;
   };
   /** One line per failed criterion, or the error that stopped the drill. */
   messages: string[];
@@ -52,6 +56,19 @@ export interface CacheSummary {
   writeIntervalMs: number;
 }
 
+/**
+ * The replication to the standby. `lagMs` and the rest are present when the drill lagged the link before the
+ * fault: how long, `pg_stat_replication` just before the failure, and the writes sent during the lag.
+ */
+export interface ReplicationSummary {
+  mode: 'async' | 'sync';
+  lagMs?: number;
+  beforeFault?: ReplicationSample | null;
+  duringLag?: LagWrites;
+  /** RPO minus the lag, when acknowledged writes were lost. */
+  rpoMinusLagMs?: number;
+}
+
 export function runStatus(records: readonly DrillRecord[]): DrillStatus {
   const s = records.map(drillStatus);
   if (s.length === 0 || s.includes('error')) return 'error';
@@ -62,6 +79,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
   const rto = r.measurements?.rto;
   const rpo = r.measurements?.rpo;
   const cache = r.measurements?.cache;
+  const repl = r.measurements?.replication;
   const status = drillStatus(r);
   return {
     id: r.drill.id,
@@ -94,6 +112,30 @@ export function drillSummary(r: DrillRecord): DrillSummary {
               windowMs: round(cache.windowMs),
               maxWindowMs: cache.maxWindowMs,
               writeIntervalMs: cache.writeIntervalMs,
+            },
+          }
+        : {}),
+      ...(repl
+        ? {
+            replication: {
+              mode: repl.mode,
+              ...(repl.lagMs !== undefined ? { lagMs: round(repl.lagMs) } : {}),
+              ...(repl.beforeFault !== undefined ? { beforeFault: repl.beforeFault } : {}),
+              ...(repl.duringLag
+                ? {
+                    duringLag: {
+                      ...repl.duringLag,
+                      commitStallMs: round(repl.duringLag.commitStallMs),
+                      ...(repl.duringLag.ackLatencyP50Ms !== undefined
+                        ? { ackLatencyP50Ms: round(repl.duringLag.ackLatencyP50Ms) }
+                        : {}),
+                      ...(repl.duringLag.ackLatencyMaxMs !== undefined
+                        ? { ackLatencyMaxMs: round(repl.duringLag.ackLatencyMaxMs) }
+                        : {}),
+                    },
+                  }
+                : {}),
+              ...(repl.rpoMinusLagMs !== undefined ? { rpoMinusLagMs: round(repl.rpoMinusLagMs) } : {}),
             },
           }
         : {}),

@@ -112,3 +112,69 @@ describe('the view shared by report.html and report.md', () => {
     expect(v.cleanup.clean).toBe(true);
   });
 });
+
+describe('the replication around the fault', () => {
+  it('states the mode, the lag, pg_stat_replication before the kill and the RPO against the lag, in every format', () => {
+    const base = sampleRecord({ backend: 'local' });
+    const tf = base.faultAt ?? 3000;
+    const sample = {
+      state: 'streaming',
+      syncState: 'async',
+      writeLagMs: null,
+      flushLagMs: null,
+      replayLagMs: null,
+      unsentBytes: 0,
+      unwrittenBytes: 16_384,
+      unflushedBytes: 16_384,
+      unreplayedBytes: 16_384,
+      replyAgeMs: 1000,
+    };
+    const r: DrillRecord = {
+      ...base,
+      timeline: [
+        ...base.timeline,
+        { kind: 'replication', t: tf - 1000, what: 'link-stalled' },
+        { kind: 'replication', t: tf - 2, what: 'sample', sample },
+      ],
+      measurements: {
+        ...base.measurements,
+        ...(base.measurements?.rpo
+          ? { rpo: { ...base.measurements.rpo, lostAckedWrites: 50, lostSeqRanges: [[10, 59]], rpoMs: 1010 } }
+          : {}),
+        replication: {
+          mode: 'async',
+          lagMs: 1000,
+          beforeFault: sample,
+          duringLag: {
+            sent: 50,
+            acked: 50,
+            refused: 0,
+            waiting: 0,
+            ackLatencyP50Ms: 8,
+            ackLatencyMaxMs: 15,
+            commitStallMs: 15,
+          },
+          rpoMinusLagMs: 10,
+        },
+      },
+    };
+    const v = drillView(r);
+    expect(v.replicationLag?.rows.map(([k]) => k)).toEqual([
+      'Replication mode',
+      'Replication lag injected',
+      'Replication just before the fault',
+      'Writes during the lag',
+      'Commit stall',
+      'RPO against the lag',
+    ]);
+    const against =
+      'RPO 1.01 s = the lag 1 s + 10 ms: the acknowledged writes the standby never received (50) are the data loss';
+    const before = '16.0 kB not flushed and 16.0 kB not replayed on the standby';
+    const f = formats(r);
+    expect(f.md).toContain(`- RPO against the lag: ${against}`);
+    expect(f.md).toContain(before);
+    expect(f.md).toContain('| replication: link-stalled |');
+    expect(f.html).toContain(against);
+    expect(f.html).toContain(before);
+  });
+});

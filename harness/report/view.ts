@@ -11,6 +11,7 @@ import {
   ofKind,
   type FaultEvent,
   type PhaseName,
+  type ReplicationSample,
   type StepVia,
   type SwitchEvent,
 } from '../measure/timeline.ts';
@@ -44,6 +45,8 @@ export type TimelineRow = { t: number } & (
   | { kind: 'step'; name: string; ok: boolean; durationMs: number; error?: string; detail?: string }
   | { kind: 'switch'; endpoint: SwitchEvent['endpoint']; from?: string; to: string }
   | { kind: 'note'; message: string }
+  /** The replication link stalled or restored, or the replication state sampled (its words in `summary`). */
+  | { kind: 'replication'; what: 'link-stalled' | 'link-restored' | 'sample'; summary: string }
   | { kind: 'detected' }
   | { kind: 'recovered' }
 );
@@ -92,6 +95,18 @@ export interface SwitchoverView {
   switches: SwitchEvent[];
 }
 
+/**
+ * The replication to the standby and how it relates to the data loss: the mode, and when the drill lagged the
+ * link before the fault, the lag, `pg_stat_replication` just before the failure, what the writes sent during
+ * the lag paid, and the RPO against the lag. `rows` are label and sentence, rendered as they are by every
+ * format.
+ */
+export interface ReplicationView {
+  mode: 'async' | 'sync';
+  lagMs?: number;
+  rows: [label: string, text: string][];
+}
+
 export interface CleanupView {
   kept: boolean;
   entries: TeardownEntry[];
@@ -117,6 +132,8 @@ export interface DrillView {
   error?: DrillRecord['error'];
   runbook?: DrillRecord['runbook'];
   replication?: 'async' | 'sync';
+  /** The replication around the fault, when the estate had a standby and the measurement ran. */
+  replicationLag?: ReplicationView;
   /** What the estate consisted of, in words. */
   scope: string;
   measurement: {
@@ -263,6 +280,18 @@ function timelineRows(r: DrillRecord, k: KeyInstants): TimelineRow[] {
         ...(e.from !== undefined ? { from: e.from } : {}),
       });
     else if (e.kind === 'note') rows.push({ kind: 'note', t: e.t, message: e.message });
+    else if (e.kind === 'replication')
+      rows.push({
+        kind: 'replication',
+        t: e.t,
+        what: e.what,
+        summary:
+          e.what === 'sample'
+            ? `pg_stat_replication on the primary: ${sampleWords(e.sample)}`
+            : e.what === 'link-stalled'
+              ? 'replication link stalled: the standby receives no WAL, the primary no confirmation'
+              : 'replication link restored',
+      });
   }
   if (k.detectedAt !== undefined) rows.push({ kind: 'detected', t: k.detectedAt });
   if (k.recoveredAt !== undefined) rows.push({ kind: 'recovered', t: k.recoveredAt });
@@ -271,6 +300,75 @@ function timelineRows(r: DrillRecord, k: KeyInstants): TimelineRow[] {
     .map((row, i) => [row, i] as const)
     .sort((a, b) => a[0].t - b[0].t || a[1] - b[1])
     .map(([row]) => row);
+}
+
+/** One sample of pg_stat_replication in words: how far behind the standby was, in bytes and in time. */
+export function sampleWords(x: ReplicationSample | null): string {
+  if (x === null) return 'the standby was not connected';
+  const lag = (v: number | null) => (v === null ? 'none' : formatDuration(v));
+  return (
+    `${x.state} (${x.syncState}); ${bytes(x.unsentBytes)} not yet sent, ${bytes(x.unflushedBytes)} not flushed ` +
+    `and ${bytes(x.unreplayedBytes)} not replayed on the standby; write/flush/replay lag as PostgreSQL reports ` +
+    `it ${lag(x.writeLagMs)} / ${lag(x.flushLagMs)} / ${lag(x.replayLagMs)}; last reply from the standby ` +
+    `${x.replyAgeMs === null ? 'never' : `${formatDuration(x.replyAgeMs)} old`}`
+  );
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function replicationView(r: DrillRecord): ReplicationView | undefined {
+  const x = r.measurements?.replication;
+  if (!x) return undefined;
+  const rpo = r.measurements?.rpo;
+  const rows: [string, string][] = [
+    [
+      'Replication mode',
+      x.mode === 'sync'
+        ? 'synchronous: a commit is acknowledged once the standby has flushed it'
+        : 'asynchronous: a commit is acknowledged once the primary has flushed it; the standby follows',
+    ],
+  ];
+  if (x.lagMs !== undefined)
+    rows.push([
+      'Replication lag injected',
+      `${formatDuration(x.lagMs)} (link stalled until the primary died)`,
+    ]);
+  if (x.beforeFault !== undefined)
+    rows.push(['Replication just before the fault', sampleWords(x.beforeFault)]);
+  const d = x.duringLag;
+  if (d) {
+    const latency =
+      d.ackLatencyP50Ms !== undefined
+        ? `; commit latency of those acknowledged: median ${formatDuration(d.ackLatencyP50Ms)}, max ${fmt(d.ackLatencyMaxMs)}`
+        : '';
+    const before =
+      x.ackLatencyBeforeLagP50Ms !== undefined
+        ? ` (median ${formatDuration(x.ackLatencyBeforeLagP50Ms)} in the second before the lag)`
+        : '';
+    rows.push([
+      'Writes during the lag',
+      `${d.sent} sent: ${d.acked} acknowledged, ${d.refused} refused, ${d.waiting} still waiting when the primary died${latency}${before}`,
+    ]);
+    rows.push([
+      'Commit stall',
+      `the longest a write waited for its commit during the lag: ${formatDuration(d.commitStallMs)}`,
+    ]);
+  }
+  if (x.lagMs !== undefined && rpo) {
+    rows.push([
+      'RPO against the lag',
+      rpo.lostAckedWrites > 0
+        ? `RPO ${formatDuration(rpo.rpoMs)} = the lag ${formatDuration(x.lagMs)} ${(x.rpoMinusLagMs ?? 0) >= 0 ? '+' : '−'} ${formatDuration(Math.abs(x.rpoMinusLagMs ?? 0))}: the acknowledged writes the standby never received (${rpo.lostAckedWrites}) are the data loss`
+        : x.mode === 'sync'
+          ? `RPO 0: no acknowledged write lost although the standby lagged ${formatDuration(x.lagMs)}; the writes waited instead (the commit stall)`
+          : `RPO 0: no acknowledged write lost although the standby lagged ${formatDuration(x.lagMs)}`,
+    ]);
+  }
+  return { mode: x.mode, ...(x.lagMs !== undefined ? { lagMs: x.lagMs } : {}), rows };
 }
 
 function stepRows(r: DrillRecord): StepRow[] {
@@ -428,6 +526,7 @@ export function drillView(r: DrillRecord): DrillView {
     ...(r.error ? { error: r.error } : {}),
     ...(r.runbook ? { runbook: r.runbook } : {}),
     ...(r.settings.replication ? { replication: r.settings.replication } : {}),
+    ...(replicationView(r) ? { replicationLag: replicationView(r) } : {}),
     scope: scopeOf(r),
     measurement: {
       probePath: r.settings.probePath,

@@ -19,6 +19,7 @@ import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { assertLagging, LAGGING, runKept } from './lagging.ts';
 
 const problem = await dockerProblem();
 if (problem && !process.env.CI) {
@@ -216,6 +217,13 @@ describe.skipIf(skip)('the docker backend', () => {
     const p = phaseDurations(recordOf(dir, 'q1-db-failover'));
     expect(p.provision).toBeGreaterThan(0);
     expect(leftOnDocker(readSummary(dir).runId)).toEqual([]);
+  });
+
+  it('the lagging failover: async loses the lag’s acknowledged writes (RPO ≈ the lag); sync loses none and reports the stall', async () => {
+    const run = await runKept('docker');
+    expect(run.drills.map((d) => d.summary.id)).toEqual([...LAGGING]);
+    for (const d of run.drills) console.log(assertLagging(d));
+    expect(leftOnDocker(run.runId)).toEqual([]);
   });
 
   it('on SIGINT while the fault is in effect, exits 130 and leaves no container or network', async () => {

@@ -12,6 +12,7 @@ import {
   followPrimary,
   primarySettings,
   replicationName,
+  replicationRoute,
   STANDBY_ROLE,
   standbySettings,
   SUPERUSER,
@@ -37,7 +38,7 @@ import {
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
-const ROUTER = { admin: 9000, app: 8080, db: 6432 };
+const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
 
 /**
  * Provision the estate as containers (testcontainers) on one network of its own: Postgres primary (+ a hot
@@ -138,7 +139,8 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   });
   book.add(pgPrimaryPort, primary.internalAddress);
 
-  const startDatabases = async (): Promise<DockerPostgres | undefined> => {
+  // The standby follows the primary through the router's replication route: it starts once the router is up.
+  const startDatabases = async (routerUp: Promise<void>): Promise<DockerPostgres | undefined> => {
     removeOnTeardown(primary.spec.name, primary);
     await primary.create();
     await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
@@ -152,10 +154,11 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       superuser: SUPERUSER,
       password,
       database: APP_DATABASE,
-      conf: standbySettings({ host: 'postgres-primary', port: PG_PORT }, password),
+      conf: standbySettings({ host: 'router', port: ROUTER.repl }, password),
       upstream: { alias: 'postgres-primary', slot: replicationName(STANDBY_ROLE) },
     });
     book.add(pgStandbyPort, standby.internalAddress);
+    await routerUp;
     removeOnTeardown(standby.spec.name, standby);
     await standby.create();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
@@ -198,6 +201,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
           routes: [
             { name: 'app', listen: ROUTER.app, target: `app:${APP_PORT}` },
             { name: 'db', listen: ROUTER.db, target: primary.internalAddress },
+            ...(topology.postgres.standby ? [replicationRoute(ROUTER.repl, primary.internalAddress)] : []),
           ],
         }),
       },
@@ -212,7 +216,8 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   };
 
   // The databases, Redis and the router do not depend on each other: start them together.
-  const [standby] = await Promise.all([startDatabases(), startRedis(), startRouter()]);
+  const routerUp = startRouter();
+  const [standby] = await Promise.all([startDatabases(routerUp), startRedis(), routerUp]);
 
   const appEnv = {
     DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,

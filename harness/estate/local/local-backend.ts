@@ -8,7 +8,14 @@ import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } fr
 import { freePorts } from '../host/ports.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { createRunDir, removeRunDir } from '../host/run-dir.ts';
-import { APP_DATABASE, followPrimary, primarySettings, STANDBY_ROLE, SUPERUSER } from '../postgres-config.ts';
+import {
+  APP_DATABASE,
+  followPrimary,
+  primarySettings,
+  replicationRoute,
+  STANDBY_ROLE,
+  SUPERUSER,
+} from '../postgres-config.ts';
 import { RouterClient } from '../router/client.ts';
 import type { AppRole, Estate, ProcessRole, RouterRole, Topology } from '../types.ts';
 import { NodeService } from './node-service.ts';
@@ -32,8 +39,16 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const backupDir = join(runDir, 'backups');
   for (const dir of [archiveDir, backupDir]) ownedDir(dir, pgUser);
 
-  const [pgPrimaryPort, pgStandbyPort, redisPort, appPort, adminPort, routerAppPort, routerDbPort] =
-    (await freePorts(7)) as [number, number, number, number, number, number, number];
+  const [
+    pgPrimaryPort,
+    pgStandbyPort,
+    redisPort,
+    appPort,
+    adminPort,
+    routerAppPort,
+    routerDbPort,
+    routerReplPort,
+  ] = (await freePorts(8)) as [number, number, number, number, number, number, number, number];
   const password = randomBytes(18).toString('base64url');
   const common = {
     binDir,
@@ -59,6 +74,36 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
   ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
 
+  // The router comes before the standby: the standby follows the primary through its replication route.
+  const routerService = new NodeService({
+    name: 'router',
+    entry: 'harness/estate/router/main.ts',
+    env: {
+      ROUTER_CONFIG: JSON.stringify({
+        adminPort,
+        routes: [
+          { name: 'app', listen: routerAppPort, target: `127.0.0.1:${appPort}` },
+          { name: 'db', listen: routerDbPort, target: `127.0.0.1:${pgPrimaryPort}` },
+          ...(topology.postgres.standby
+            ? [replicationRoute(routerReplPort, `127.0.0.1:${pgPrimaryPort}`)]
+            : []),
+        ],
+      }),
+    },
+    runDir,
+    runId: ctx.runId,
+    healthUrl: `http://127.0.0.1:${adminPort}/health`,
+    startTimeoutMs: ctx.startTimeoutMs,
+  });
+  ctx.teardown.push(`stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`, () =>
+    routerService.proc.stop(),
+  );
+  await routerService.start();
+  const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
+    app: routerAppPort,
+    db: routerDbPort,
+  });
+
   let standby: LocalPostgres | undefined;
   if (topology.postgres.standby) {
     standby = new LocalPostgres({
@@ -67,7 +112,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       port: pgStandbyPort,
       database: APP_DATABASE,
     });
-    await standby.initStandby(primary);
+    await standby.initStandby(primary, { host: '127.0.0.1', port: routerReplPort });
     const s = standby;
     ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => s.stop());
     await standby.start();
@@ -89,32 +134,6 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     await redis.start();
     ctx.note?.(`redis up on 127.0.0.1:${redisPort}`);
   }
-
-  const routerService = new NodeService({
-    name: 'router',
-    entry: 'harness/estate/router/main.ts',
-    env: {
-      ROUTER_CONFIG: JSON.stringify({
-        adminPort,
-        routes: [
-          { name: 'app', listen: routerAppPort, target: `127.0.0.1:${appPort}` },
-          { name: 'db', listen: routerDbPort, target: `127.0.0.1:${pgPrimaryPort}` },
-        ],
-      }),
-    },
-    runDir,
-    runId: ctx.runId,
-    healthUrl: `http://127.0.0.1:${adminPort}/health`,
-    startTimeoutMs: ctx.startTimeoutMs,
-  });
-  ctx.teardown.push(`stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`, () =>
-    routerService.proc.stop(),
-  );
-  await routerService.start();
-  const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
-    app: routerAppPort,
-    db: routerDbPort,
-  });
 
   const appVersion = topology.app.version;
   const appService = new NodeService({
@@ -170,6 +189,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       adminPort,
       routerAppPort,
       routerDbPort,
+      ...(standby ? [routerReplPort] : []),
     ],
   });
 }

@@ -95,8 +95,11 @@ export class LocalPostgres implements PostgresRole {
     appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(settings));
   }
 
-  /** pg_basebackup from `primary` into a new standby with a replication slot, and configure it to follow. */
-  async initStandby(primary: LocalPostgres): Promise<void> {
+  /**
+   * pg_basebackup from `primary` into a new standby with a replication slot, and configure it to follow the
+   * primary through `upstream` (the router's replication route).
+   */
+  async initStandby(primary: LocalPostgres, upstream: { host: string; port: number }): Promise<void> {
     const s = this.spec;
     this.makeOwnedDir(this.dataDir);
     await this.runAsPgUser(
@@ -122,10 +125,7 @@ export class LocalPostgres implements PostgresRole {
       ],
       primary.toolEnv(),
     );
-    appendFileSync(
-      join(this.dataDir, 'postgresql.conf'),
-      estateConf(standbySettings({ host: '127.0.0.1', port: primary.port }, s.password)),
-    );
+    appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(standbySettings(upstream, s.password)));
     writeFileSync(join(this.dataDir, 'standby.signal'), '');
     if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
   }

@@ -46,7 +46,7 @@ export class RouterClient {
   }
 
   /**
-   * Switch route `name` to `mode` (`forward`, `reject`, `blackhole`).
+   * Switch route `name` to `mode` (`forward`, `reject`, `blackhole`, `stall`).
    * @throws Error naming the route and the admin API's error text.
    */
   async setMode(name: string, mode: RouteMode): Promise<RouteState> {

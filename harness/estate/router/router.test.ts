@@ -341,6 +341,29 @@ describe('modes', () => {
     await healed.waitFor('A\n');
   });
 
+  it('stall: open connections stay open, their bytes held both ways until forward delivers them', async () => {
+    const a = await startBackend('A');
+    const r = await router({ routes: [{ name: 'app', listen: 0, target: a.target }] });
+    const client = await connectClient(route(r).listen);
+    await client.waitFor('A\n');
+    r.setMode('app', 'stall');
+    client.socket.write('held-1 ');
+    client.socket.write('held-2');
+    await sleep(300);
+    expect(client.isClosed()).toBe(false);
+    expect(client.received()).toBe('A\n');
+    expect(a.sockets.size).toBe(1);
+    // A new connection during the stall is held, never forwarded.
+    const late = await connectClient(route(r).listen);
+    await sleep(100);
+    expect(late.received()).toBe('');
+    expect(a.sockets.size).toBe(1);
+
+    r.setMode('app', 'forward');
+    await client.waitFor('A\nheld-1 held-2');
+    await within(late.closed, 1000, 'held connection released on forward');
+  });
+
   it('leaving blackhole releases held sockets, which never had a target', async () => {
     const a = await startBackend('A');
     const r = await router({ routes: [{ name: 'app', listen: 0, target: a.target }] });

@@ -47,6 +47,8 @@ interface Connection {
   upstream?: net.Socket;
   /** Set while the connection is held by a blackhole; such a connection has nowhere to go afterwards. */
   held: boolean;
+  /** Set while a forwarding connection is stalled: its pipes are undone, both sockets paused. */
+  stalled?: boolean;
 }
 
 /** Runtime of a single route: its listener, current target, mode, counters and open connections. */
@@ -107,7 +109,13 @@ class RouteProxy {
     this.mode = mode;
     // A partition or a closed port cuts what was open. Leaving a blackhole also drops the held sockets:
     // they were never connected to a target, so keeping them would only leave clients hanging forever.
+    // A stall keeps what was open (it only holds the bytes); a stall ended by `forward` lets them flow again.
+    if (mode === 'stall') {
+      for (const conn of this.connections) stallConnection(conn);
+      return from;
+    }
     this.cut((conn) => mode !== 'forward' || conn.held);
+    if (mode === 'forward') for (const conn of this.connections) resumeConnection(conn);
     return from;
   }
 
@@ -142,6 +150,7 @@ class RouteProxy {
         resetSocket(client);
         return;
       case 'blackhole':
+      case 'stall':
         hold(conn);
         return;
     }
@@ -162,6 +171,11 @@ class RouteProxy {
       clearTimeout(timer);
       connected = true;
       // Pipe only now: the client was accepted paused, so its first bytes wait in the kernel until here.
+      if (this.mode === 'stall') {
+        // Stalled while it connected: it joins the stalled connections, to flow when the route forwards.
+        conn.stalled = true;
+        return;
+      }
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
@@ -287,6 +301,32 @@ function hold(conn: Connection): void {
   conn.held = true;
   conn.client.on('end', () => conn.client.destroy());
   conn.client.resume();
+}
+
+/**
+ * Hold a forwarding connection's bytes both ways: undo the pipes (what was read stays buffered in the
+ * router) and stop reading, so the kernel's buffers fill and each sender's TCP window closes, as on a
+ * degraded link. The sockets stay open.
+ */
+function stallConnection(conn: Connection): void {
+  const { client, upstream } = conn;
+  if (conn.held || conn.stalled || !upstream || upstream.connecting) return;
+  conn.stalled = true;
+  client.unpipe(upstream);
+  upstream.unpipe(client);
+  client.pause();
+  upstream.pause();
+}
+
+/** Let a stalled connection flow again: what it held is delivered first, in order. */
+function resumeConnection(conn: Connection): void {
+  const { client, upstream } = conn;
+  if (!conn.stalled || !upstream) return;
+  conn.stalled = false;
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.resume();
+  upstream.resume();
 }
 
 function destroyConnection(conn: Connection): void {

@@ -10,11 +10,15 @@
  * - `forward`: pipe bytes to the current target (normal operation).
  * - `reject`: accept, then reset at once — what a client sees from a load balancer with no healthy backend.
  * - `blackhole`: accept and never answer, holding the socket until the client gives up — a network partition.
+ *   Switching to it cuts the connections already open (they see a reset, and a client reconnects into the hole).
+ * - `stall`: the connections already open stay open but no byte moves either way: what was sent waits (in the
+ *   router and the kernel's buffers) until the route forwards again, as on a link that degraded without
+ *   breaking. New connections are held like a blackhole's. Back to `forward`, the held bytes are delivered.
  */
-export type RouteMode = 'forward' | 'reject' | 'blackhole';
+export type RouteMode = 'forward' | 'reject' | 'blackhole' | 'stall';
 
 /** Every {@link RouteMode}, for validation. */
-export const ROUTE_MODES: readonly RouteMode[] = ['forward', 'reject', 'blackhole'];
+export const ROUTE_MODES: readonly RouteMode[] = ['forward', 'reject', 'blackhole', 'stall'];
 
 /** One stable endpoint: the router listens on `listen` and forwards to `target`. */
 export interface RouteConfig {
@@ -101,7 +105,7 @@ export interface StartedRouter {
   repoint(name: string, target: string, opts?: RepointOptions): RouteState;
   /**
    * Change how route `name` treats connections; switching to `reject` or `blackhole` also cuts the
-   * existing ones, as a partition would.
+   * existing ones, as a partition would; `stall` holds their bytes until the route forwards again.
    * @throws Error on an unknown route or mode.
    */
   setMode(name: string, mode: RouteMode): RouteState;

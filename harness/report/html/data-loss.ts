@@ -41,6 +41,8 @@ export function dataLoss(v: DrillView): string {
       'Restore target vs reached',
       restoreChecks(v) || '<span class="muted">not applicable: no restore from backup in this drill</span>',
     ],
+    // The replication to the standby, related to the loss above (mode, lag before the fault, its price).
+    ...(v.replicationLag?.rows.map(([k, t]) => [k, esc(t)] as const) ?? []),
   ]);
 }
 

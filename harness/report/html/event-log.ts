@@ -31,6 +31,8 @@ function cells(row: TimelineRow): [string, string] {
       ];
     case 'note':
       return ['note', esc(row.message)];
+    case 'replication':
+      return [`replication <strong>${esc(row.what)}</strong>`, esc(row.summary)];
     case 'detected':
       return ['<strong>detected</strong>', 'first failed probe completed'];
     case 'recovered':
