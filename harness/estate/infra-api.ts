@@ -20,6 +20,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe } from '../core/errors.ts';
+import { endpointTarget } from './shared.ts';
 import type { AppRole, Estate, PostgresRole, RouterRole } from './types.ts';
 
 /** What the API acts on: the estate's servers by role name, its router and its app. */
@@ -58,7 +59,7 @@ export class InfraApi {
   constructor(private readonly targets: InfraTargets) {}
 
   async start(): Promise<StartedInfraApi> {
-    this.dbServer = (await this.dbTarget()).name;
+    this.dbServer = await this.dbTarget();
     const token = randomBytes(24).toString('base64url');
     const server = http.createServer((req, res) => {
       void this.handle(req, token).then(
@@ -86,7 +87,7 @@ export class InfraApi {
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     let m: RegExpExecArray | null;
     if (route === 'GET /endpoints/db') {
-      this.dbServer = (await this.dbTarget()).name;
+      this.dbServer = await this.dbTarget();
       return { endpoint: 'db', to: this.dbServer };
     }
     if (route === 'POST /endpoints/db') return this.repointDb(field(body, 'to'));
@@ -104,18 +105,18 @@ export class InfraApi {
     return s;
   }
 
-  /** The server the database endpoint leads to now (by port: the client speaks host addresses on every backend). */
-  private async dbTarget(): Promise<{ name: string; target: string }> {
-    const route = (await this.targets.router.client.routes()).find((r) => r.name === 'db');
-    const port = Number(route?.target.split(':').at(-1));
-    const s = this.targets.servers().find((r) => r.port === port);
-    return { name: s?.name ?? route?.target ?? 'nothing', target: route?.target ?? '' };
+  /** The server the database endpoint leads to now, as every part of the estate reads it; else what it says. */
+  private async dbTarget(): Promise<string> {
+    return endpointTarget(this.targets.router, this.targets.servers()).then(
+      (s) => s.name,
+      (e: unknown) => describe(e),
+    );
   }
 
   /** Move the endpoint and cut the sessions still open to the old server, as a VIP move does. */
   private async repointDb(to: string): Promise<Answer> {
     const server = this.server(to);
-    const from = this.dbServer ?? (await this.dbTarget()).name;
+    const from = this.dbServer ?? (await this.dbTarget());
     const state = await this.targets.router.client.repoint('db', `127.0.0.1:${server.port}`, { reset: true });
     this.dbServer = server.name;
     return { endpoint: 'db', from, to: server.name, target: state.target };
