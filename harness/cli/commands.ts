@@ -165,7 +165,7 @@ function resultLine(r: DrillRecord): string {
     r.faultAt === undefined
       ? 'rto=n/a(no-fault)'
       : rto?.status === 'recovered'
-        ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}`
+        ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}${rto.outage ? '' : '(no-outage)'}`
         : 'rto=not-recovered',
     r.objectives.rtoMs !== undefined
       ? `rto_objective=${formatDuration(r.objectives.rtoMs).replace(/ /g, '')}`

@@ -35,7 +35,9 @@ export function evaluate(
     out.push({
       name: 'rto',
       objective: `<= ${formatDuration(objectives.rtoMs)}`,
-      measured: `${formatDuration(rto.rtoMs)} (±${formatDuration(rto.resolutionMs)})`,
+      measured: rto.outage
+        ? `${formatDuration(rto.rtoMs)} (±${formatDuration(rto.resolutionMs)})`
+        : `${formatDuration(rto.rtoMs)} (no outage)`,
       passed,
       message: passed
         ? `RTO ${formatDuration(rto.rtoMs)} within objective ${formatDuration(objectives.rtoMs)} for ${subject}`

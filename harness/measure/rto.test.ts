@@ -59,6 +59,13 @@ describe('computeRto', () => {
     expect(r).toMatchObject({ status: 'recovered', outage: false, rtoMs: 0, failedProbes: 0 });
   });
 
+  it('reports RTO 0 with no outage when no probe failed, not the offset of the first probe after the fault', () => {
+    // Probes every 100 ms, the first one after the fault 73 ms after it; none fails.
+    const p = probes(27, 6000, 100, () => false);
+    const r = finalRto(p, { ...base, observedUntil: 6000 });
+    expect(r).toMatchObject({ status: 'recovered', outage: false, rtoMs: 0, recoveredAt: 1000 });
+  });
+
   it('ignores probes sent before the fault even if they finish after it', () => {
     const p: ProbeEvent[] = [
       { kind: 'probe', seq: 0, t: 950, end: 1500, ok: false },

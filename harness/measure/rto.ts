@@ -19,7 +19,7 @@ export interface RtoOptions {
 export type RtoResult =
   | {
       status: 'recovered';
-      /** t_r - t_f. */
+      /** t_r - t_f; 0 when no probe failed (no outage). */
       rtoMs: number;
       /** t_r: start of the first run of K successes after t_f that no failure follows within the settle window. */
       recoveredAt: number;
@@ -63,10 +63,13 @@ export function computeRto(probes: readonly ProbeEvent[], opts: RtoOptions): Rto
     if (windowEnd > opts.observedUntil) {
       return { status: 'pending', reason: 'settle window not yet observed', ...base };
     }
+    // A fault no client saw (no probe failed) cost no recovery time: RTO 0, recovered at the fault itself,
+    // not at the first probe's offset after it (which measures the probe schedule, not an outage).
+    const recoveredAt = firstFailure ? runStart.t : opts.faultAt;
     return {
       status: 'recovered',
-      rtoMs: runStart.t - opts.faultAt,
-      recoveredAt: runStart.t,
+      rtoMs: recoveredAt - opts.faultAt,
+      recoveredAt,
       outage: firstFailure !== undefined,
       ...(firstFailure ? { timeToDetectMs: firstFailure.end - opts.faultAt } : {}),
       ...base,

@@ -106,7 +106,9 @@ function drillSection(v: DrillView): string[] {
     out.push(
       '### Recovery time',
       '',
-      `- RTO: **${formatDuration(rto.rtoMs)}** (resolution ±${fmt(rto.resolutionMs)})`,
+      rto.outage
+        ? `- RTO: **${formatDuration(rto.rtoMs)}** (resolution ±${fmt(rto.resolutionMs)})`
+        : '- RTO: **0 ms: no outage** (no probe failed after the fault)',
       `- Time to detect (first failed probe): ${fmt(rto.timeToDetectMs)}`,
       `- Probes after the fault: ${rto.probesAfterFault}, failed: ${rto.failedProbes}${rto.outage ? '' : ' (no outage visible to clients)'}`,
       '',

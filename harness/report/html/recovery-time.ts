@@ -21,7 +21,9 @@ export function recoveryTime(v: DrillView): string {
   return `${kv([
     [
       'Measured RTO',
-      `<strong>${esc(formatDuration(rto.rtoMs))}</strong> = t_r − t_f (resolution ±${esc(fmt(rto.resolutionMs))}, the probe interval)`,
+      rto.outage
+        ? `<strong>${esc(formatDuration(rto.rtoMs))}</strong> = t_r − t_f (resolution ±${esc(fmt(rto.resolutionMs))}, the probe interval)`
+        : '<strong>0 ms: no outage</strong> (no probe failed after the fault)',
     ],
     ['Objective', esc(fmt(v.objectives.rtoMs))],
     [
