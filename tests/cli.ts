@@ -59,10 +59,13 @@ export function drill(
  * start nothing must leave it empty. Its own directory, so that other runs on the machine cannot be mistaken for
  * it.
  */
-export async function drillInOwnTmp(args: string[]): Promise<CliResult & { created: string[] }> {
+export async function drillInOwnTmp(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult & { created: string[] }> {
   const tmp = mkdtempSync(join(tmpdir(), 'drill-own-tmp-'));
   try {
-    const res = await drill(args, { env: { TMPDIR: tmp } });
+    const res = await drill(args, { env: { ...env, TMPDIR: tmp } });
     // tsx keeps its compile cache there (tsx-<uid>): the loader's, not the drill's.
     return { ...res, created: readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n)) };
   } finally {

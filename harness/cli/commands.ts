@@ -24,6 +24,7 @@ import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
+import { checkConfig, checkWritableDir, drillsForBackend, writeWithFallback } from './run-checks.ts';
 import type { Io } from './io.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
@@ -81,6 +82,8 @@ const RUN_OPTIONS = {
 export async function runCommand(argv: string[], io: Io): Promise<number> {
   // Everything is validated before anything starts: a bad flag or id starts nothing.
   const { values, positionals } = parse('run', argv, RUN_OPTIONS, true);
+  checkConfig(io.env);
+  checkWritableDir(values['report-dir'], '--report-dir');
   const all = await loadScenarios();
   const quarter = values.quarter;
   if (quarter !== undefined && !QUARTERS.includes(quarter as Quarter)) {
@@ -104,20 +107,18 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`run: --runbook: drill ${d.id} executes no runbook block`);
     checkRunbookBlocks(d.id, runbook, d.runbookBlocks);
   }
-  const chosen = await chooseBackend(values.backend, io, drills);
+  // The evidence file, the signing key and Chromium are checked before the backend prepares anything.
+  const reportInputs = prepareReportInputs(values, io.env);
+  const named = positionals.length > 0;
+  const chosen = await chooseBackend(values.backend, io, drills, !named);
   const backend = chosen.name;
-  for (const d of drills) {
-    const missing = missingCapabilities(chosen, d.needs);
-    if (missing.length)
-      throw new UsageError(
-        `run: ${d.id} does not run on the ${backend} backend (it needs ${missing.join(', ')}; runs on ${backendsFor(d).join(', ') || 'no backend'})`,
-      );
-  }
+  const selected = drillsForBackend(drills, chosen, named, backendsFor);
+  drills = selected.drills;
+  for (const why of selected.leftOut) io.err.write(`drill: left out: ${why}\n`);
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
   if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
   else await requirePrerequisites(chosen, io.env, needs);
-  const reportInputs = prepareReportInputs(values, io.env);
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
@@ -140,7 +141,11 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.out.write(`${resultLine(record)}\n`);
   }
   const summary = runSummary(runId, backend, startedAt, records);
-  const written = await writeReports(resolve(values['report-dir']), summary, records, reportInputs);
+  const written = await writeWithFallback(
+    resolve(values['report-dir']),
+    (dir) => writeReports(dir, summary, records, reportInputs),
+    (line) => io.err.write(`drill: ${line}\n`),
+  );
   const dir = written.dir;
   io.out.write(`report: ${dir}/report.md\n`);
   io.out.write(
@@ -187,7 +192,12 @@ function resultLine(r: DrillRecord): string {
  * prerequisite they depend on; one line says which and why the ones before it were passed over. An explicit
  * backend is taken as given (its prerequisites are checked by its preparation).
  */
-async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<Backend> {
+async function chooseBackend(
+  value: string,
+  io: Io,
+  drills: DrillDefinition[],
+  partial = false,
+): Promise<Backend> {
   const names = BACKENDS.map((b) => b.name);
   if (value !== 'auto') {
     if (!names.includes(value))
@@ -196,13 +206,18 @@ async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): 
   }
   const needs = needsOf(drills);
   const passed: string[] = [];
+  // With no drill named (`partial`), a backend that runs some of them is a candidate: the rest are left out.
   const candidates = BACKENDS.filter((b) => {
     const unmet = drills.filter((d) => missingCapabilities(b, d.needs).length).map((d) => d.id);
-    if (unmet.length) passed.push(`${b.name} not used because ${unmet.join(', ')} cannot run on it`);
-    return unmet.length === 0;
+    if (partial ? unmet.length === drills.length : unmet.length > 0) {
+      passed.push(`${b.name} not used because ${unmet.join(', ')} cannot run on it`);
+      return false;
+    }
+    return true;
   });
   for (const b of candidates) {
-    const [missing] = blocking(await b.prerequisites(io.env), needs);
+    const own = partial ? needsOf(drills.filter((d) => !missingCapabilities(b, d.needs).length)) : needs;
+    const [missing] = blocking(await b.prerequisites(io.env), own);
     if (!missing) {
       const why = passed.length ? `: ${passed.join('; ')}` : ', every prerequisite present';
       io.out.write(`backend auto: ${b.name} (${b.description})${why}\n`);

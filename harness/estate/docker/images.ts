@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { CONFIG_FILE, readConfigFile } from '../../core/config-file.ts';
 import { UsageError } from '../../core/errors.ts';
+
+export { CONFIG_FILE };
 
 /** The images a docker estate runs: one per role, and the repository of the demo app's release images. */
 export interface ImageSet {
@@ -35,9 +36,6 @@ export const BUILT_IMAGES: ImageSet = {
   app: 'drillbook/app',
 };
 
-/** The drill config file (optional), at the project root. */
-export const CONFIG_FILE = 'drillbook.config.json';
-
 const ENV_NAMES: Record<ImageRole, string> = {
   postgres: 'DRILL_IMAGE_POSTGRES',
   redis: 'DRILL_IMAGE_REDIS',
@@ -54,16 +52,8 @@ export interface ResolvedImages {
 }
 
 /** The `docker.images` section of drillbook.config.json, validated. */
-export function readImageConfig(root: string): Partial<ImageSet> {
-  const path = join(root, CONFIG_FILE);
-  if (!existsSync(path)) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${CONFIG_FILE}: not valid JSON (${(e as Error).message})`);
-  }
-  return parseImageConfig(raw);
+export function readImageConfig(root: string, env: NodeJS.ProcessEnv = process.env): Partial<ImageSet> {
+  return parseImageConfig(readConfigFile(root, env).raw);
 }
 
 /** Pure validation of a parsed config: `{ "docker": { "images": { "postgres": "repo:tag", ... } } }`. */
