@@ -1,7 +1,7 @@
 import { UsageError } from './errors.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|min|s|m|h|d)/gy;
+const PART = /(\d+(?:\.\d+)?)(ms|min|[dhms])/gy;
 
 /** A duration as written by people: '100ms', '30s', '1m30s', '4h', '1.5s'. */
 export type DurationString = string;

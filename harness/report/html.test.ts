@@ -14,7 +14,7 @@ const ctx: HtmlContext = {
 const text = (html: string) =>
   html
     .replace(/<style>[\s\S]*?<\/style>/, '')
-    .replace(/<[^>]+>/g, ' ')
+    .replace(/<[^<>]+>/g, ' ')
     .replace(/\s+/g, ' ')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

@@ -35,7 +35,9 @@ export const SIGNATURE_FILE = 'signature.json';
 /** `SHA256:<base64>` of the public key's DER (SPKI), the way ssh-keygen -l prints fingerprints. */
 export function keyFingerprint(publicKey: KeyObject): string {
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return `SHA256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`;
+  const b64 = createHash('sha256').update(der).digest('base64');
+  // Without base64's trailing padding.
+  return `SHA256:${b64.includes('=') ? b64.slice(0, b64.indexOf('=')) : b64}`;
 }
 
 /**

@@ -20,8 +20,28 @@ export interface Runbook {
   blocks: Map<string, RunbookBlock>;
 }
 
-const FENCE = /^(`{3,}|~{3,})\s*([\w-]*)\s*(.*)$/;
-const HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
+/**
+ * A runbook is user input, so its lines are taken apart with string operations and anchored patterns that cannot
+ * backtrack (a heading line of 100k spaces must cost one pass, not minutes): see hostile.test.ts.
+ */
+function heading(line: string): { level: number; text: string } | undefined {
+  const m = /^#{1,6}(?=\s)/.exec(line);
+  if (!m) return undefined;
+  // `# Title ##`: the text without its surrounding blanks and its closing run of #.
+  let text = line.slice(m[0].length).trim();
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '#') end--;
+  text = text.slice(0, end).trimEnd();
+  return { level: m[0].length, text };
+}
+
+function fence(line: string): { fence: string; lang: string; info: string } | undefined {
+  const m = /^(?:`{3,}|~{3,})/.exec(line);
+  if (!m) return undefined;
+  const rest = line.slice(m[0].length).trimStart();
+  const lang = /^[\w-]*/.exec(rest)?.[0] ?? '';
+  return { fence: m[0], lang, info: rest.slice(lang.length).trim() };
+}
 const RUNNABLE = new Set(['bash', 'sh', 'shell']);
 
 /**
@@ -34,26 +54,24 @@ export function parseRunbook(text: string, path: string): Runbook {
   const headings: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    const h = HEADING.exec(line);
+    const h = heading(line);
     if (h) {
-      const level = (h[1] ?? '#').length;
-      headings.length = level - 1;
-      headings[level - 1] = h[2] ?? '';
+      headings.length = h.level - 1;
+      headings[h.level - 1] = h.text;
       continue;
     }
-    const f = FENCE.exec(line);
+    const f = fence(line);
     if (!f) continue;
-    const fence = f[1] ?? '```';
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && !(lines[i] ?? '').startsWith(fence); i++) body.push(lines[i] ?? '');
-    const id = /(?:^|\s)id=([a-z0-9][a-z0-9-]*)/.exec(f[3] ?? '')?.[1];
+    for (i++; i < lines.length && !(lines[i] ?? '').startsWith(f.fence); i++) body.push(lines[i] ?? '');
+    const id = /(?:^|\s)id=([a-z0-9][a-z0-9-]*)/.exec(f.info)?.[1];
     if (!id) continue;
-    const lang = f[2] ?? '';
+    const lang = f.lang;
     if (!RUNNABLE.has(lang))
       throw new UsageError(`${path}:${start + 1}: block '${id}' is '${lang || 'untyped'}', not bash/sh`);
     if (blocks.has(id)) throw new UsageError(`${path}:${start + 1}: block id '${id}' is used twice`);
-    const runAs = /(?:^|\s)as=(\S+)/.exec(f[3] ?? '')?.[1];
+    const runAs = /(?:^|\s)as=(\S+)/.exec(f.info)?.[1];
     if (runAs !== undefined && runAs !== 'postgres') {
       throw new UsageError(
         `${path}:${start + 1}: block '${id}' has as=${runAs}; the only account a block can ask for is as=postgres`,

@@ -56,15 +56,22 @@ export function debianMirror(files: { name: string; text: string }[]): string | 
     if (name.endsWith('.sources')) {
       for (const stanza of text.split(/\n\s*\n/)) {
         const field = (k: string) =>
-          new RegExp(`^${k}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
-        if (!field('Types').includes('deb') || /^\s*Enabled:\s*no/im.test(stanza)) continue;
+          stanza
+            .split('\n')
+            .find((l) => l.toLowerCase().startsWith(`${k.toLowerCase()}:`))
+            ?.slice(k.length + 1)
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean) ?? [];
+        if (!field('Types').includes('deb') || stanza.split('\n').some((l) => /^\s*Enabled:\s*no/i.test(l)))
+          continue;
         const suites = field('Suites');
         const uri = field('URIs').find((u) => /^https?:\/\//.test(u));
         if (uri && suites.some((s) => /^[a-z]+$/.test(s)) && !/security/.test(uri)) return uri;
       }
     } else if (name.endsWith('.list')) {
       for (const line of text.split('\n')) {
-        const m = /^deb\s+(?:\[[^\]]*\]\s+)?(https?:\/\/\S+)\s+([a-z]+)\s/.exec(line.trim() + ' ');
+        const m = /^deb\s+(?:\[[^\]]*\]\s+)?(https?:\/\/\S+)\s+[a-z]+\s/.exec(line.trim() + ' ');
         if (m?.[1] && !/security/.test(m[1]) && /debian/.test(m[1])) return m[1];
       }
     }
@@ -253,7 +260,7 @@ async function appContext(): Promise<string> {
     const from = join(appDir, entry.name);
     if (entry.isDirectory() && entry.name === 'migrations')
       cpSync(from, join(out, entry.name), { recursive: true });
-    else if (entry.isFile() && /\.(sql|json)$/.test(entry.name)) copyFileSync(from, join(out, entry.name));
+    else if (entry.isFile() && /\.(?:sql|json)$/.test(entry.name)) copyFileSync(from, join(out, entry.name));
   }
   return ctx;
 }

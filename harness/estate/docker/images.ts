@@ -72,7 +72,7 @@ export function parseImageConfig(raw: unknown): Partial<ImageSet> {
       throw bad(`docker.images.${k} is not an image role (${IMAGE_ROLES.join(', ')})`);
     if (typeof v !== 'string' || !IMAGE_REF.test(v))
       throw bad(`docker.images.${k} must be an image reference like "postgres:15", not ${JSON.stringify(v)}`);
-    if (k === 'app' && /:[^/]*$/.test(v))
+    if (k === 'app' && v.slice(v.lastIndexOf('/') + 1).includes(':'))
       throw bad('docker.images.app is a repository; releases are its tags');
     out[k as ImageRole] = v;
   }

@@ -36,7 +36,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 // Host is either a bracketed IPv6 literal or anything without colons/whitespace (IPv4 or a name).
-const TARGET_PATTERN = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/;
+const TARGET_PATTERN = /^(?:\[([\d.:a-f]+)\]|([^\s:[\]]+)):(\d{1,5})$/i;
 
 /**
  * Parse a `"host:port"` target.
