@@ -8,6 +8,7 @@ import { confLines, replicationName, standbySettings } from '../postgres-config.
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import type { PgUser } from '../host/binaries.ts';
 import { LocalProcess } from './process.ts';
+import { cwdOf, exeOf, hasProc, real, startTime } from '../host/proc.ts';
 
 export interface PgNodeSpec {
   name: string;
@@ -202,6 +203,8 @@ export class LocalPostgres implements PostgresRole {
  */
 export class AdoptedPostgres implements PostgresRole {
   private lastPid: number | undefined;
+  /** The harness's own start (clock ticks after boot): the server a runbook block started began after it. */
+  private readonly since = startTime(process.pid);
 
   constructor(
     readonly name: string,
@@ -210,14 +213,22 @@ export class AdoptedPostgres implements PostgresRole {
     private readonly conn: PgConnectionInfo,
   ) {}
 
+  /**
+   * The postmaster's pid from postmaster.pid, only once it is proven to be this data directory's server: the file
+   * belongs to the database's account (a runbook block as=postgres can write anything there), and the harness,
+   * often root, must never signal whatever process it names. See `isPostmasterOf`.
+   */
   get pid(): number | undefined {
+    let pid: number;
     try {
-      const pid = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      if (pid > 0) this.lastPid = pid;
-      return pid > 0 ? pid : undefined;
+      pid = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     } catch {
       return undefined;
     }
+    if (!(Number.isInteger(pid) && pid > 0) || !isPostmasterOf(pid, this.dataDir, this.since))
+      return undefined;
+    this.lastPid = pid;
+    return pid;
   }
   get pids(): number[] {
     return this.lastPid ? [this.lastPid] : [];
@@ -236,7 +247,8 @@ export class AdoptedPostgres implements PostgresRole {
   /** Fast shutdown, then SIGKILL if it lingers; a server that never started is already stopped. */
   async stop(): Promise<void> {
     const pid = this.pid ?? this.lastPid;
-    if (pid === undefined || !isAlive(pid)) return;
+    // lastPid was proven once; proven again here, for a pid can be reused between the two.
+    if (pid === undefined || !isAlive(pid) || !isPostmasterOf(pid, this.dataDir, this.since)) return;
     process.kill(pid, 'SIGINT');
     await poll(() => !isAlive(pid) || undefined, {
       subject: `${this.name} to stop`,
@@ -263,4 +275,20 @@ export class AdoptedPostgres implements PostgresRole {
 /** The estate's settings as a block appended to postgresql.conf. */
 function estateConf(settings: Record<string, string | number>): string {
   return `\n# drillbook estate settings\n${confLines(settings)}\n`;
+}
+
+/**
+ * Is `pid` the postmaster of `dataDir`? A postmaster's working directory is its data directory, its executable is
+ * the postgres binary, and (for a server a runbook block started during this run) it started after the harness.
+ * Without /proc nothing can be proven: only a harness that is not root trusts the file then (it cannot signal
+ * other accounts' processes anyway).
+ */
+export function isPostmasterOf(pid: number, dataDir: string, notBefore?: number): boolean {
+  if (!hasProc()) return process.getuid?.() !== 0;
+  const start = startTime(pid);
+  if (start === undefined) return false;
+  if (notBefore !== undefined && start < notBefore) return false;
+  const cwd = cwdOf(pid);
+  const exe = exeOf(pid);
+  return cwd !== undefined && real(cwd) === real(dataDir) && exe !== undefined && /\/postgres$/.test(exe);
 }
