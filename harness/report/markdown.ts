@@ -1,12 +1,13 @@
 import { formatDuration } from '../core/duration.ts';
 import type { DrillRecord } from '../record/record.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
+import { mdCode, mdFence, mdText } from './md-escape.ts';
 import type { RunSummary } from './summary.ts';
 import { drillView, seqRanges, VIA_WORDS, type DrillView, type TimelineRow } from './view.ts';
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
 const at = (ms: number) => `+${(ms / 1000).toFixed(3)} s`;
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const esc = mdText;
 
 /**
  * report.md: the run for people. A pure function of the summary, the records (through their view, shared with
@@ -19,7 +20,7 @@ export function renderMarkdown(
 ): string {
   const missing = missingEvidence(evidence, summary.status === 'passed');
   const lines = [
-    `# Drill report ${summary.runId}`,
+    `# Drill report ${esc(summary.runId)}`,
     '',
     ...(missing.length
       ? [
@@ -27,7 +28,7 @@ export function renderMarkdown(
           '',
         ]
       : []),
-    `**Overall: ${summary.status.toUpperCase()}** · backend \`${summary.backend}\` · ${summary.startedAt} → ${summary.finishedAt}`,
+    `**Overall: ${summary.status.toUpperCase()}** · backend ${mdCode(summary.backend)} · ${esc(summary.startedAt)} → ${esc(summary.finishedAt)}`,
     '',
     '> Automated functional test on a disposable estate created for this run, not production.',
     '',
@@ -35,7 +36,7 @@ export function renderMarkdown(
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summary.drills.map(
       (d) =>
-        `| ${d.id} | ${d.quarter} | ${d.status} | ${fmt(d.objectives.rtoMs)} | ${fmt(d.measured.rtoMs)} | ${fmt(d.objectives.rpoMs)} | ${fmt(d.measured.rpoMs)} | ${d.measured.ackedWrites ?? '—'} | ${d.measured.lostAckedWrites ?? '—'} |`,
+        `| ${esc(d.id)} | ${esc(d.quarter)} | ${esc(d.status)} | ${fmt(d.objectives.rtoMs)} | ${fmt(d.measured.rtoMs)} | ${fmt(d.objectives.rpoMs)} | ${fmt(d.measured.rpoMs)} | ${d.measured.ackedWrites ?? '—'} | ${d.measured.lostAckedWrites ?? '—'} |`,
     ),
     '',
   ];
@@ -55,7 +56,7 @@ function peopleSection(ev: EvidenceInput | undefined, missing: ReturnType<typeof
     `- Participants: ${ev?.participants.length ? ev.participants.map((p) => `${esc(p.name)} (${esc(p.role)})`).join(', ') : val(undefined, 'participants')}`,
     `- Controller: ${val(ev?.controller, 'controller')}`,
     `- Independent validator: ${val(ev?.validator, 'validator')}`,
-    `- Sign-off: ${ev?.signOff ? `${esc(ev.signOff.name)}${ev.signOff.role ? `, ${esc(ev.signOff.role)}` : ''}, ${ev.signOff.date}` : val(undefined, 'signOff')}`,
+    `- Sign-off: ${ev?.signOff ? `${esc(ev.signOff.name)}${ev.signOff.role ? `, ${esc(ev.signOff.role)}` : ''}, ${esc(ev.signOff.date)}` : val(undefined, 'signOff')}`,
     ...(ev?.deviations ?? []).map((d) => `- Deviation reported by participants: ${esc(d)}`),
     '',
   );
@@ -63,7 +64,7 @@ function peopleSection(ev: EvidenceInput | undefined, missing: ReturnType<typeof
     out.push('| finding | severity | owner | due | retest |', '| --- | --- | --- | --- | --- |');
     ev.findings.forEach((f, i) =>
       out.push(
-        `| ${esc(f.title)} | ${f.severity} | ${val(f.owner, `findings[${i}].owner`)} | ${val(f.due, `findings[${i}].due`)} | ${esc(f.retest ?? '—')} |`,
+        `| ${esc(f.title)} | ${esc(f.severity)} | ${val(f.owner, `findings[${i}].owner`)} | ${val(f.due, `findings[${i}].due`)} | ${esc(f.retest ?? '—')} |`,
       ),
     );
     out.push('');
@@ -74,20 +75,20 @@ function peopleSection(ev: EvidenceInput | undefined, missing: ReturnType<typeof
 function drillSection(v: DrillView): string[] {
   const { rto, rpo, measurement: m } = v;
   const out = [
-    `## ${v.id}: ${v.title}`,
+    `## ${esc(v.id)}: ${esc(v.title)}`,
     '',
     `**Verdict: ${v.status.toUpperCase()}**${v.error ? ` — ${esc(v.error.message)}` : ''}`,
     '',
-    v.description,
+    esc(v.description),
     '',
-    `- Runbook section exercised: ${v.runbookSection}`,
-    `- Scenario: \`${v.scenario}\`; quarter ${v.quarter}; backend ${v.backend}`,
+    `- Runbook section exercised: ${esc(v.runbookSection)}`,
+    `- Scenario: ${mdCode(v.scenario)}; quarter ${esc(v.quarter)}; backend ${esc(v.backend)}`,
     `- Started ${v.startedAt}, finished ${v.finishedAt} (${formatDuration(v.durationMs)})`,
-    `- Measurement: probes of \`${m.probePath}\` every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
+    `- Measurement: probes of ${mdCode(m.probePath)} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
     ...(v.replication ? [`- Replication: ${v.replication}`] : []),
     ...(v.runbook
       ? [
-          `- Runbook under test: \`${v.runbook.path}\` sha256 \`${v.runbook.sha256}\`${v.runbook.gitCommit ? ` at git commit \`${v.runbook.gitCommit}\`` : ''}`,
+          `- Runbook under test: ${mdCode(v.runbook.path)} sha256 ${mdCode(v.runbook.sha256)}${v.runbook.gitCommit ? ` at git commit ${mdCode(v.runbook.gitCommit)}` : ''}`,
         ]
       : []),
     `- Switchover: ${esc(v.switchover.sentence)}`,
@@ -97,7 +98,8 @@ function drillSection(v: DrillView): string[] {
     '| criterion | objective | measured | result |',
     '| --- | --- | --- | --- |',
     ...v.criteria.map(
-      (c) => `| ${c.name} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
+      (c) =>
+        `| ${esc(c.name)} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
     ),
     '',
   ];
@@ -114,7 +116,7 @@ function drillSection(v: DrillView): string[] {
       '',
     );
   } else if (rto) {
-    out.push('### Recovery time', '', `- Not recovered: ${rto.reason}`, '');
+    out.push('### Recovery time', '', `- Not recovered: ${esc(rto.reason)}`, '');
   }
   if (rpo) {
     out.push(
@@ -161,15 +163,18 @@ function drillSection(v: DrillView): string[] {
     out.push(
       `| ${esc(s.name)} | ${VIA_WORDS[s.via]} | ${esc(s.source ?? '')} | ${fmt(s.durationMs)} | ${s.ok ? 'ok' : `FAILED: ${esc(s.error ?? '')}`} |`,
     );
+  // What a failed runbook block printed, verbatim, in a fence nothing in the output can close.
+  for (const s of v.steps.filter((s) => !s.ok && s.output))
+    out.push('', `Output of the failed step ${esc(s.name)}:`, '', ...mdFence(s.output ?? ''));
   out.push('', '### Estate', '');
   if (v.estate) {
     const e = v.estate;
     out.push(
-      `- Backend: ${e.backend} (${e.platform}, Node ${e.nodeVersion})`,
-      `- PostgreSQL ${e.postgresVersion ?? '?'}, system identifier ${e.postgresSystemIdentifier ?? '?'}`,
-      ...(e.redisVersion ? [`- Redis ${e.redisVersion}`] : []),
-      `- Application ${e.appVersion}`,
-      ...Object.entries(e.images ?? {}).map(([role, ref]) => `- Image of ${role}: \`${ref}\``),
+      `- Backend: ${esc(e.backend)} (${esc(e.platform)}, Node ${esc(e.nodeVersion)})`,
+      `- PostgreSQL ${esc(e.postgresVersion ?? '?')}, system identifier ${esc(e.postgresSystemIdentifier ?? '?')}`,
+      ...(e.redisVersion ? [`- Redis ${esc(e.redisVersion)}`] : []),
+      `- Application ${esc(e.appVersion)}`,
+      ...Object.entries(e.images ?? {}).map(([role, ref]) => `- Image of ${esc(role)}: ${mdCode(ref)}`),
     );
   } else out.push('- not provisioned');
   out.push('', '### Teardown', '');
@@ -178,11 +183,11 @@ function drillSection(v: DrillView): string[] {
   else {
     for (const t of c.entries)
       out.push(
-        `- ${t.ok ? 'done' : 'FAILED'}: ${t.name} (${fmt(t.durationMs)})${t.error ? `: ${t.error}` : ''}`,
+        `- ${t.ok ? 'done' : 'FAILED'}: ${esc(t.name)} (${fmt(t.durationMs)})${t.error ? `: ${esc(t.error)}` : ''}`,
       );
     out.push(
       c.leaks.length
-        ? `- **Leaks:** ${c.leaks.join('; ')}`
+        ? `- **Leaks:** ${c.leaks.map(esc).join('; ')}`
         : '- Leak check: nothing left behind (processes, ports, directories, containers).',
     );
   }
@@ -196,9 +201,9 @@ const ENDPOINT = { db: 'database endpoint', app: 'application endpoint' } as con
 function timelineCells(row: TimelineRow): string {
   switch (row.kind) {
     case 'phase':
-      return `phase **${row.phase}** | ${row.ok ? fmt(row.durationMs) : `failed: ${esc(row.error ?? '')}`}`;
+      return `phase **${esc(row.phase)}** | ${row.ok ? fmt(row.durationMs) : `failed: ${esc(row.error ?? '')}`}`;
     case 'fault':
-      return `fault ${row.state}: ${row.name} → ${row.target} | ${esc(row.detail ?? '')}`;
+      return `fault ${esc(row.state)}: ${esc(row.name)} → ${esc(row.target)} | ${esc(row.detail ?? '')}`;
     case 'step':
       return `step: ${esc(row.name)} | ${row.ok ? 'ok' : 'FAILED'} in ${fmt(row.durationMs)}: ${esc(row.error ?? row.detail ?? '')}`;
     case 'switch':
@@ -206,7 +211,7 @@ function timelineCells(row: TimelineRow): string {
     case 'note':
       return `note | ${esc(row.message)}`;
     case 'replication':
-      return `replication: ${row.what} | ${esc(row.summary)}`;
+      return `replication: ${esc(row.what)} | ${esc(row.summary)}`;
     case 'detected':
       return 'first failed probe (detected) | ';
     case 'recovered':
