@@ -3,7 +3,13 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.ts';
 import { describe, UsageError } from '../core/errors.ts';
 import { loadEvidence, type EvidenceInput } from '../report/evidence.ts';
-import { drillCalendar, readHistory, renderCalendar, HISTORY_FILE } from '../report/history.ts';
+import {
+  drillCalendar,
+  readHistory,
+  renderCalendar,
+  HISTORY_FILE,
+  type HistoryEntry,
+} from '../report/history.ts';
 import { requireChromium } from '../report/pdf.ts';
 import {
   generateSigningKeyPair,
@@ -11,7 +17,9 @@ import {
   parsePublicKey,
   type SigningKey,
 } from '../report/signing.ts';
-import { verifyRunDir } from '../report/verify.ts';
+import { readSigningConfig, type SigningConfig } from '../report/signing-config.ts';
+import { isPlainName, verifyRunDir } from '../report/verify.ts';
+import { PROJECT_ROOT } from '../estate/host/project-root.ts';
 import { reissueReport, type ReportInputs } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
@@ -56,7 +64,12 @@ export function verifyCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     'verify',
     argv,
-    { 'public-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+    {
+      'public-key': { type: 'string' },
+      'require-signature': { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
     true,
   );
   if (positionals.length !== 1)
@@ -73,7 +86,13 @@ export function verifyCommand(argv: string[], io: Io): Promise<number> {
     }
     trusted = parsePublicKey(pem, `--public-key ${keyFile}`);
   }
-  const result = verifyRunDir(dir, trusted);
+  const config = readSigningConfig(PROJECT_ROOT, io.env);
+  trusted ??= config.trusted?.key;
+  const requireSignature = values['require-signature'] || config.requireSignature;
+  const result = verifyRunDir(dir, trusted, {
+    requireSignature,
+    strict: values.strict || requireSignature,
+  });
   const ok = result.problems.length === 0;
   if (values.json) {
     io.out.write(
@@ -150,9 +169,12 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
   const reportDir = resolve(values['report-dir']);
   const history = readHistory(reportDir);
   const drills = (await loadScenarios()).map((d) => ({ id: d.id, quarter: d.quarter, title: d.title }));
-  const cal = drillCalendar(history.entries, drills, new Date(), maxAgeMs);
+  const verified = verifiedEntries(reportDir, history.entries, readSigningConfig(PROJECT_ROOT, io.env));
+  const cal = drillCalendar(verified.entries, drills, new Date(), maxAgeMs);
   for (const s of history.skipped)
     io.err.write(`drill status: ${join(reportDir, HISTORY_FILE)} line ${s.line} ignored: ${s.reason}\n`);
+  for (const [runDir, why] of verified.rejected)
+    io.err.write(`drill status: run ${runDir} not counted: ${why}\n`);
   if (values.json) {
     io.out.write(
       `${JSON.stringify({ reportDir, history: join(reportDir, HISTORY_FILE), ...cal }, null, 2)}\n`,
@@ -187,7 +209,14 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
       DRILL_EVIDENCE_FILE: undefined,
     },
   );
-  const res = await reissueReport(dir, inputs);
+  const config = readSigningConfig(PROJECT_ROOT, io.env);
+  const res = await reissueReport(dir, {
+    ...inputs,
+    trust: {
+      ...(config.trusted ? { trusted: config.trusted.key } : {}),
+      requireSignature: config.requireSignature,
+    },
+  });
   io.out.write(
     `report: ${dir}/report.html (revision ${res.revision}${res.draft ? ', DRAFT' : ''}${res.signed ? ', signed' : ', unsigned'})\n`,
   );
@@ -197,4 +226,40 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     return 3;
   }
   return 0;
+}
+
+/**
+ * The history entries whose run directory verifies (against the trusted key and signature requirement of the
+ * config, when set): a line in history.jsonl is a claim, the run directory is the evidence. A run directory is
+ * looked up by plain name inside the report directory only; each is verified once.
+ */
+function verifiedEntries(
+  reportDir: string,
+  entries: readonly HistoryEntry[],
+  config: SigningConfig,
+): { entries: HistoryEntry[]; rejected: Map<string, string> } {
+  const verdicts = new Map<string, string | undefined>();
+  const why = (runDir: string): string | undefined => {
+    if (verdicts.has(runDir)) return verdicts.get(runDir);
+    let reason: string | undefined;
+    if (!isPlainName(runDir)) reason = 'its run directory is not a plain name inside the report directory';
+    else {
+      try {
+        const r = verifyRunDir(join(reportDir, runDir), config.trusted?.key, {
+          requireSignature: config.requireSignature,
+          strict: config.requireSignature,
+        });
+        if (r.problems.length) reason = `does not verify: ${r.problems.map((p) => p.message).join('; ')}`;
+      } catch (e) {
+        reason = describe(e);
+      }
+    }
+    verdicts.set(runDir, reason);
+    return reason;
+  };
+  const kept = entries.filter((e) => why(e.runDir) === undefined);
+  const rejected = new Map(
+    [...verdicts].filter((v): v is [string, string] => v[1] !== undefined).map(([k, v]) => [k, v]),
+  );
+  return { entries: kept, rejected };
 }

@@ -76,7 +76,7 @@ export function parseManifest(text: string): ManifestParse {
 /** One thing `drill verify` found wrong, naming the file. */
 export interface Problem {
   file: string;
-  kind: 'missing' | 'altered' | 'chain' | 'signature' | 'unsigned' | 'invalid';
+  kind: 'missing' | 'altered' | 'chain' | 'signature' | 'unsigned' | 'invalid' | 'extra' | 'symlink';
   message: string;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { UsageError } from '../core/errors.ts';
@@ -18,14 +18,36 @@ export interface VerifyResult {
     { state: 'signed'; fingerprint: string; trusted: boolean } | { state: 'unsigned' } | { state: 'invalid' };
 }
 
+/** How demanding verification is, beyond the manifest's own hashes and chain. */
+export interface VerifyPolicy {
+  /** An unsigned run fails (`--require-signature`, or `signing.requireSignature` in the config). */
+  requireSignature?: boolean;
+  /** Every entry of the directory must be covered by the manifest: an extra file fails (`--strict`). */
+  strict?: boolean;
+  /** Entries of the directory that are symbolic links: reported as problems, never followed. */
+  symlinks?: readonly string[];
+  /** Entries that are neither files nor symlinks (directories, sockets): extra in strict mode. */
+  others?: readonly string[];
+}
+
 /**
  * Verify a run directory's files (name -> bytes) against its manifest, event chain and signature. Pure: the
  * caller reads the directory. With `trusted`, the manifest must be signed by that key.
  */
-export function verifyArtifacts(files: ReadonlyMap<string, Uint8Array>, trusted?: KeyObject): VerifyResult {
+export function verifyArtifacts(
+  files: ReadonlyMap<string, Uint8Array>,
+  trusted?: KeyObject,
+  policy: VerifyPolicy = {},
+): VerifyResult {
   const problems: Problem[] = [];
   const checked: string[] = [];
   const notes: string[] = [];
+  for (const name of policy.symlinks ?? [])
+    problems.push({
+      file: name,
+      kind: 'symlink',
+      message: `${name}: a symbolic link (not followed; a run directory holds only the files it wrote)`,
+    });
   const text = (name: string) => {
     const b = files.get(name);
     return b === undefined ? undefined : Buffer.from(b).toString('utf8');
@@ -87,6 +109,12 @@ export function verifyArtifacts(files: ReadonlyMap<string, Uint8Array>, trusted?
       }
     }
   } else {
+    if (policy.requireSignature && !trusted)
+      problems.push({
+        file: MANIFEST_FILE,
+        kind: 'unsigned',
+        message: `${MANIFEST_FILE}: the run is unsigned, and a signature is required`,
+      });
     if (trusted)
       problems.push({
         file: MANIFEST_FILE,
@@ -134,21 +162,63 @@ export function verifyArtifacts(files: ReadonlyMap<string, Uint8Array>, trusted?
   }
 
   const listed = new Set([MANIFEST_FILE, SIGNATURE_FILE, ...manifest.files.map((f) => f.path)]);
-  for (const name of [...files.keys()].sort())
-    if (!listed.has(name)) notes.push(`${name}: not covered by the manifest (added later, or not evidence)`);
+  for (const name of [...files.keys(), ...(policy.others ?? [])].sort()) {
+    if (listed.has(name)) continue;
+    if (policy.strict)
+      problems.push({
+        file: name,
+        kind: 'extra',
+        message: `${name}: not covered by the manifest (strict: a run directory holds only what was signed)`,
+      });
+    else notes.push(`${name}: not covered by the manifest (added later, or not evidence)`);
+  }
   return { problems, checked, notes, manifest, signature };
 }
 
-/** Read a run directory and verify it. A path that is not a drillbook run directory is a UsageError. */
-export function verifyRunDir(dir: string, trusted?: KeyObject): VerifyResult {
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UsageError(`verify: ${dir} is not a directory`);
+/**
+ * Read a run directory and verify it. A path that is not a drillbook run directory is a UsageError. Only the
+ * directory's own regular files are read: a symbolic link (to a file or a directory, inside or outside) is
+ * reported and never followed, and so is the run directory itself being one.
+ */
+export function verifyRunDir(
+  dir: string,
+  trusted?: KeyObject,
+  policy: Omit<VerifyPolicy, 'symlinks' | 'others'> = {},
+): VerifyResult {
+  let isDir = false;
+  try {
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) throw new UsageError(`verify: ${dir} is a symbolic link (not followed)`);
+    isDir = st.isDirectory();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  if (!isDir) throw new UsageError(`verify: ${dir} is not a directory`);
   const files = new Map<string, Uint8Array>();
+  const symlinks: string[] = [];
+  const others: string[] = [];
   for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isFile()) files.set(name, readFileSync(p));
+    const st = lstatSync(join(dir, name));
+    if (st.isSymbolicLink()) symlinks.push(name);
+    else if (st.isFile()) files.set(name, readNoFollow(join(dir, name)));
+    else others.push(name);
   }
   if (!files.has(MANIFEST_FILE) && !files.has('summary.json'))
     throw new UsageError(`verify: ${dir} is not a drill run directory (no manifest.json, no summary.json)`);
-  return verifyArtifacts(files, trusted);
+  return verifyArtifacts(files, trusted, { ...policy, symlinks, others });
+}
+
+/** A regular file's bytes; a symbolic link swapped in after the listing makes the open fail instead of following. */
+function readNoFollow(path: string): Uint8Array {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file name of a run directory: one path segment, so joining it to the directory stays inside. */
+export function isPlainName(name: unknown): name is string {
+  return typeof name === 'string' && name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
 }

@@ -21,7 +21,8 @@ import { renderPdf } from './pdf.ts';
 import { renderSignature, signManifest, SIGNATURE_FILE, type SigningKey } from './signing.ts';
 import { renderStepSummary } from './step-summary.ts';
 import type { RunSummary } from './summary.ts';
-import { verifyRunDir } from './verify.ts';
+import { isPlainName, verifyRunDir } from './verify.ts';
+import type { KeyObject } from 'node:crypto';
 import { DRILLBOOK_VERSION } from './version.ts';
 
 /** What a run's reports need besides the records: people's evidence, a signing key, a Chromium for the PDF. */
@@ -195,9 +196,17 @@ export interface ReissueResult {
  */
 export async function reissueReport(
   dir: string,
-  inputs: { evidence?: EvidenceInput; signingKey?: SigningKey; chromium?: string; now?: () => Date },
+  inputs: {
+    evidence?: EvidenceInput;
+    signingKey?: SigningKey;
+    chromium?: string;
+    now?: () => Date;
+    /** The trusted key and whether a signature is required (drillbook.config.json's `signing`). */
+    trust?: { trusted?: KeyObject; requireSignature?: boolean };
+  },
 ): Promise<ReissueResult> {
-  const check = verifyRunDir(dir);
+  const requireSignature = inputs.trust?.requireSignature ?? false;
+  const check = verifyRunDir(dir, inputs.trust?.trusted, { requireSignature, strict: requireSignature });
   if (check.problems.length > 0 || !check.manifest)
     throw new VerificationFailed(
       dir,
@@ -211,9 +220,16 @@ export async function reissueReport(
   const prevText = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
   if (!parseManifest(prevText).ok)
     throw new VerificationFailed(dir, ['manifest.json changed while re-issuing']);
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+  // Only files the verified manifest lists, by plain name: nothing outside the run directory is ever read.
+  const covered = new Set(prev.files.map((f) => f.path));
+  const inside = (name: unknown): string => {
+    if (!isPlainName(name) || !covered.has(name))
+      throw new VerificationFailed(dir, [`${String(name)}: not a file of this run's manifest`]);
+    return join(dir, name);
+  };
+  const summary = JSON.parse(readFileSync(inside('summary.json'), 'utf8')) as RunSummary;
   const records = summary.drills.map(
-    (d) => JSON.parse(readFileSync(join(dir, d.reportFile), 'utf8')) as DrillRecord,
+    (d) => JSON.parse(readFileSync(inside(d.reportFile), 'utf8')) as DrillRecord,
   );
   let evidence = inputs.evidence;
   const files = prev.files.map((f) => ({ ...f }));
@@ -228,7 +244,7 @@ export async function reissueReport(
     replace('evidence.json', `${JSON.stringify(evidence, null, 2)}\n`);
     replace('report.md', renderMarkdown(summary, records, evidence));
   } else if (files.some((f) => f.path === 'evidence.json')) {
-    evidence = JSON.parse(readFileSync(join(dir, 'evidence.json'), 'utf8')) as EvidenceInput;
+    evidence = JSON.parse(readFileSync(inside('evidence.json'), 'utf8')) as EvidenceInput;
   }
   const revision = inputs.evidence ? prev.revision + 1 : prev.revision;
   const issued = await issue(dir, {

@@ -3,15 +3,30 @@
  * backend that runs only some of the drills. Each case is what a user would observe: the exit code, one line,
  * nothing started, or the evidence kept somewhere named.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeyPair, parseSigningKey } from '../../harness/report/signing.ts';
+import { writeReports } from '../../harness/report/write.ts';
+import { MANIFEST_FILE, manifestFile, parseManifest, renderManifest } from '../../harness/report/manifest.ts';
+import { COMPLETE_EVIDENCE, sampleRun } from '../fixtures/sample-record.ts';
 import { drill, drillInOwnTmp, readSummary, reportDirOf } from '../cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'drill-hardening-'));
 // The unprivileged database account must be able to reach run directories made under it.
 chmodSync(work, 0o755);
+const evidenceFile = join(work, 'evidence.json');
+writeFileSync(evidenceFile, JSON.stringify(COMPLETE_EVIDENCE));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('every flag and path of drill run is checked before anything starts', () => {
@@ -110,5 +125,93 @@ describe('a backend given with no drill named', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/deploy-rollback-docker does not run on the local backend/);
     expect(res.created).toEqual([]);
+  });
+});
+
+describe('drill verify, report and status trust only what the config trusts', () => {
+  const pair = generateSigningKeyPair();
+  const key = parseSigningKey(pair.privatePem, 'test key');
+  const attacker = parseSigningKey(generateSigningKeyPair().privatePem, 'attacker');
+  const pub = join(work, 'trusted.pub.pem');
+  writeFileSync(pub, pair.publicPem);
+  const config = join(work, 'trust.config.json');
+  writeFileSync(config, JSON.stringify({ signing: { trustedPublicKey: 'trusted.pub.pem' } }));
+  const reports = join(work, 'trust-reports');
+  const { summary, records } = sampleRun();
+  const dirs: Record<string, string> = {};
+  beforeAll(async () => {
+    const run = async (name: string, signingKey?: typeof key) =>
+      (
+        await writeReports(
+          reports,
+          { ...summary, runId: `20261127T12000${Object.keys(dirs).length}Z-${name}` },
+          records,
+          signingKey ? { signingKey } : {},
+        )
+      ).dir;
+    dirs.good = await run('aaaaaa', key);
+    dirs.resigned = await run('bbbbbb', attacker);
+    dirs.stripped = await run('cccccc');
+    dirs.extra = await run('dddddd', key);
+    writeFileSync(join(dirs.extra, 'planted.html'), '<script>alert(1)</script>');
+    dirs.linked = await run('eeeeee', key);
+    symlinkSync('/etc/hostname', join(dirs.linked, 'hostname'));
+  });
+  const env = { DRILL_CONFIG: config };
+
+  it('passes a run signed by the trusted key', async () => {
+    const res = await drill(['verify', dirs.good ?? ''], { env });
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/signed by the given key/);
+  });
+
+  it.each([
+    ['re-signed with another key', 'resigned', /signed by key SHA256:.*not by the --public-key/],
+    ['stripped of its signature', 'stripped', /unsigned, so it cannot be checked/],
+    ['signed, with a file added', 'extra', /planted\.html: not covered by the manifest \(strict/],
+    ['signed, with a symlink in it', 'linked', /hostname: a symbolic link \(not followed/],
+  ])('fails a run %s when a trusted key is configured', async (_what, name, message) => {
+    const res = await drill(['verify', dirs[name] ?? ''], { env });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).toMatch(message);
+  });
+
+  it('--require-signature fails an unsigned run without any key configured', async () => {
+    const loose = await drill(['verify', dirs.stripped ?? '']);
+    expect(loose.code).toBe(0);
+    const strict = await drill(['verify', dirs.stripped ?? '', '--require-signature']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/unsigned, and a signature is required/);
+  });
+
+  it('status counts only runs that verify, and says which it did not count', async () => {
+    const res = await drill(['status', '--report-dir', reports, '--json'], { env });
+    const cal = JSON.parse(res.stdout) as {
+      quarters: { drills: { drillId: string; lastPassed?: { runId: string } }[] }[];
+    };
+    const q1 = cal.quarters.flatMap((q) => q.drills).find((d) => d.drillId === 'q1-db-failover');
+    expect(q1?.lastPassed?.runId).toMatch(/aaaaaa$/);
+    for (const bad of ['bbbbbb', 'cccccc', 'dddddd', 'eeeeee'])
+      expect(res.stderr).toMatch(new RegExp(`run \\S+${bad} not counted`));
+  });
+
+  it('report never reads a file outside the run directory', async () => {
+    const dir = dirs.stripped ?? '';
+    // An unsigned run can be rewritten consistently: point its summary at a file outside, and re-hash.
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+      drills: { reportFile: string }[];
+    };
+    for (const d of s.drills) d.reportFile = '../../../../etc/hostname';
+    const text = `${JSON.stringify(s, null, 2)}\n`;
+    writeFileSync(join(dir, 'summary.json'), text);
+    const parsed = parseManifest(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const { selfSha256: _self, ...body } = parsed.manifest;
+    body.files = body.files.map((f) => (f.path === 'summary.json' ? manifestFile(f.path, text) : f));
+    writeFileSync(join(dir, MANIFEST_FILE), renderManifest(body));
+    expect((await drill(['verify', dir])).code).toBe(0);
+    const res = await drill(['report', dir, '--evidence', evidenceFile]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/\.\.\/etc\/hostname: not a file of this run's manifest/);
   });
 });
