@@ -19,6 +19,8 @@ export function drill(
   opts: {
     env?: NodeJS.ProcessEnv;
     onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+    /** The CLI's process, as soon as it is spawned (to signal it). */
+    onSpawn?: (child: ReturnType<typeof spawn>) => void;
     /**
      * Resolve when the CLI exits rather than when its output pipes close: the processes of an estate kept with
      * `--keep` inherit them and hold them open.
@@ -33,6 +35,7 @@ export function drill(
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import { formatDuration, parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
-import { isAlive, killProcessGroup } from '../core/exec.ts';
 import { newRunId } from '../core/session.ts';
-import { poll } from '../core/poll.ts';
 import { checkRunbookBlocks, type DrillDefinition } from '../drill/define.ts';
 import { loadRunbook } from '../runbook/markdown.ts';
 import { drillStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
@@ -15,8 +13,6 @@ import {
   type Backend,
   type Capability,
 } from '../estate/backend.ts';
-import { labelledProcesses } from '../estate/host/leaks.ts';
-import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
 import { BACKENDS, backendNamed } from '../estate/registry.ts';
 import { runSummary } from '../report/summary.ts';
 import { writeReports } from '../report/write.ts';
@@ -24,6 +20,8 @@ import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
+import { cleanup } from './cleanup.ts';
+import { forgetOwn } from '../estate/host/registry.ts';
 import { checkConfig, checkWritableDir, drillsForBackend, writeWithFallback } from './run-checks.ts';
 import type { Io } from './io.ts';
 
@@ -153,6 +151,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   );
   if (values.pdf && !written.pdfError) io.out.write(`report: ${dir}/report.pdf\n`);
   for (const w of written.warnings) io.err.write(`drill: ${w}\n`);
+  // Every estate is torn down (or kept, and then cleanup needs the records): the registry entry has served.
+  if (!values.keep) forgetOwn();
   if (io.signal.aborted) return 130;
   if (written.pdfError) {
     io.err.write(`drill: report.pdf not written: ${written.pdfError}\n`);
@@ -280,70 +280,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   return usable ? 0 : 3;
 }
 
-/**
- * Remove what a killed run left: processes labelled with a run id (DRILL_RUN_ID), run directories with a
- * drillbook marker, and what each backend sweeps of its own (docker: containers, networks and volumes
- * labelled drillbook.run-id). An estate whose harness is still running is left alone unless --force.
- */
-export async function cleanupCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse('cleanup', argv, {
-    'dry-run': { type: 'boolean' },
-    force: { type: 'boolean' },
-    run: { type: 'string' },
-  });
-  const dirs = findRunDirs().filter((d) => !values.run || d.marker.runId === values.run);
-  const procs = labelledProcesses(values.run);
-  const active = new Set(
-    dirs
-      .filter((d) => !d.marker.kept && isAlive(d.marker.harnessPid) && d.marker.harnessPid !== process.pid)
-      .map((d) => d.marker.runId),
-  );
-  let removed = 0;
-  for (const p of procs) {
-    if (active.has(p.runId) && !values.force) continue;
-    io.out.write(`${values['dry-run'] ? 'would kill' : 'kill'} process ${p.pid} (run ${p.runId})\n`);
-    if (!values['dry-run']) {
-      killProcessGroup(p.pid, 'SIGKILL');
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    removed++;
-  }
-  for (const d of dirs) {
-    if (active.has(d.marker.runId) && !values.force) {
-      io.out.write(
-        `skip ${d.dir}: its run is still in progress (pid ${d.marker.harnessPid}); --force to remove anyway\n`,
-      );
-      continue;
-    }
-    io.out.write(
-      `${values['dry-run'] ? 'would remove' : 'remove'} ${d.dir} (run ${d.marker.runId}, ${d.marker.drillId}${d.marker.kept ? ', kept' : ''})\n`,
-    );
-    if (!values['dry-run']) removeRunDir(d.dir);
-    removed++;
-  }
-  if (!values['dry-run'] && procs.length) {
-    // SIGKILL is not instant: wait until no process of those runs is left before saying we are done.
-    const swept = new Set(procs.filter((p) => values.force || !active.has(p.runId)).map((p) => p.runId));
-    await poll(() => !labelledProcesses().some((p) => swept.has(p.runId)) || undefined, {
-      subject: 'killed processes to exit',
-      timeoutMs: 10_000,
-      intervalMs: 50,
-    });
-  }
-  for (const b of BACKENDS) {
-    removed +=
-      (await b.sweep?.({
-        ...(values.run ? { runId: values.run } : {}),
-        dryRun: Boolean(values['dry-run']),
-        force: Boolean(values.force),
-        active,
-        log: (line) => io.out.write(`${line}\n`),
-      })) ?? 0;
-  }
-  if (removed === 0) io.out.write('nothing to clean up\n');
-  return 0;
+/** `drill cleanup`: see cleanup.ts (ownership is proven before anything is killed). */
+export function cleanupCommand(argv: string[], io: Io): Promise<number> {
+  return cleanup(argv, io);
 }

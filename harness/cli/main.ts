@@ -2,9 +2,9 @@ import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/e
 import { cleanupCommand, doctorCommand, listCommand, runCommand } from './commands.ts';
 import type { Io } from './io.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
-import { labelledProcesses } from '../estate/host/leaks.ts';
-import { killProcessGroup } from '../core/exec.ts';
-import { findRunDirs, removeRunDir } from '../estate/host/run-dir.ts';
+import { ownAncestry } from '../estate/host/proc.ts';
+import { ownEntry, provenProcesses, removeRegistryFile } from '../estate/host/registry.ts';
+import { removeRunDir } from '../estate/host/run-dir.ts';
 import { BACKENDS } from '../estate/registry.ts';
 
 /** Commands the backends bring (docker: `images`), by name. */
@@ -76,11 +76,23 @@ export async function main(argv: string[]): Promise<number> {
       controller.abort(new AbortedError(sig));
     } else {
       // A second interrupt: take down every process of this harness's runs at once and leave.
-      for (const d of findRunDirs().filter((r) => r.marker.harnessPid === process.pid)) {
-        for (const p of labelledProcesses(d.marker.runId)) killProcessGroup(p.pid, 'SIGKILL');
-        for (const b of BACKENDS) b.sweepNow?.(d.marker.runId);
-        removeRunDir(d.dir);
+      // Exactly what this harness recorded starting (pid and start time), never a labelled stranger.
+      const warn = (line: string) => process.stderr.write(`drill: ${line}\n`);
+      const mine = ownEntry(warn);
+      const spare = ownAncestry();
+      for (const rec of mine?.processes ?? [])
+        for (const pid of provenProcesses(rec, spare)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      for (const r of mine?.runs ?? []) {
+        for (const b of BACKENDS) b.sweepNow?.(r.runId);
+        removeRunDir(r.dir);
       }
+      if (mine) removeRegistryFile(mine.file);
       process.exit(130);
     }
   };

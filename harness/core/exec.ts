@@ -1,6 +1,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CommandError } from './errors.ts';
+import { announceSpawn } from './spawn-hook.ts';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -42,6 +43,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
     if (opts.uid !== undefined) spawnOpts.uid = opts.uid;
     if (opts.gid !== undefined) spawnOpts.gid = opts.gid;
     const child = spawn(file, args, spawnOpts);
+    announceSpawn(child.pid, true);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

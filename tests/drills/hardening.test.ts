@@ -6,6 +6,7 @@
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -13,6 +14,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +23,11 @@ import { generateSigningKeyPair, parseSigningKey } from '../../harness/report/si
 import { writeReports } from '../../harness/report/write.ts';
 import { MANIFEST_FILE, manifestFile, parseManifest, renderManifest } from '../../harness/report/manifest.ts';
 import { COMPLETE_EVIDENCE, sampleRun } from '../fixtures/sample-record.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf } from '../cli.ts';
+import { isAlive } from '../../harness/core/exec.ts';
+import { poll } from '../../harness/core/poll.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import { registryDir } from '../../harness/estate/host/registry.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT } from '../cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'drill-hardening-'));
 // The unprivileged database account must be able to reach run directories made under it.
@@ -213,5 +220,101 @@ describe('drill verify, report and status trust only what the config trusts', ()
     const res = await drill(['report', dir, '--evidence', evidenceFile]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/\.\.\/etc\/hostname: not a file of this run's manifest/);
+  });
+});
+
+/**
+ * drill cleanup proves ownership. Every case names its own run id with --run, so nothing of another run on this
+ * machine is ever in scope.
+ */
+describe('drill cleanup kills only what a run recorded starting', () => {
+  const fakeRun = (n: number) => `20261129T00000${n}Z-${randomBytes(3).toString('hex')}`;
+
+  it('leaves a process that merely carries a DRILL_RUN_ID label, and its children, alone', async () => {
+    const id = fakeRun(1);
+    const stranger = spawn('sh', ['-c', 'sleep 60 & sleep 60'], {
+      env: { ...process.env, DRILL_RUN_ID: id },
+      detached: true,
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await drill(['cleanup', '--run', id]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(new RegExp(`leave process ${stranger.pid} alone`));
+      expect(isAlive(stranger.pid ?? 0)).toBe(true);
+    } finally {
+      process.kill(-(stranger.pid ?? 0), 'SIGKILL');
+    }
+  });
+
+  it('never kills the shell that ran it, even when that shell carries the label', async () => {
+    const id = fakeRun(2);
+    const res = await new Promise<string>((resolve) => {
+      const sh = spawn(
+        'sh',
+        ['-c', `node ${join(ROOT, 'bin', 'drill.js')} cleanup --run ${id}; echo survived`],
+        {
+          env: { ...process.env, DRILL_RUN_ID: id },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      sh.on('close', () => resolve(out));
+    });
+    expect(res).toMatch(/survived/);
+  });
+
+  it('skips a marker or registry file with unexpected content, with one warning naming it', async () => {
+    const tmp = mkdtempSync(join(work, 'bad-marker-'));
+    const runDir = join(tmp, 'drillbook-20261129T000000Z-abcdef-x-123456');
+    mkdirSync(runDir);
+    writeFileSync(join(runDir, '.drillbook-run.json'), JSON.stringify({ runId: 5, harnessPid: 'me' }));
+    const reg = join(registryDir(), `garbage-${randomBytes(3).toString('hex')}.jsonl`);
+    mkdirSync(registryDir(), { recursive: true });
+    writeFileSync(reg, '{"type":"owner","pid":"x"}\nnot json\n');
+    try {
+      const res = await drill(['cleanup', '--run', fakeRun(3)], { env: { TMPDIR: tmp } });
+      expect(res.code).toBe(0);
+      expect(res.stderr).toMatch(/\.drillbook-run\.json: skipped: runId:/);
+      expect(res.stderr).toContain(`${reg}: `);
+      expect(res.stderr).not.toMatch(/internal error|^ {4}at /m);
+    } finally {
+      rmSync(reg, { force: true });
+    }
+  });
+
+  it('recognises a run in progress under another TMPDIR, and cleans it up once its harness is killed', async () => {
+    const tmpA = mkdtempSync(join(work, 'tmp-a-'));
+    const tmpB = mkdtempSync(join(work, 'tmp-b-'));
+    chmodSync(tmpA, 0o755);
+    let runId = '';
+    let harness: ReturnType<typeof spawn> | undefined;
+    const done = drill(['run', 'q1-db-failover', '--backend', 'local', '--report-dir', join(work, 'r-a')], {
+      env: { TMPDIR: tmpA },
+      onStdout: () => undefined,
+      onSpawn: (child) => (harness = child),
+    });
+    await poll(
+      () => {
+        const d = readdirSync(tmpA).find((n) => n.startsWith('drillbook-'));
+        if (d) runId = /^drillbook-(\d{8}T\d{6}Z-[0-9a-f]{6})-/.exec(d)?.[1] ?? '';
+        return runId && labelledProcesses(runId).length >= 2 ? true : undefined;
+      },
+      { subject: 'the run to start its estate', timeoutMs: 60_000, intervalMs: 50 },
+    );
+    const during = await drill(['cleanup', '--run', runId], { env: { TMPDIR: tmpB } });
+    expect(during.stdout).toMatch(/its run is still in progress/);
+    expect(during.stdout).not.toMatch(/kill process/);
+    // The harness dies without tearing down (SIGKILL): cleanup, from the other TMPDIR, finds and removes it all.
+    harness?.kill('SIGKILL');
+    await done;
+    const after = await drill(['cleanup', '--run', runId], { env: { TMPDIR: tmpB } });
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/kill process \d+/);
+    expect(after.stdout).toMatch(new RegExp(`remove ${tmpA}/drillbook-${runId}`));
+    expect(labelledProcesses(runId)).toEqual([]);
+    expect(readdirSync(tmpA).filter((n) => n.startsWith('drillbook-'))).toEqual([]);
   });
 });

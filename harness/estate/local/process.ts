@@ -5,6 +5,7 @@ import { isAlive, killProcessGroup } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
 import { logger } from '../../core/log.ts';
+import { announceSpawn } from '../../core/spawn-hook.ts';
 
 const log = logger('estate');
 
@@ -67,6 +68,7 @@ export class LocalProcess {
       child.unref();
       if (child.pid === undefined) throw new EstateError(`${s.name}: could not start ${s.file}`);
       this.everPids.add(child.pid);
+      announceSpawn(child.pid, true);
       log.debug(`${s.name}: started pid ${child.pid}`);
     } finally {
       closeSync(fd);
