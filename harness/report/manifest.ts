@@ -1,4 +1,37 @@
+import { z } from 'zod';
 import { sha256Hex } from './chain.ts';
+
+/** The manifest as read back: every field a reader relies on, checked; file paths are plain names. */
+const ManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  kind: z.literal('drillbook-evidence-manifest'),
+  runId: z.string(),
+  revision: z.number().int().positive(),
+  createdAt: z.string(),
+  hashAlgorithm: z.literal('sha256'),
+  files: z.array(
+    z.object({
+      path: z
+        .string()
+        .regex(/^[^/\\\0]+$/)
+        .refine((p) => p !== '.' && p !== '..', 'not a plain file name'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      size: z.number().int().nonnegative(),
+    }),
+  ),
+  events: z.object({ path: z.string(), lines: z.number().int().nonnegative(), head: z.string() }),
+  signing: z.union([
+    z.object({
+      signed: z.literal(true),
+      algorithm: z.literal('ed25519'),
+      publicKeyFingerprint: z.string(),
+      signatureFile: z.string(),
+    }),
+    z.object({ signed: z.literal(false), note: z.string() }),
+  ]),
+  previousManifestSha256: z.string().optional(),
+  selfSha256: z.string(),
+});
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -67,10 +100,15 @@ export function parseManifest(text: string): ManifestParse {
   } catch {
     return { ok: false, reason: 'not valid JSON (altered)' };
   }
-  const man = parsed as Partial<Manifest>;
-  if (man.kind !== 'drillbook-evidence-manifest' || !Array.isArray(man.files) || !man.events || !man.signing)
-    return { ok: false, reason: 'not a drillbook evidence manifest' };
-  return { ok: true, manifest: man as Manifest };
+  const shape = ManifestSchema.safeParse(parsed);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    return {
+      ok: false,
+      reason: `not a drillbook evidence manifest (${issue?.path.join('.') || 'manifest'}: ${issue?.message ?? 'invalid'})`,
+    };
+  }
+  return { ok: true, manifest: parsed as Manifest };
 }
 
 /** One thing `drill verify` found wrong, naming the file. */

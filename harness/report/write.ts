@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, DrillError, UsageError } from '../core/errors.ts';
 import { drillStatus, steps, type DrillRecord } from '../record/record.ts';
 import { buildEventLog, sha256Hex } from './chain.ts';
-import { missingEvidence, type EvidenceInput } from './evidence.ts';
+import { missingEvidence, parseEvidence, type EvidenceInput } from './evidence.ts';
+import { z } from 'zod';
 import { appendHistory, historyEntries } from './history.ts';
 import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
@@ -227,9 +228,9 @@ export async function reissueReport(
       throw new VerificationFailed(dir, [`${String(name)}: not a file of this run's manifest`]);
     return join(dir, name);
   };
-  const summary = JSON.parse(readFileSync(inside('summary.json'), 'utf8')) as RunSummary;
+  const summary = readBack(inside('summary.json'), SummaryShape) as RunSummary;
   const records = summary.drills.map(
-    (d) => JSON.parse(readFileSync(inside(d.reportFile), 'utf8')) as DrillRecord,
+    (d) => readBack(inside(d.reportFile), RecordShape) as DrillRecord,
   );
   let evidence = inputs.evidence;
   const files = prev.files.map((f) => ({ ...f }));
@@ -244,7 +245,7 @@ export async function reissueReport(
     replace('evidence.json', `${JSON.stringify(evidence, null, 2)}\n`);
     replace('report.md', renderMarkdown(summary, records, evidence));
   } else if (files.some((f) => f.path === 'evidence.json')) {
-    evidence = JSON.parse(readFileSync(inside('evidence.json'), 'utf8')) as EvidenceInput;
+    evidence = parseEvidence(readFileSync(inside('evidence.json'), 'utf8'), join(dir, 'evidence.json'));
   }
   const revision = inputs.evidence ? prev.revision + 1 : prev.revision;
   const issued = await issue(dir, {
@@ -272,4 +273,37 @@ export class VerificationFailed extends DrillError {
   ) {
     super(`${dir} does not verify: ${problems.join('; ')}`);
   }
+}
+
+/**
+ * What re-issuing reads back of summary.json and each drill's record: the fields it walks, checked (the rest is
+ * rendered as it is, from files the manifest just verified). Bad content is exit 1 naming the file, no crash.
+ */
+const SummaryShape = z.looseObject({
+  runId: z.string(),
+  status: z.enum(['passed', 'failed', 'error']),
+  drills: z.array(z.looseObject({ id: z.string(), reportFile: z.string(), messages: z.array(z.string()) })),
+});
+const RecordShape = z.looseObject({
+  drill: z.looseObject({ id: z.string(), title: z.string() }),
+  runId: z.string(),
+  timeline: z.array(z.looseObject({ kind: z.string(), t: z.number() })),
+  criteria: z.array(z.looseObject({ name: z.string(), passed: z.boolean() })),
+});
+
+function readBack(file: string, schema: z.ZodType): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new VerificationFailed(file, ['not valid JSON']);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new VerificationFailed(file, [
+      `${issue?.path.join('.') || 'content'}: ${issue?.message ?? 'invalid'}`,
+    ]);
+  }
+  return json;
 }
