@@ -229,9 +229,7 @@ export async function reissueReport(
     return join(dir, name);
   };
   const summary = readBack(inside('summary.json'), SummaryShape) as RunSummary;
-  const records = summary.drills.map(
-    (d) => readBack(inside(d.reportFile), RecordShape) as DrillRecord,
-  );
+  const records = summary.drills.map((d) => readBack(inside(d.reportFile), RecordShape) as DrillRecord);
   let evidence = inputs.evidence;
   const files = prev.files.map((f) => ({ ...f }));
   const replace = (name: string, text: string) => {
