@@ -67,6 +67,10 @@ export async function cleanup(argv: string[], io: Io): Promise<number> {
   // A kept estate is not in progress even while its harness's pid lives on (it exited after --keep).
   for (const d of dirs.values()) if (d.kept && !activeOwner.has(d.runId)) active.delete(d.runId);
 
+  // Runs known to be over: their harness is gone (registry, marker) or they were kept.
+  const ended = new Set<string>();
+  for (const e of registry) if (!ownerAlive(e.owner)) for (const r of e.runs) ended.add(r.runId);
+  for (const d of dirs.values()) if (!active.has(d.runId)) ended.add(d.runId);
   const spare = ownAncestry();
   const sweepable = (runId: string) => wanted(runId) && (force || !active.has(runId));
   let removed = 0;
@@ -127,6 +131,7 @@ export async function cleanup(argv: string[], io: Io): Promise<number> {
         dryRun: dry,
         force,
         active,
+        ended,
         log: say,
       })) ?? 0;
   }

@@ -70,6 +70,11 @@ export interface SweepOptions {
   dryRun: boolean;
   /** Runs whose harness still runs: leave them unless `force`. */
   active: ReadonlySet<string>;
+  /**
+   * Runs known to be over (their harness is gone, or they were kept). Without `runId` or `force`, a backend
+   * sweeps only these: a run it knows nothing about may be in progress under another TMPDIR.
+   */
+  ended?: ReadonlySet<string>;
   force: boolean;
   /** One line per thing removed (or, dry, that would be), or skipped. */
   log: (line: string) => void;

@@ -32,6 +32,12 @@ export async function sweepDocker(opts: SweepOptions): Promise<number> {
       opts.log(`skip ${items.length} docker resources of run ${runId}: still in progress; --force to remove`);
       continue;
     }
+    if (opts.ended && !opts.ended.has(runId) && !opts.runId && !opts.force) {
+      opts.log(
+        `skip ${items.length} docker resources of run ${runId}: no record shows that run is over (it may be in progress under another TMPDIR); drill cleanup --run ${runId} to remove them`,
+      );
+      continue;
+    }
     if (opts.dryRun) for (const i of items) opts.log(`would remove ${i} (run ${runId})`);
     else for (const i of await sweep(d, [runId])) opts.log(`remove ${i} (run ${runId})`);
     removed += items.length;
