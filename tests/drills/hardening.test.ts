@@ -296,14 +296,23 @@ describe('drill cleanup kills only what a run recorded starting', () => {
       onStdout: () => undefined,
       onSpawn: (child) => (harness = child),
     });
+    // Wait until the harness has recorded an estate process, then freeze it (SIGSTOP): it is alive, its run is in
+    // progress, and it cannot finish while cleanup looks at it (under load a drill can end within that time).
     await poll(
       () => {
         const d = readdirSync(tmpA).find((n) => n.startsWith('drillbook-'));
         if (d) runId = /^drillbook-(\d{8}T\d{6}Z-[0-9a-f]{6})-/.exec(d)?.[1] ?? '';
-        return runId && labelledProcesses(runId).length >= 2 ? true : undefined;
+        const reg = readdirSync(registryDir()).find((n) => n.startsWith(`${harness?.pid}-`));
+        return runId &&
+          reg &&
+          readFileSync(join(registryDir(), reg), 'utf8').includes('"process"') &&
+          labelledProcesses(runId).length > 0
+          ? true
+          : undefined;
       },
-      { subject: 'the run to start its estate', timeoutMs: 60_000, intervalMs: 50 },
+      { subject: 'the run to start its estate', timeoutMs: 90_000, intervalMs: 50 },
     );
+    harness?.kill('SIGSTOP');
     const during = await drill(['cleanup', '--run', runId], { env: { TMPDIR: tmpB } });
     expect(during.stdout).toMatch(/its run is still in progress/);
     expect(during.stdout).not.toMatch(/kill process/);
