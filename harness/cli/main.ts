@@ -20,7 +20,7 @@ const USAGE = `usage: drill <command> [options]
 commands:
   list [--json]                              the drills, their quarter, objectives and backends
   run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
-      [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md]
+      [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md] [--config FILE]
       [--evidence FILE] [--signing-key FILE] [--pdf]
                                              run drills (all when no id is given), write reports
   verify RUN_DIR [--public-key FILE] [--json]

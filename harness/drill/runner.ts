@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { isoAt, monotonicClock, type Clock } from '../core/clock.ts';
+import { objectivesFor } from '../config/system.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, DrillError } from '../core/errors.ts';
 import { throwIfAborted } from '../core/poll.ts';
@@ -20,6 +21,7 @@ import {
   measure,
   plan,
   prepare,
+  probeOf,
   procedure,
   provision,
   recovery,
@@ -145,14 +147,23 @@ function stopped(run: DrillRun, e: unknown): void {
 function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): DrillRun {
   const clock = deps.clock ?? monotonicClock();
   const ms = (d: string) => parseDuration(d);
-  const runbook = def.runbookDoc ? (opts.runbook ?? def.runbookDoc) : undefined;
+  // The runbook: --runbook, else the config's (its block ids mapped), else the scenario's own document.
+  const runbook = def.runbookDoc ? (opts.runbook ?? opts.system.runbook ?? def.runbookDoc) : undefined;
+  const configured = objectivesFor(opts.system, def.id);
   const timeline: TimelineEvent[] = [];
   const objectives = {
     ...(def.objectives.rto ? { rtoMs: ms(def.objectives.rto) } : {}),
     ...(def.objectives.rpo ? { rpoMs: ms(def.objectives.rpo) } : {}),
+    ...(configured.rto ? { rtoMs: ms(configured.rto) } : {}),
+    ...(configured.rpo ? { rpoMs: ms(configured.rpo) } : {}),
     ...opts.objectives,
   };
-  const source = (o: 'rtoMs' | 'rpoMs') => (opts.objectives?.[o] !== undefined ? 'override' : 'scenario');
+  const source = (o: 'rtoMs' | 'rpoMs') =>
+    opts.objectives?.[o] !== undefined
+      ? 'override'
+      : configured[o === 'rtoMs' ? 'rto' : 'rpo'] !== undefined
+        ? 'config'
+        : 'scenario';
   const record: DrillRecord = {
     schemaVersion: SCHEMA_VERSION,
     drill: {
@@ -175,7 +186,7 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
     },
     settings: {
       probeIntervalMs: ms(def.traffic.probeInterval),
-      probePath: def.traffic.probePath,
+      probePath: probeOf({ def, opts }).probePath,
       writeIntervalMs: 1000 / def.traffic.writesPerSecond,
       consecutive: def.traffic.consecutive,
       settleMs: ms(def.traffic.settle),

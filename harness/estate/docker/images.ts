@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadConfig } from '../../config/load.ts';
 import { UsageError } from '../../core/errors.ts';
 
 /** The images a docker estate runs: one per role, and the repository of the demo app's release images. */
@@ -53,17 +52,19 @@ export interface ResolvedImages {
   sources: Record<ImageRole, ImageSource>;
 }
 
-/** The `docker.images` section of drillbook.config.json, validated. */
+/**
+ * The images the config file names (its `docker.images` section, and the system's own app, postgres and redis
+ * images), read and validated by the one config loader.
+ */
 export function readImageConfig(root: string): Partial<ImageSet> {
-  const path = join(root, CONFIG_FILE);
-  if (!existsSync(path)) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${CONFIG_FILE}: not valid JSON (${(e as Error).message})`);
-  }
-  return parseImageConfig(raw);
+  const { config } = loadConfig(root, process.env);
+  const s = config.system;
+  return {
+    ...config.docker?.images,
+    ...(s?.postgres.image ? { postgres: s.postgres.image } : {}),
+    ...(s?.redis.image ? { redis: s.redis.image } : {}),
+    ...(s?.docker ? { app: s.docker.image } : {}),
+  };
 }
 
 /** Pure validation of a parsed config: `{ "docker": { "images": { "postgres": "repo:tag", ... } } }`. */
