@@ -139,6 +139,10 @@ export const ConfigSchema = z
             description:
               'The releases a drill may deploy, by name (a drill starts the first; a deploy drill rolls to others). On docker each is a tag of the app image.',
           }),
+        tools: z.array(z.string().min(1)).default([]).meta({
+          description:
+            "Directories of the system's own tools (its migration command), relative to the config file: put on the PATH of runbook blocks.",
+        }),
         postgres: z
           .strictObject({
             version: z
@@ -178,6 +182,9 @@ export const ConfigSchema = z
         z
           .strictObject({
             through: z.literal('app').meta({ description: "Write through the app's own write path." }),
+            rate: z.number().positive().max(1000).optional().meta({
+              description: "Canary writes per second (default: the drill's, 50): what the system can take.",
+            }),
             method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').meta({ description: 'HTTP method.' }),
             path: z
               .string()
@@ -206,6 +213,9 @@ export const ConfigSchema = z
             through: z.literal('database').meta({
               description:
                 'Write into a `drillbook_canary` table drillbook creates, through the database endpoint.',
+            }),
+            rate: z.number().positive().max(1000).optional().meta({
+              description: "Canary writes per second (default: the drill's, 50): what the system can take.",
             }),
           })
           .meta({

@@ -26,6 +26,8 @@ export interface SystemUnderTest {
     compose?: { file: string; services: { database: string; cache?: string; app: string } };
   };
   readonly releases: Readonly<Record<string, { env: Record<string, string> }>>;
+  /** Absolute directories of the system's own tools, on the PATH of runbook blocks. */
+  readonly tools: readonly string[];
   readonly health: { path: string; status: number; bodyIncludes?: string };
   readonly canary: CanaryConfig;
   /** The runbook (block ids already mapped: a drill's step id finds the user's block). */
@@ -154,6 +156,7 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
     name: s.name,
     ...(local ? { local } : {}),
     ...(docker ? { docker } : {}),
+    tools: s.tools.map((t, i) => mustExist(`system.tools.${i}`, t, 'directory')),
     releases: Object.fromEntries(Object.entries(s.releases).map(([k, v]) => [k, { env: v.env }])),
     health: {
       path: config.health.path,

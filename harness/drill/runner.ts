@@ -143,12 +143,24 @@ function stopped(run: DrillRun, e: unknown): void {
   if (!(e instanceof DrillError) && !aborted && process.env.DEBUG) console.error(e);
 }
 
+/**
+ * The config's runbook for a drill: the scenario's own document when the config names that same document, else
+ * the system's own runbook (its block ids mapped), whose blocks are judged by their exit status.
+ */
+function configuredRunbook(system: RunOptions['system'], own: Runbook): Runbook {
+  const theirs = system.runbook;
+  if (!theirs || theirs.text === own.text) return theirs ?? own;
+  return { ...theirs, exitStatusOnly: true };
+}
+
 /** The drill-run state: everything the phases share, owned by the runner. */
 function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): DrillRun {
   const clock = deps.clock ?? monotonicClock();
   const ms = (d: string) => parseDuration(d);
   // The runbook: --runbook, else the config's (its block ids mapped), else the scenario's own document.
-  const runbook = def.runbookDoc ? (opts.runbook ?? opts.system.runbook ?? def.runbookDoc) : undefined;
+  const runbook = def.runbookDoc
+    ? (opts.runbook ?? configuredRunbook(opts.system, def.runbookDoc))
+    : undefined;
   const configured = objectivesFor(opts.system, def.id);
   const timeline: TimelineEvent[] = [];
   const objectives = {

@@ -218,7 +218,11 @@ export function sqlCanary(opts: SqlCanaryOptions = {}): Observer {
       const writer = new CanaryWriter(
         ctx.clock,
         {
-          intervalMs: opts.rate ? 1000 / opts.rate : ctx.traffic.writeIntervalMs,
+          intervalMs: opts.rate
+            ? 1000 / opts.rate
+            : ctx.system.canary.rate
+              ? 1000 / ctx.system.canary.rate
+              : ctx.traffic.writeIntervalMs,
           send,
         },
         (e) => {

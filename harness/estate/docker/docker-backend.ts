@@ -275,6 +275,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   return assembleEstate({
     backend: 'docker',
     runDir,
+    toolDirs: system.tools,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,

@@ -174,6 +174,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   return assembleEstate({
     backend: 'local',
     runDir,
+    toolDirs: system.tools,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
