@@ -3,7 +3,6 @@
  * provides: the runbook shell (environment and sites), the spare servers, the authoritative database, the
  * identity for the record and the resources for the leak check.
  */
-import { join } from 'node:path';
 import { findPgBinDir } from './host/binaries.ts';
 import { hostSite } from './host/site.ts';
 import { databaseIdentity, endpointTarget } from './shared.ts';
