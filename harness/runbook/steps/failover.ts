@@ -31,6 +31,7 @@ export function verifyWrites(target: PostgresRole | RoleRef): Step {
           const r = await write.send(1);
           if (r.outcome !== 'ok')
             throw new StepError(`the canary write answered ${r.status ?? r.error ?? r.outcome}`);
+          return true;
         },
         {
           subject: "a write through the clients' path to be acknowledged",
