@@ -28,7 +28,7 @@ export async function dockerProblem(env: NodeJS.ProcessEnv = process.env): Promi
 }
 
 export function imagesRemedy(): string {
-  return `run \`npx drill images build\` (builds them offline from Debian packages) or configure images in drillbook.config.json; ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
+  return `run \`npx drill images build\` (builds them offline from Debian packages) or name images in the config file (docker.images, docs/config.md); ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
 }
 
 /** The engine, the testcontainers reaper (optional), each role's image and the app's release images. */

@@ -4,7 +4,7 @@ import type { CommandIo } from '../backend.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { buildImages } from './build.ts';
 import { dockerImagePresentSync } from './engine.ts';
-import { CONFIG_FILE, IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
+import { IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
 
 /**
  * `drill images build [--force] [--mirror URL]`: the docker backend's images, built offline from Debian's
@@ -40,7 +40,7 @@ export async function imagesCommand(argv: string[], io: CommandIo): Promise<numb
       const here = role === 'app' ? '' : dockerImagePresentSync(images[role]) ? 'present' : 'absent';
       io.out.write(`${role.padEnd(9)} ${ref.padEnd(28)} ${sources[role].padEnd(7)} ${here}\n`);
     }
-    io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in ${CONFIG_FILE})\n`);
+    io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in the config file, docs/config.md)\n`);
     return 0;
   }
   throw new UsageError(`images: expected 'build' or 'list', not '${sub ?? ''}'`);
