@@ -1,5 +1,4 @@
-import { loadConfig } from '../../config/load.ts';
-import { UsageError } from '../../core/errors.ts';
+import { loadConfig, parseConfig } from '../../config/load.ts';
 
 /** The images a docker estate runs: one per role, and the repository of the demo app's release images. */
 export interface ImageSet {
@@ -67,30 +66,11 @@ export function readImageConfig(root: string): Partial<ImageSet> {
   };
 }
 
-/** Pure validation of a parsed config: `{ "docker": { "images": { "postgres": "repo:tag", ... } } }`. */
+/** Pure validation of a parsed config's images, by the config's one schema (config/schema.ts). */
 export function parseImageConfig(raw: unknown): Partial<ImageSet> {
-  const bad = (why: string) => new UsageError(`${CONFIG_FILE}: ${why}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('must be a JSON object');
-  const docker = (raw as Record<string, unknown>).docker;
-  if (docker === undefined) return {};
-  if (typeof docker !== 'object' || docker === null) throw bad('docker must be an object');
-  const images = (docker as Record<string, unknown>).images;
-  if (images === undefined) return {};
-  if (typeof images !== 'object' || images === null) throw bad('docker.images must be an object');
-  const out: Partial<ImageSet> = {};
-  for (const [k, v] of Object.entries(images)) {
-    if (!IMAGE_ROLES.includes(k as ImageRole))
-      throw bad(`docker.images.${k} is not an image role (${IMAGE_ROLES.join(', ')})`);
-    if (typeof v !== 'string' || !IMAGE_REF.test(v))
-      throw bad(`docker.images.${k} must be an image reference like "postgres:15", not ${JSON.stringify(v)}`);
-    if (k === 'app' && /:[^/]*$/.test(v))
-      throw bad('docker.images.app is a repository; releases are its tags');
-    out[k as ImageRole] = v;
-  }
-  return out;
+  return parseConfig(JSON.stringify(raw), CONFIG_FILE).docker?.images ?? {};
 }
 
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/;
 
 /**
  * Pick each role's image: an environment variable (DRILL_IMAGE_POSTGRES, ...), then drillbook.config.json, then
