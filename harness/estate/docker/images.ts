@@ -71,7 +71,6 @@ export function parseImageConfig(raw: unknown): Partial<ImageSet> {
   return parseConfig(JSON.stringify(raw), CONFIG_FILE).docker?.images ?? {};
 }
 
-
 /**
  * Pick each role's image: an environment variable (DRILL_IMAGE_POSTGRES, ...), then drillbook.config.json, then
  * the offline-built image when it is present on the engine, else the public image. Pure: `present` answers
