@@ -2,9 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadSystem } from '../harness/config/load.ts';
+import type { SystemUnderTest } from '../harness/config/system.ts';
 import type { RunSummary } from '../harness/report/summary.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
+
+/** The system the project's own config describes (the demo app), for drills run in-process. */
+export const projectSystem = (): SystemUnderTest => loadSystem(ROOT, {});
 
 export interface CliResult {
   code: number | null;

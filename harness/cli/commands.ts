@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { loadSystem } from '../config/load.ts';
+import { releaseOf, type SystemUnderTest } from '../config/system.ts';
 import { formatDuration, parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { newRunId } from '../core/session.ts';
@@ -74,6 +76,7 @@ const RUN_OPTIONS = {
   keep: { type: 'boolean', default: false },
   objective: { type: 'string', multiple: true },
   runbook: { type: 'string' },
+  config: { type: 'string' },
   ...REPORT_OPTIONS,
 } as const;
 
@@ -97,9 +100,15 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
   const objectives = parseObjectives(values.objective ?? []);
+  // The system under test: the config file, validated whole before anything starts.
+  const system = loadSystem(process.cwd(), io.env, values.config);
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
+  for (const d of drills) releaseOf(system, d.estate.app.version);
   for (const d of drills) {
-    if (!runbook) break;
+    if (!runbook) {
+      if (system.runbook && d.runbookDoc) checkConfiguredBlocks(d, system);
+      continue;
+    }
     // A runbook the drill would not read would be silently ignored: refuse it instead.
     if (!d.runbookDoc || !d.runbookBlocks?.length)
       throw new UsageError(`run: --runbook: drill ${d.id} executes no runbook block`);
@@ -129,6 +138,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     const record = await runDrill(def, {
       runId,
       backend,
+      system,
       objectives,
       keep: values.keep,
       signal: io.signal,
@@ -159,6 +169,17 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     if (summary.status === 'passed') return 3;
   }
   return summary.status === 'passed' ? 0 : 1;
+}
+
+/** Every block a drill executes is in the config's runbook, under its own id or the one the block map names. */
+function checkConfiguredBlocks(d: DrillDefinition, system: SystemUnderTest): void {
+  const doc = system.runbook;
+  if (!doc) return;
+  const missing = (d.runbookBlocks ?? []).filter((id) => !doc.blocks.has(id));
+  if (missing.length)
+    throw new UsageError(
+      `${system.configFile}: runbook: drill ${d.id} needs block${missing.length > 1 ? 's' : ''} ${missing.map((m) => `id=${m}`).join(', ')}, which ${doc.path} does not have; name yours in runbook.blocks (${missing.map((m) => `${m}: <your block id>`).join(', ')})`,
+    );
 }
 
 function resultLine(r: DrillRecord): string {

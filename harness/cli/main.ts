@@ -1,5 +1,6 @@
 import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
 import { cleanupCommand, doctorCommand, listCommand, runCommand } from './commands.ts';
+import { initCommand } from './init-command.ts';
 import type { Io } from './io.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
 import { ownAncestry } from '../estate/host/proc.ts';
@@ -19,7 +20,7 @@ const USAGE = `usage: drill <command> [options]
 commands:
   list [--json]                              the drills, their quarter, objectives and backends
   run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
-      [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md]
+      [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md] [--config FILE]
       [--evidence FILE] [--signing-key FILE] [--pdf]
                                              run drills (all when no id is given), write reports
   verify RUN_DIR [--public-key FILE] [--json]
@@ -28,6 +29,7 @@ commands:
                                              add a PDF or people's evidence to a finished run
   status [--report-dir DIR] [--max-age DURATION] [--json]
                                              the drill calendar: last passing run per quarter and drill
+  init [--compose FILE] [--force]            write a commented drillbook.config.yaml (from a compose file)
   keygen [--out DIR] [--force]               an Ed25519 key pair for signing run manifests
   doctor                                     which backends can run on this machine, and why not
 ${BACKEND_USAGE}  cleanup [--run RUN_ID] [--dry-run] [--force]
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   report: reportCommand,
   status: statusCommand,
   keygen: keygenCommand,
+  init: initCommand,
   ...Object.fromEntries(
     Object.entries(BACKEND_COMMANDS).map(([name, c]) => [name, (argv: string[], io: Io) => c.run(argv, io)]),
   ),

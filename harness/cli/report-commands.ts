@@ -19,7 +19,6 @@ import {
 } from '../report/signing.ts';
 import { readSigningConfig, type SigningConfig } from '../report/signing-config.ts';
 import { isPlainName, verifyRunDir } from '../report/verify.ts';
-import { PROJECT_ROOT } from '../estate/host/project-root.ts';
 import { reissueReport, type ReportInputs } from '../report/write.ts';
 import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
@@ -86,7 +85,7 @@ export function verifyCommand(argv: string[], io: Io): Promise<number> {
     }
     trusted = parsePublicKey(pem, `--public-key ${keyFile}`);
   }
-  const config = readSigningConfig(PROJECT_ROOT, io.env);
+  const config = readSigningConfig(process.cwd(), io.env);
   trusted ??= config.trusted?.key;
   const requireSignature = values['require-signature'] || config.requireSignature;
   const result = verifyRunDir(dir, trusted, {
@@ -169,7 +168,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
   const reportDir = resolve(values['report-dir']);
   const history = readHistory(reportDir);
   const drills = (await loadScenarios()).map((d) => ({ id: d.id, quarter: d.quarter, title: d.title }));
-  const verified = verifiedEntries(reportDir, history.entries, readSigningConfig(PROJECT_ROOT, io.env));
+  const verified = verifiedEntries(reportDir, history.entries, readSigningConfig(process.cwd(), io.env));
   const cal = drillCalendar(verified.entries, drills, new Date(), maxAgeMs);
   for (const s of history.skipped)
     io.err.write(`drill status: ${join(reportDir, HISTORY_FILE)} line ${s.line} ignored: ${s.reason}\n`);
@@ -209,7 +208,7 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
       DRILL_EVIDENCE_FILE: undefined,
     },
   );
-  const config = readSigningConfig(PROJECT_ROOT, io.env);
+  const config = readSigningConfig(process.cwd(), io.env);
   const res = await reissueReport(dir, {
     ...inputs,
     trust: {

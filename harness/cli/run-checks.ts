@@ -11,7 +11,6 @@ import { describe, UsageError } from '../core/errors.ts';
 import { missingCapabilities, type Backend } from '../estate/backend.ts';
 import type { DrillDefinition } from '../drill/define.ts';
 import { readImageConfig } from '../estate/docker/images.ts';
-import { PROJECT_ROOT } from '../estate/host/project-root.ts';
 import { readSigningConfig } from '../report/signing-config.ts';
 
 /**
@@ -54,8 +53,8 @@ export function checkWritableDir(path: string, flag: string): void {
  * exit 2 naming it whichever backend is chosen (`--backend auto` may pick one that never reads it).
  */
 export function checkConfig(env: NodeJS.ProcessEnv): void {
-  readImageConfig(PROJECT_ROOT, env);
-  readSigningConfig(PROJECT_ROOT, env);
+  readImageConfig(process.cwd());
+  readSigningConfig(process.cwd(), env);
 }
 
 /**

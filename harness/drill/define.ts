@@ -13,8 +13,11 @@ export type TimeoutName = 'provision' | 'steady' | 'step' | 'recover' | 'teardow
 export interface TrafficSettings {
   /** Open-loop probe interval through the router (default '100ms'): the RTO's resolution. */
   probeInterval: DurationString;
-  /** Probe path on the app (default '/ready': answers 200 only when the database accepts writes). */
-  probePath: string;
+  /**
+   * Probe path on the app (default: the config's `health.path`, answered as `health.status` only when the app
+   * can serve). A drill that probes the data itself sets its own.
+   */
+  probePath?: string;
   /** When set, a probe succeeds only if the body also contains this text (a probe of the data itself). */
   probeBodyIncludes?: string;
   probeTimeout: DurationString;
@@ -78,7 +81,6 @@ export interface DrillDefinition extends DrillSpec {
 
 export const DEFAULT_TRAFFIC: TrafficSettings = {
   probeInterval: '100ms',
-  probePath: '/ready',
   probeTimeout: '1s',
   writesPerSecond: 50,
   writeTimeout: '2s',
@@ -120,7 +122,8 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
     throw bad('traffic.writesPerSecond', 'must be in (0, 1000]');
   if (!Number.isInteger(traffic.consecutive) || traffic.consecutive < 1)
     throw bad('traffic.consecutive', 'must be a positive integer');
-  if (!traffic.probePath.startsWith('/')) throw bad('traffic.probePath', "must start with '/'");
+  if (traffic.probePath !== undefined && !traffic.probePath.startsWith('/'))
+    throw bad('traffic.probePath', "must start with '/'");
   const timeouts = { ...DEFAULT_TIMEOUTS, ...spec.timeouts };
   for (const [k, v] of Object.entries(timeouts)) parseDuration(v, `${where}: timeouts.${k}`);
   for (const n of spec.needs ?? [])

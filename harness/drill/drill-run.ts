@@ -1,3 +1,4 @@
+import type { SystemUnderTest } from '../config/system.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type { BackendName, Estate, EstateResources, Topology } from '../estate/types.ts';
@@ -53,6 +54,8 @@ export interface DrillRun {
 export interface RunOptions {
   runId: string;
   backend: BackendName;
+  /** The system under test, from the config file (config/load.ts). */
+  system: SystemUnderTest;
   /** Objective overrides for this run only, in ms. */
   objectives?: { rtoMs?: number; rpoMs?: number };
   /** Run the drill's runbook blocks from this document instead of the scenario's (--runbook). */

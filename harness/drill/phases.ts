@@ -31,6 +31,30 @@ function estateOf(run: DrillRun): Estate {
   return run.estate;
 }
 
+/**
+ * What the clients' probe asks and what a good answer is: the drill's own path (a probe of the data), else the
+ * system's health check as its config describes it.
+ */
+export function probeOf(run: Pick<DrillRun, 'def' | 'opts'>): {
+  probePath: string;
+  probeBodyIncludes?: string;
+  probeStatus?: number;
+} {
+  const t = run.def.traffic;
+  const health = run.opts.system.health;
+  if (t.probePath !== undefined)
+    return {
+      probePath: t.probePath,
+      ...(t.probeBodyIncludes ? { probeBodyIncludes: t.probeBodyIncludes } : {}),
+    };
+  const bodyIncludes = t.probeBodyIncludes ?? health.bodyIncludes;
+  return {
+    probePath: health.path,
+    probeStatus: health.status,
+    ...(bodyIncludes ? { probeBodyIncludes: bodyIncludes } : {}),
+  };
+}
+
 /** Nothing to start yet: the objectives, settings and runbook identity are resolved with the record. */
 export function plan(): void {}
 
@@ -40,6 +64,7 @@ export async function provision(run: DrillRun): Promise<void> {
     runId: run.opts.runId,
     drillId: run.def.id,
     teardown: run.teardown,
+    system: run.opts.system,
     startTimeoutMs: ms(run.def.timeouts.provision),
     note: run.note,
   });
@@ -66,10 +91,10 @@ export async function steady(run: DrillRun): Promise<void> {
     estate,
     clock: run.clock,
     runId: run.opts.runId,
+    system: run.opts.system,
     signal: run.signal,
     traffic: {
-      probePath: t.probePath,
-      ...(t.probeBodyIncludes ? { probeBodyIncludes: t.probeBodyIncludes } : {}),
+      ...probeOf(run),
       probeIntervalMs: ms(t.probeInterval),
       probeTimeoutMs: ms(t.probeTimeout),
       writeIntervalMs: 1000 / t.writesPerSecond,
@@ -337,6 +362,7 @@ function stepContext(run: DrillRun, signal: AbortSignal, timeoutMs: number): Ste
       now: run.clock.now(),
       ...(faultAt !== undefined ? { faultAt } : {}),
     }),
+    system: run.opts.system,
     ...(run.runbook ? { runbook: run.runbook } : {}),
     ...(faultAt !== undefined ? { faultAtIso: isoAt(run.clock, faultAt) } : {}),
     defer: (name, undo) => run.teardown.push(name, undo),

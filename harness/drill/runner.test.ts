@@ -3,6 +3,8 @@
  * phases, per-step deadlines, aborts, a failing teardown entry, a fault that throws, a pending recovery and the
  * switch event.
  */
+import { loadSystem } from '../config/load.ts';
+import { PROJECT_ROOT } from '../estate/host/project-root.ts';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../core/clock.ts';
 import { StepError } from '../core/errors.ts';
@@ -182,10 +184,13 @@ const harmless = (): Fault => ({
 
 const teardownNames = (r: DrillRecord) => r.teardown.results.map((x) => x.name);
 
+/** The project's own system (the demo app): the fake backend ignores it; the runner reads its probe and objectives. */
+const system = loadSystem(PROJECT_ROOT, {});
+
 describe('runDrill on a fake backend', () => {
   it('runs the phases in order and passes when everything holds', async () => {
     const { deps, log } = setup();
-    const r = await runDrill(drill({ fault: harmless }), { runId: 'r1', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r1', backend: 'local', system }, deps);
     expect(r.error).toBeUndefined();
     expect(ofKind(r.timeline, 'phase').map((p) => p.phase)).toEqual([
       'plan',
@@ -228,7 +233,7 @@ describe('runDrill on a fake backend', () => {
         timeouts: { step: '50ms', recover: '100ms' },
         procedure: () => [slow, step('never runs', () => Promise.resolve(void (after = true)))],
       }),
-      { runId: 'r2', backend: 'local' },
+      { runId: 'r2', backend: 'local', system },
       deps,
     );
     expect(performance.now() - started).toBeLessThan(2000);
@@ -263,7 +268,7 @@ describe('runDrill on a fake backend', () => {
     });
     const r = await runDrill(
       drill({ fault: harmless, timeouts: { step: '30ms' }, procedure: () => [block] }),
-      { runId: 'r2b', backend: 'local' },
+      { runId: 'r2b', backend: 'local', system },
       deps,
     );
     expect(ofKind(r.timeline, 'step')[0]).toMatchObject({
@@ -286,7 +291,7 @@ describe('runDrill on a fake backend', () => {
     });
     const r = await runDrill(
       drill({ fault: harmless, procedure: () => [ok('confirm down'), waiting, ok('never runs')] }),
-      { runId: 'r3', backend: 'local', signal: ctl.signal },
+      { runId: 'r3', backend: 'local', system, signal: ctl.signal },
       deps,
     );
     expect(drillStatus(r)).toBe('error');
@@ -305,7 +310,7 @@ describe('runDrill on a fake backend', () => {
 
   it('records a failing teardown entry, fails the drill, and still runs the other entries', async () => {
     const { deps, backend } = setup({ failingUndo: true });
-    const r = await runDrill(drill({ fault: harmless }), { runId: 'r4', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r4', backend: 'local', system }, deps);
     expect(backend.undone).toEqual(['stop router', 'stop app', 'stop postgres-primary']);
     expect(r.teardown.results.find((x) => x.name === 'stop app')).toMatchObject({
       ok: false,
@@ -327,7 +332,7 @@ describe('runDrill on a fake backend', () => {
       inject: () => Promise.reject(new Error('postgres-primary is not running')),
       revert: () => Promise.resolve(void (reverted = true)),
     });
-    const r = await runDrill(drill({ fault: broken }), { runId: 'r5', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: broken }), { runId: 'r5', backend: 'local', system }, deps);
     expect(drillStatus(r)).toBe('error');
     expect(r.error).toEqual({ phase: 'fault', message: 'postgres-primary is not running', aborted: false });
     expect(reverted).toBe(true);
@@ -351,7 +356,7 @@ describe('runDrill on a fake backend', () => {
       },
       revert: () => Promise.resolve(),
     });
-    const r = await runDrill(drill({ fault: lagging }), { runId: 'r9', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: lagging }), { runId: 'r9', backend: 'local', system }, deps);
     expect(r.error).toBeUndefined();
     const [intent, injected] = ofKind(r.timeline, 'fault');
     const stalled = ofKind(r.timeline, 'replication')[0];
@@ -372,7 +377,7 @@ describe('runDrill on a fake backend', () => {
       inject: () => Promise.resolve(clock.advance(50)),
       revert: () => Promise.resolve(),
     });
-    const r = await runDrill(drill({ fault: slow }), { runId: 'r10', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: slow }), { runId: 'r10', backend: 'local', system }, deps);
     const [intent, injected] = ofKind(r.timeline, 'fault');
     expect(r.faultAt).toBe(intent?.t);
     expect(injected?.t).toBe(intent?.t);
@@ -380,7 +385,7 @@ describe('runDrill on a fake backend', () => {
 
   it('does not pass a drill whose recovery is still pending when the recover timeout ends', async () => {
     const { deps } = setup({ recoversAfterMs: 'never' });
-    const r = await runDrill(drill({ fault: harmless }), { runId: 'r6', backend: 'local' }, deps);
+    const r = await runDrill(drill({ fault: harmless }), { runId: 'r6', backend: 'local', system }, deps);
     expect(r.error).toBeUndefined();
     expect(r.measurements?.rto?.status).toBe('not-recovered');
     expect(r.criteria.find((c) => c.name === 'rto')).toBeUndefined();
@@ -397,7 +402,7 @@ describe('runDrill on a fake backend', () => {
     });
     const r = await runDrill(
       drill({ fault: harmless, procedure: () => [ok('promote'), repoint, ok('verify writes')] }),
-      { runId: 'r7', backend: 'local' },
+      { runId: 'r7', backend: 'local', system },
       deps,
     );
     const switches = ofKind(r.timeline, 'switch');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { isoAt, monotonicClock, type Clock } from '../core/clock.ts';
+import { objectivesFor } from '../config/system.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, DrillError } from '../core/errors.ts';
 import { throwIfAborted } from '../core/poll.ts';
@@ -20,6 +21,7 @@ import {
   measure,
   plan,
   prepare,
+  probeOf,
   procedure,
   provision,
   recovery,
@@ -141,18 +143,39 @@ function stopped(run: DrillRun, e: unknown): void {
   if (!(e instanceof DrillError) && !aborted && process.env.DEBUG) console.error(e);
 }
 
+/**
+ * The config's runbook for a drill: the scenario's own document when the config names that same document, else
+ * the system's own runbook (its block ids mapped), whose blocks are judged by their exit status.
+ */
+function configuredRunbook(system: RunOptions['system'], own: Runbook): Runbook {
+  const theirs = system.runbook;
+  if (!theirs || theirs.text === own.text) return theirs ?? own;
+  return { ...theirs, exitStatusOnly: true };
+}
+
 /** The drill-run state: everything the phases share, owned by the runner. */
 function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): DrillRun {
   const clock = deps.clock ?? monotonicClock();
   const ms = (d: string) => parseDuration(d);
-  const runbook = def.runbookDoc ? (opts.runbook ?? def.runbookDoc) : undefined;
+  // The runbook: --runbook, else the config's (its block ids mapped), else the scenario's own document.
+  const runbook = def.runbookDoc
+    ? (opts.runbook ?? configuredRunbook(opts.system, def.runbookDoc))
+    : undefined;
+  const configured = objectivesFor(opts.system, def.id);
   const timeline: TimelineEvent[] = [];
   const objectives = {
     ...(def.objectives.rto ? { rtoMs: ms(def.objectives.rto) } : {}),
     ...(def.objectives.rpo ? { rpoMs: ms(def.objectives.rpo) } : {}),
+    ...(configured.rto ? { rtoMs: ms(configured.rto) } : {}),
+    ...(configured.rpo ? { rpoMs: ms(configured.rpo) } : {}),
     ...opts.objectives,
   };
-  const source = (o: 'rtoMs' | 'rpoMs') => (opts.objectives?.[o] !== undefined ? 'override' : 'scenario');
+  const source = (o: 'rtoMs' | 'rpoMs') =>
+    opts.objectives?.[o] !== undefined
+      ? 'override'
+      : configured[o === 'rtoMs' ? 'rto' : 'rpo'] !== undefined
+        ? 'config'
+        : 'scenario';
   const record: DrillRecord = {
     schemaVersion: SCHEMA_VERSION,
     drill: {
@@ -175,7 +198,7 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
     },
     settings: {
       probeIntervalMs: ms(def.traffic.probeInterval),
-      probePath: def.traffic.probePath,
+      probePath: probeOf({ def, opts }).probePath,
       writeIntervalMs: 1000 / def.traffic.writesPerSecond,
       consecutive: def.traffic.consecutive,
       settleMs: ms(def.traffic.settle),

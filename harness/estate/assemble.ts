@@ -3,9 +3,7 @@
  * provides: the runbook shell (environment and sites), the spare servers, the authoritative database, the
  * identity for the record and the resources for the leak check.
  */
-import { join } from 'node:path';
 import { findPgBinDir } from './host/binaries.ts';
-import { PROJECT_ROOT } from './host/project-root.ts';
 import { hostSite } from './host/site.ts';
 import { databaseIdentity, endpointTarget } from './shared.ts';
 import { shellEnv, type SiteView } from './shell-env.ts';
@@ -43,6 +41,8 @@ export interface EstateParts<S extends SpareRole = SpareRole> {
   databaseSite?(spares: readonly S[]): ShellSite;
   /** The database's OS account on the host (root runs Postgres as an unprivileged account). */
   hostDbUser?: { uid: number; gid: number } | undefined;
+  /** Directories of the system's own tools (its migration command), on the PATH of runbook blocks. */
+  toolDirs: readonly string[];
   /** Environment keys only this backend's host blocks get (docker: its deployment's container and image). */
   hostEnv?: Record<string, string>;
   /** Every process id the estate has owned (a replaced process included), for the leak check. */
@@ -60,11 +60,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
   const pending = new Map<string, Promise<S>>();
   const conn = primary.connection();
   // Looked up once: finding the binaries may run `pg_config`, which must not block the drill at every step.
-  const path = [
-    findPgBinDir(),
-    join(PROJECT_ROOT, 'fixtures', 'app', 'bin'),
-    process.env.PATH ?? '/usr/bin:/bin',
-  ]
+  const path = [findPgBinDir(), ...parts.toolDirs, process.env.PATH ?? '/usr/bin:/bin']
     .filter(Boolean)
     .join(':');
 

@@ -4,6 +4,7 @@
  * (`registry.ts`); everything specific to one lives in its own folder under `harness/estate/`.
  */
 import { PrerequisiteError } from '../core/errors.ts';
+import type { SystemUnderTest } from '../config/system.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type { Estate, Topology } from './types.ts';
 
@@ -29,6 +30,8 @@ export type Capability = (typeof CAPABILITIES)[number];
 export interface ProvisionContext {
   runId: string;
   drillId: string;
+  /** What is under test: how to start its app, see it healthy, and which releases it has. */
+  system: SystemUnderTest;
   teardown: TeardownStack;
   startTimeoutMs: number;
   /** Progress inside the provision phase ("primary up", "standby streaming"). */

@@ -20,6 +20,15 @@ export interface HttpProbeOptions {
 
 export const acceptStatus2xx = (status: number): boolean => status >= 200 && status < 300;
 
+/** What a good answer is: the health check's status when the config names one, and the body text if any. */
+function acceptOf(
+  status: number | undefined,
+  bodyIncludes: string | undefined,
+): { accept?: (status: number, body: string) => boolean } {
+  if (status === undefined) return bodyIncludes ? { accept: acceptBodyIncludes(bodyIncludes) } : {};
+  return { accept: (s, body) => s === status && (bodyIncludes === undefined || body.includes(bodyIncludes)) };
+}
+
 /** 2xx and a body that contains `text`: a probe of the data clients get, not only of the status code. */
 export const acceptBodyIncludes =
   (text: string) =>
@@ -128,7 +137,7 @@ export function httpProbe(opts: HttpProbeObserverOptions = {}): Observer {
         ctx.clock,
         {
           url: `${ctx.estate.endpoints.app}${path}`,
-          ...(bodyIncludes ? { accept: acceptBodyIncludes(bodyIncludes) } : {}),
+          ...acceptOf(opts.path === undefined ? t.probeStatus : undefined, bodyIncludes),
           intervalMs,
           timeoutMs: opts.timeout ? parseDuration(opts.timeout, 'httpProbe timeout') : t.probeTimeoutMs,
         },

@@ -8,6 +8,7 @@
  * `Observer.sqlCanary()`, `Observer.redisCanary()`); a drill that declares none gets the HTTP probe and the SQL
  * canary.
  */
+import type { SystemUnderTest } from '../config/system.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Estate } from '../estate/types.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
@@ -20,6 +21,8 @@ import type { TimelineEvent } from '../measure/timeline.ts';
 export interface TrafficDefaults {
   probePath: string;
   probeBodyIncludes?: string;
+  /** The status a healthy answer has (default: any 2xx). */
+  probeStatus?: number;
   probeIntervalMs: number;
   probeTimeoutMs: number;
   writeIntervalMs: number;
@@ -34,6 +37,8 @@ export interface ObserverContext {
   /** The drill's one monotonic clock: every event an observer emits is stamped with it. */
   readonly clock: Clock;
   readonly runId: string;
+  /** The system under test: its canary, its health check. */
+  readonly system: SystemUnderTest;
   readonly traffic: TrafficDefaults;
   /** Fires when the drill is aborted. */
   readonly signal: AbortSignal;

@@ -105,7 +105,8 @@ export interface DrillRecord {
   durationMs: number;
   objectives: { rtoMs?: number; rpoMs?: number };
   /** Where each objective came from: the scenario, or a --objective override for this run. */
-  objectiveSources: { rto?: 'scenario' | 'override'; rpo?: 'scenario' | 'override' };
+  /** Where each objective came from: the scenario, the config file's DR plan, or the command line. */
+  objectiveSources: { rto?: ObjectiveSource; rpo?: ObjectiveSource };
   settings: {
     probeIntervalMs: number;
     probePath: string;
@@ -167,3 +168,5 @@ export function switches(
 ): SwitchEvent[] {
   return ofKind(r.timeline, 'switch').filter((s) => endpoint === undefined || s.endpoint === endpoint);
 }
+
+export type ObjectiveSource = 'scenario' | 'config' | 'override';

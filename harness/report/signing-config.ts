@@ -9,18 +9,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { z } from 'zod';
-import { readConfigFile } from '../core/config-file.ts';
+import { dirname, resolve } from 'node:path';
+import { loadConfig } from '../config/load.ts';
 import { describe, UsageError } from '../core/errors.ts';
 import { parsePublicKey } from './signing.ts';
-
-const SigningSection = z
-  .object({
-    trustedPublicKey: z.string().min(1).optional(),
-    requireSignature: z.boolean().optional(),
-  })
-  .strict();
 
 export interface SigningConfig {
   /** The key every signed run must be signed by, and the file it came from. */
@@ -30,15 +22,10 @@ export interface SigningConfig {
 }
 
 export function readSigningConfig(root: string, env: NodeJS.ProcessEnv = process.env): SigningConfig {
-  const { path, dir, raw } = readConfigFile(root, env);
-  if (raw.signing === undefined) return { requireSignature: false };
-  const parsed = SigningSection.safeParse(raw.signing);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = ['signing', ...(issue?.path ?? []).map(String)].join('.');
-    throw new UsageError(`${path}: ${where}: ${issue?.message ?? 'invalid'}`);
-  }
-  const s = parsed.data;
+  const { path, display, config } = loadConfig(root, env);
+  const s = config.signing;
+  if (!s || !path) return { requireSignature: false };
+  const dir = dirname(path);
   let trusted: SigningConfig['trusted'];
   if (s.trustedPublicKey !== undefined) {
     const file = resolve(dir, s.trustedPublicKey);
@@ -46,9 +33,9 @@ export function readSigningConfig(root: string, env: NodeJS.ProcessEnv = process
     try {
       pem = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(`${path}: signing.trustedPublicKey ${file}: cannot be read: ${describe(e)}`);
+      throw new UsageError(`${display}: signing.trustedPublicKey ${file}: cannot be read: ${describe(e)}`);
     }
-    trusted = { key: parsePublicKey(pem, `${path}: signing.trustedPublicKey ${file}`), file };
+    trusted = { key: parsePublicKey(pem, `${display}: signing.trustedPublicKey ${file}`), file };
   }
   return {
     ...(trusted ? { trusted } : {}),

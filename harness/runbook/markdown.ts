@@ -18,6 +18,11 @@ export interface Runbook {
   path: string;
   text: string;
   blocks: Map<string, RunbookBlock>;
+  /**
+   * The system's own runbook, from its config: what its blocks print is theirs, so a block is judged by its
+   * exit status alone, not by the output drillbook's own runbook promises.
+   */
+  exitStatusOnly?: boolean;
 }
 
 /**

@@ -2,6 +2,7 @@
  * What a step of a procedure is: the context it runs in and what it returns as evidence. The factory scenarios
  * build their procedures from is `Step` in `steps/index.ts`.
  */
+import type { SystemUnderTest } from '../config/system.ts';
 import type { Estate, PostgresRole } from '../estate/types.ts';
 import type { Runbook } from './markdown.ts';
 import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
@@ -19,6 +20,8 @@ export interface StepContext {
   vars: Record<string, string>;
   /** Wall-clock ISO time of t_f, once the fault has been injected. */
   faultAtIso?: string;
+  /** The system under test (the config file): its canary write, its health check. */
+  system?: SystemUnderTest;
   /** The runbook under test (the scenario's, or one given with --runbook). */
   runbook?: Runbook;
   /** What the drill's traffic has observed so far, on the drill clock (for decisions made from live traffic). */

@@ -3,6 +3,7 @@
  * fixed 2 s, and is restarted; the measured RTO must lie between the moment the restart began and the moment it
  * finished plus one probe interval (the measurement's resolution).
  */
+import { projectSystem } from '../cli.ts';
 import { describe, expect, it } from 'vitest';
 import { newRunId } from '../../harness/core/session.ts';
 import { defineDrill } from '../../harness/drill/define.ts';
@@ -26,7 +27,11 @@ const calibration = defineDrill({
 
 describe('calibration', () => {
   it('measures an outage of known length within one probe interval plus the restart time', async () => {
-    const record = await runDrill(calibration, { runId: newRunId(), backend: 'local' });
+    const record = await runDrill(calibration, {
+      runId: newRunId(),
+      backend: 'local',
+      system: projectSystem(),
+    });
     expect(record.error).toBeUndefined();
     expect(drillStatus(record)).toBe('passed');
     const rto = record.measurements?.rto;

@@ -8,7 +8,7 @@ import { runDrill } from '../../harness/drill/runner.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
-import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { drill, readSummary, reportDirOf, ROOT, tempReportDir, projectSystem } from '../cli.ts';
 
 const leftovers = (runId: string) => readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
 
@@ -114,6 +114,7 @@ describe('data-protection drills through the executable runbook', () => {
     const record = await runDrill(q3DataCorruption({ targetOffsetMs: 3_600_000 }), {
       runId,
       backend: 'local',
+      system: projectSystem(),
     });
     expect(drillStatus(record)).toBe('failed');
     const restore = ofKind(record.timeline, 'step').find((s) => s.name === 'runbook block pitr-restore');

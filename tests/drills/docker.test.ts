@@ -18,7 +18,7 @@ import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drill, readSummary, reportDirOf, tempReportDir, projectSystem } from '../cli.ts';
 import { assertLagging, LAGGING, runKept } from './lagging.ts';
 
 const problem = await dockerProblem();
@@ -192,6 +192,7 @@ describe.skipIf(skip)('the docker backend', () => {
     const record = await runDrill(q3DataCorruption({ targetOffsetMs: 3_600_000 }), {
       runId,
       backend: 'docker',
+      system: projectSystem(),
     });
     expect(drillStatus(record)).toBe('failed');
     const restore = ofKind(record.timeline, 'step').find((s) => s.name === 'runbook block pitr-restore');

@@ -6,11 +6,18 @@ import { DockerService, type ContainerSpec } from './container.ts';
 import { LABEL_RELEASE } from './build.ts';
 import { dockerode } from './engine.ts';
 
-export const APP_PORT = 3000;
-
-async function httpOk(url: string): Promise<boolean> {
+/** Whether the app's health check answers as its config says a healthy app does. */
+async function healthy(url: string, status: number): Promise<boolean> {
   const res = await axios.get(url, { timeout: 1000, proxy: false, validateStatus: () => true });
-  return res.status === 200;
+  if (res.status !== status) throw new Error(`${url} answered ${res.status}, not ${status}`);
+  return true;
+}
+
+export interface AppHealth {
+  path: string;
+  status: number;
+  /** Where it is declared (`health.path in drillbook.config.yaml`). */
+  source: string;
 }
 
 /**
@@ -27,6 +34,7 @@ export class DockerApp implements AppRole {
     private readonly base: Omit<ContainerSpec, 'image' | 'ready'>,
     private readonly imageOf: (version: string) => string,
     version: string,
+    private readonly health: AppHealth,
   ) {
     this.current = version;
     this.service = this.make(version);
@@ -36,7 +44,8 @@ export class DockerApp implements AppRole {
     return new DockerService({
       ...this.base,
       image: this.imageOf(version),
-      ready: () => httpOk(`http://127.0.0.1:${this.port}/ready`),
+      ready: () => healthy(`http://127.0.0.1:${this.port}${this.health.path}`, this.health.status),
+      readySubject: this.health.source,
     });
   }
 

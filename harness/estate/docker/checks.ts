@@ -1,6 +1,5 @@
 /** What the docker backend needs on this machine: an engine, the role images, app images matching the sources. */
 import type { Prerequisite } from '../backend.ts';
-import { PROJECT_ROOT } from '../host/project-root.ts';
 import { appImagesProblem } from './build.ts';
 import {
   DOCKER_REMEDY,
@@ -18,7 +17,7 @@ export async function dockerImages(env: NodeJS.ProcessEnv = process.env): Promis
   const present = new Set<string>();
   for (const image of IMAGE_ROLES.map((r) => BUILT_IMAGES[r]))
     if (await inspectImage(d, image)) present.add(image);
-  return resolveImages(env, readImageConfig(PROJECT_ROOT), (i) => present.has(i)).images;
+  return resolveImages(env, readImageConfig(process.cwd()), (i) => present.has(i)).images;
 }
 
 /** Why the docker backend cannot run here (engine, images), or undefined when it can. */
@@ -28,7 +27,7 @@ export async function dockerProblem(env: NodeJS.ProcessEnv = process.env): Promi
 }
 
 export function imagesRemedy(): string {
-  return `run \`npx drill images build\` (builds them offline from Debian packages) or configure images in drillbook.config.json; ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
+  return `run \`npx drill images build\` (builds them offline from Debian packages) or name images in the config file (docker.images, docs/config.md); ${DOCKER_REMEDY.split(', then')[0] ?? ''}`;
 }
 
 /** The engine, the testcontainers reaper (optional), each role's image and the app's release images. */

@@ -33,6 +33,8 @@ export interface ContainerSpec {
   binds?: { source: string; target: string }[];
   /** Ready when this resolves true (polled from the host through the published ports); default: running. */
   ready?: () => Promise<boolean>;
+  /** Where its readiness check is declared, for the message when it never passes. */
+  readySubject?: string;
   startTimeoutMs: number;
 }
 
@@ -146,7 +148,7 @@ export class DockerService implements ProcessRole {
         return this.isReady();
       },
       {
-        subject: `${this.spec.role} (container ${this.spec.name}) to be ready`,
+        subject: `${this.spec.role} (container ${this.spec.name}) to be ready${this.spec.readySubject ? ` (${this.spec.readySubject})` : ''}`,
         timeoutMs: this.spec.startTimeoutMs,
         intervalMs: 25,
       },

@@ -19,7 +19,9 @@ import {
 } from '../postgres-config.ts';
 import { shellEnv } from '../shell-env.ts';
 import type { Estate, Topology } from '../types.ts';
-import { AddressBook, APP_PORT, DockerApp, DockerRouter } from './app.ts';
+import { appEnv as appEnvOf } from '../../config/system.ts';
+import { UsageError } from '../../core/errors.ts';
+import { AddressBook, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
 import { bundle } from './bundle.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
@@ -57,6 +59,14 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   const stale = await appImagesProblem(d, images);
   if (stale) throw new PrerequisiteError(stale, imagesRemedy());
 
+  // The system under test's app, as its config describes it for containers.
+  const system = ctx.system;
+  const appSpec = system.docker;
+  if (!appSpec)
+    throw new UsageError(
+      `${system.configFile}: system.docker: required to run ${system.name} on the docker backend`,
+    );
+  const appContainerPort = appSpec.port;
   const labels = runLabels(ctx.runId, ctx.drillId);
   const runDir = createRunDir(ctx.runId, ctx.drillId);
   ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
@@ -181,7 +191,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     ctx.note?.(`redis up in container ${redis.spec.name} (127.0.0.1:${redisPort})`);
   };
 
-  book.add(appPort, `app:${APP_PORT}`);
+  book.add(appPort, `app:${appContainerPort}`);
   const routerBundle = join(runDir, 'router.mjs');
   const router = new DockerRouter(
     {
@@ -199,7 +209,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
           host: '0.0.0.0',
           adminPort: ROUTER.admin,
           routes: [
-            { name: 'app', listen: ROUTER.app, target: `app:${APP_PORT}` },
+            { name: 'app', listen: ROUTER.app, target: `app:${appContainerPort}` },
             { name: 'db', listen: ROUTER.db, target: primary.internalAddress },
             ...(topology.postgres.standby ? [replicationRoute(ROUTER.repl, primary.internalAddress)] : []),
           ],
@@ -219,11 +229,20 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   const routerUp = startRouter();
   const [standby] = await Promise.all([startDatabases(routerUp), startRedis(), routerUp]);
 
-  const appEnv = {
-    DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
-    ...(redis ? { REDIS_URL: redis.internalUrl } : {}),
-    APP_INSTANCE: 'app-1',
-  };
+  // A release is the image's tag and carries its own behaviour: the container gets the app's environment only
+  // (the release's variables would pin every later tag to this one's through the runbook's env file).
+  const appEnv = appEnvOf({ ...system, releases: { [topology.app.version]: { env: {} } } }, appSpec.env, {
+    databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
+    ...(redis ? { redisUrl: redis.internalUrl } : {}),
+    port: appContainerPort,
+    version: topology.app.version,
+    dbHost: 'router',
+    dbPort: ROUTER.db,
+    dbUser: SUPERUSER,
+    dbPassword: password,
+    dbName: APP_DATABASE,
+  });
+
   // What the runbook's Docker deployment commands need to recreate the app like `docker compose up -d` does.
   const envFile = join(runDir, 'backend.env');
   writeFileSync(
@@ -241,9 +260,10 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       .join(''),
   );
   const app = new DockerApp(
-    { ...base('app', 'app', [{ container: APP_PORT, host: appPort }]), env: appEnv },
+    { ...base('app', 'app', [{ container: appContainerPort, host: appPort }]), env: appEnv },
     (v) => appImage(images, v),
     topology.app.version,
+    { path: system.health.path, status: system.health.status, source: `health.path in ${system.configFile}` },
   );
   removeOnTeardown(app.containerName, app);
   await app.create();
@@ -255,6 +275,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   return assembleEstate({
     backend: 'docker',
     runDir,
+    toolDirs: system.tools,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,

@@ -44,11 +44,11 @@ describe('image resolution', () => {
     });
     expect(parseImageConfig({})).toEqual({});
     expect(() => parseImageConfig({ docker: { images: { mysql: 'mysql:8' } } })).toThrow(
-      /docker.images.mysql is not an image role/,
+      /docker\.images: unknown field 'mysql'/,
     );
     expect(() => parseImageConfig({ docker: { images: { redis: 'Has Spaces' } } })).toThrow(UsageError);
     expect(() => parseImageConfig({ docker: { images: { app: 'drillbook/app:v1' } } })).toThrow(
-      /repository; releases are its tags/,
+      /docker\.images\.app: expected a repository without a tag \(releases are its tags\)/,
     );
   });
 });

@@ -1,10 +1,9 @@
 import { parse } from '../../core/args.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { CommandIo } from '../backend.ts';
-import { PROJECT_ROOT } from '../host/project-root.ts';
 import { buildImages } from './build.ts';
 import { dockerImagePresentSync } from './engine.ts';
-import { CONFIG_FILE, IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
+import { IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
 
 /**
  * `drill images build [--force] [--mirror URL]`: the docker backend's images, built offline from Debian's
@@ -34,13 +33,13 @@ export async function imagesCommand(argv: string[], io: CommandIo): Promise<numb
   }
   if (sub === 'list') {
     parse('images list', rest, {});
-    const { images, sources } = resolveImages(io.env, readImageConfig(PROJECT_ROOT), dockerImagePresentSync);
+    const { images, sources } = resolveImages(io.env, readImageConfig(process.cwd()), dockerImagePresentSync);
     for (const role of IMAGE_ROLES) {
       const ref = role === 'app' ? `${images.app}:<release>` : images[role];
       const here = role === 'app' ? '' : dockerImagePresentSync(images[role]) ? 'present' : 'absent';
       io.out.write(`${role.padEnd(9)} ${ref.padEnd(28)} ${sources[role].padEnd(7)} ${here}\n`);
     }
-    io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in ${CONFIG_FILE})\n`);
+    io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in the config file, docs/config.md)\n`);
     return 0;
   }
   throw new UsageError(`images: expected 'build' or 'list', not '${sub ?? ''}'`);

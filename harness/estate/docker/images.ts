@@ -1,7 +1,4 @@
-import { CONFIG_FILE, readConfigFile } from '../../core/config-file.ts';
-import { UsageError } from '../../core/errors.ts';
-
-export { CONFIG_FILE };
+import { loadConfig, parseConfig } from '../../config/load.ts';
 
 /** The images a docker estate runs: one per role, and the repository of the demo app's release images. */
 export interface ImageSet {
@@ -36,6 +33,9 @@ export const BUILT_IMAGES: ImageSet = {
   app: 'drillbook/app',
 };
 
+/** The drill config file (optional), at the project root. */
+export const CONFIG_FILE = 'drillbook.config.json';
+
 const ENV_NAMES: Record<ImageRole, string> = {
   postgres: 'DRILL_IMAGE_POSTGRES',
   redis: 'DRILL_IMAGE_REDIS',
@@ -51,35 +51,25 @@ export interface ResolvedImages {
   sources: Record<ImageRole, ImageSource>;
 }
 
-/** The `docker.images` section of drillbook.config.json, validated. */
-export function readImageConfig(root: string, env: NodeJS.ProcessEnv = process.env): Partial<ImageSet> {
-  return parseImageConfig(readConfigFile(root, env).raw);
+/**
+ * The images the config file names (its `docker.images` section, and the system's own app, postgres and redis
+ * images), read and validated by the one config loader.
+ */
+export function readImageConfig(root: string): Partial<ImageSet> {
+  const { config } = loadConfig(root, process.env);
+  const s = config.system;
+  return {
+    ...config.docker?.images,
+    ...(s?.postgres.image ? { postgres: s.postgres.image } : {}),
+    ...(s?.redis.image ? { redis: s.redis.image } : {}),
+    ...(s?.docker ? { app: s.docker.image } : {}),
+  };
 }
 
-/** Pure validation of a parsed config: `{ "docker": { "images": { "postgres": "repo:tag", ... } } }`. */
+/** Pure validation of a parsed config's images, by the config's one schema (config/schema.ts). */
 export function parseImageConfig(raw: unknown): Partial<ImageSet> {
-  const bad = (why: string) => new UsageError(`${CONFIG_FILE}: ${why}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('must be a JSON object');
-  const docker = (raw as Record<string, unknown>).docker;
-  if (docker === undefined) return {};
-  if (typeof docker !== 'object' || docker === null) throw bad('docker must be an object');
-  const images = (docker as Record<string, unknown>).images;
-  if (images === undefined) return {};
-  if (typeof images !== 'object' || images === null) throw bad('docker.images must be an object');
-  const out: Partial<ImageSet> = {};
-  for (const [k, v] of Object.entries(images)) {
-    if (!IMAGE_ROLES.includes(k as ImageRole))
-      throw bad(`docker.images.${k} is not an image role (${IMAGE_ROLES.join(', ')})`);
-    if (typeof v !== 'string' || !IMAGE_REF.test(v))
-      throw bad(`docker.images.${k} must be an image reference like "postgres:15", not ${JSON.stringify(v)}`);
-    if (k === 'app' && v.slice(v.lastIndexOf('/') + 1).includes(':'))
-      throw bad('docker.images.app is a repository; releases are its tags');
-    out[k as ImageRole] = v;
-  }
-  return out;
+  return parseConfig(JSON.stringify(raw), CONFIG_FILE).docker?.images ?? {};
 }
-
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/;
 
 /**
  * Pick each role's image: an environment variable (DRILL_IMAGE_POSTGRES, ...), then drillbook.config.json, then

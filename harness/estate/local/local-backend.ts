@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EstateError } from '../../core/errors.ts';
+import { appEnv, type TemplateValues } from '../../config/system.ts';
+import { UsageError } from '../../core/errors.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
-import { PROJECT_ROOT } from '../host/project-root.ts';
 import { createRunDir, removeRunDir } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
@@ -135,30 +135,46 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     ctx.note?.(`redis up on 127.0.0.1:${redisPort}`);
   }
 
+  // The system under test's app, as its config describes it: its command, directory and environment.
+  const system = ctx.system;
+  const local = system.local;
+  if (!local)
+    throw new UsageError(
+      `${system.configFile}: system.local: required to run ${system.name} on the local backend`,
+    );
   const appVersion = topology.app.version;
+  const values = (version: string): TemplateValues => ({
+    databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${routerDbPort}/${APP_DATABASE}`,
+    ...(redis ? { redisUrl: redis.url() } : {}),
+    port: appPort,
+    version,
+    dbHost: '127.0.0.1',
+    dbPort: routerDbPort,
+    dbUser: SUPERUSER,
+    dbPassword: password,
+    dbName: APP_DATABASE,
+  });
+  const envOf = (version: string) => appEnv(system, local.env, values(version));
   const appService = new NodeService({
     name: 'app',
-    entry: 'fixtures/app/server.ts',
-    env: {
-      PORT: String(appPort),
-      DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${routerDbPort}/${APP_DATABASE}`,
-      ...(redis ? { REDIS_URL: redis.url() } : {}),
-      ...releaseEnv(appVersion),
-      APP_INSTANCE: 'app-1',
-    },
+    command: { argv: local.command, cwd: local.cwd },
+    env: envOf(appVersion),
     runDir,
     runId: ctx.runId,
-    healthUrl: `http://127.0.0.1:${appPort}/ready`,
+    healthUrl: `http://127.0.0.1:${appPort}${system.health.path}`,
+    healthStatus: system.health.status,
+    healthSource: `health.path in ${system.configFile}`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
   ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
   await appService.start();
-  const app = appRole(appService, appPort, appVersion);
+  const app = appRole(appService, appPort, appVersion, envOf);
   ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
 
   return assembleEstate({
     backend: 'local',
     runDir,
+    toolDirs: system.tools,
     postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
@@ -207,7 +223,12 @@ function processRole(name: string, service: NodeService): ProcessRole {
   };
 }
 
-function appRole(service: NodeService, port: number, initial: string): AppRole {
+function appRole(
+  service: NodeService,
+  port: number,
+  initial: string,
+  envOf: (version: string) => Record<string, string>,
+): AppRole {
   let version = initial;
   return Object.assign(processRole('app', service), {
     port,
@@ -215,23 +236,10 @@ function appRole(service: NodeService, port: number, initial: string): AppRole {
       return version;
     },
     async deploy(next: string) {
-      await service.redeploy(releaseEnv(next));
+      await service.redeploy(envOf(next));
       version = next;
     },
   });
-}
-
-/** A release of the demo app, as fixtures/app/releases.json describes it: its version and behaviour. */
-function releaseEnv(version: string): Record<string, string> {
-  const releases = JSON.parse(
-    readFileSync(join(PROJECT_ROOT, 'fixtures', 'app', 'releases.json'), 'utf8'),
-  ) as Record<string, { failMode?: string }>;
-  const release = releases[version];
-  if (!release)
-    throw new EstateError(
-      `no release ${version} in fixtures/app/releases.json (has ${Object.keys(releases).join(', ')})`,
-    );
-  return { APP_VERSION: version, APP_FAIL_MODE: release.failMode ?? 'none' };
 }
 
 function routerRole(

@@ -5,13 +5,18 @@ import { LocalProcess } from './process.ts';
 
 export interface NodeServiceSpec {
   name: string;
-  /** Entry file relative to the project root. */
-  entry: string;
+  /** Entry file relative to the project root (a TypeScript program of drillbook's, run by node with tsx). */
+  entry?: string;
+  /** Or any program: its argv (no shell) and working directory (the system under test's app). */
+  command?: { argv: string[]; cwd: string };
   env: NodeJS.ProcessEnv;
   runDir: string;
   runId: string;
-  /** URL that answers 200 once the service is up. */
+  /** URL that answers `healthStatus` (default 200) once the service is up. */
   healthUrl: string;
+  healthStatus?: number;
+  /** Where the health check is declared, for the message when it never answers (`health.path in FILE`). */
+  healthSource?: string;
   startTimeoutMs: number;
 }
 
@@ -38,11 +43,17 @@ export class NodeService {
   }
 
   private makeProcess(): LocalProcess {
+    const [file, ...args] = this.spec.command?.argv ?? [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(PROJECT_ROOT, this.spec.entry ?? ''),
+    ];
     const p = new LocalProcess({
       name: this.spec.name,
-      file: process.execPath,
-      args: ['--import', 'tsx', join(PROJECT_ROOT, this.spec.entry)],
-      cwd: PROJECT_ROOT,
+      file: file ?? process.execPath,
+      args,
+      cwd: this.spec.command?.cwd ?? PROJECT_ROOT,
       env: { PATH: process.env.PATH, NODE_ENV: 'production', ...this.env },
       logFile: join(this.spec.runDir, `${this.spec.name}.log`),
       runId: this.spec.runId,
@@ -72,9 +83,11 @@ export class NodeService {
           proxy: false,
           validateStatus: () => true,
         });
-        return res.status === 200;
+        const want = this.spec.healthStatus ?? 200;
+        if (res.status !== want) throw new Error(`answered ${res.status}, not ${want}`);
+        return true;
       },
-      `${this.spec.name} to answer ${this.spec.healthUrl}`,
+      `${this.spec.name} to answer ${this.spec.healthUrl}${this.spec.healthSource ? ` (${this.spec.healthSource})` : ''}`,
       this.spec.startTimeoutMs,
     );
   }

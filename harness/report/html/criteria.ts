@@ -21,9 +21,9 @@ ${v.criteria.length === 0 ? '<p class="alert">No criterion could be evaluated: t
 function objectiveSource(v: DrillView): string {
   const s = [
     v.objectiveSources.rto &&
-      `RTO: ${v.objectiveSources.rto === 'override' ? 'overridden on the command line for this run' : 'the scenario (DR plan)'}`,
+      `RTO: ${v.objectiveSources.rto === 'override' ? 'overridden on the command line for this run' : v.objectiveSources.rto === 'config' ? 'the config file (DR plan)' : 'the scenario (DR plan)'}`,
     v.objectiveSources.rpo &&
-      `RPO: ${v.objectiveSources.rpo === 'override' ? 'overridden on the command line for this run' : 'the scenario (DR plan)'}`,
+      `RPO: ${v.objectiveSources.rpo === 'override' ? 'overridden on the command line for this run' : v.objectiveSources.rpo === 'config' ? 'the config file (DR plan)' : 'the scenario (DR plan)'}`,
   ].filter(Boolean);
   return s.length ? s.join('; ') : 'nowhere: this drill declares no RTO/RPO objective';
 }

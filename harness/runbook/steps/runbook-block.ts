@@ -45,7 +45,7 @@ export async function executeBlock(
   });
   const output = trimOutput(r.stdout, r.stderr);
   try {
-    judgeBlock(block, doc.path, r, opts.expect);
+    judgeBlock(block, doc.path, r, doc.exitStatusOnly ? {} : opts.expect);
   } catch (e) {
     const where = r.failedLine !== undefined ? `${doc.path}#L${r.failedLine}` : source;
     throw new StepError((e as Error).message, {

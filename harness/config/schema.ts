@@ -1,0 +1,284 @@
+/**
+ * The schema of drillbook's config file (`drillbook.config.yaml`, or `drillbook.config.json` with the same keys):
+ * the system under test, how to see it, how to write to it, the runbook and the objectives. Every field carries
+ * its description; `docs/config.md` is generated from them (`config/docs.ts`), so the two never disagree.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.ts';
+
+const duration = z
+  .string()
+  .refine(
+    (s) => {
+      try {
+        parseDuration(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "a duration like '500ms', '30s', '30m' or '1h'" },
+  )
+  .meta({ description: "A duration: '500ms', '30s', '30m', '1h'." });
+
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/;
+const image = z.string().regex(IMAGE_REF, { message: 'an image reference like "postgres:15"' });
+const repository = image.refine((s) => !s.slice(s.lastIndexOf('/') + 1).includes(':'), {
+  message: 'a repository without a tag (releases are its tags)',
+});
+const envTemplate = z
+  .record(z.string().regex(/^[A-Z_]\w*$/i, { message: 'an environment variable name' }), z.string())
+  .meta({
+    description:
+      'Environment variables, each a template: `{{databaseUrl}}`, `{{redisUrl}}`, `{{port}}`, `{{version}}`, `{{dbHost}}`, `{{dbPort}}`, `{{dbUser}}`, `{{dbPassword}}`, `{{dbName}}` are filled in by drillbook.',
+  });
+const blockId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'a block id (a-z, 0-9, -)' });
+
+export const TEMPLATE_NAMES = [
+  'databaseUrl',
+  'redisUrl',
+  'port',
+  'version',
+  'dbHost',
+  'dbPort',
+  'dbUser',
+  'dbPassword',
+  'dbName',
+] as const;
+
+const objectives = z
+  .strictObject({
+    rto: duration
+      .optional()
+      .meta({ description: 'Recovery time objective: how long the service may be down.' }),
+    rpo: duration
+      .optional()
+      .meta({ description: 'Recovery point objective: how much acknowledged data (as time) may be lost.' }),
+  })
+  .meta({ description: 'RTO and RPO.' });
+
+export const ConfigSchema = z
+  .strictObject({
+    version: z.literal(1).optional().meta({ description: 'The config format version (1).' }),
+    system: z
+      .strictObject({
+        name: z
+          .string()
+          .min(1)
+          .meta({ description: 'What the system is called in reports ("order-service").' }),
+        local: z
+          .strictObject({
+            command: z.array(z.string().min(1)).min(1).meta({
+              description:
+                'How to start the app as a process: the program and its arguments (no shell), e.g. `["python3", "app.py"]`.',
+            }),
+            cwd: z
+              .string()
+              .default('.')
+              .meta({ description: 'Its working directory, relative to the config file.' }),
+            env: envTemplate.default({}),
+          })
+          .optional()
+          .meta({ description: 'The app on the local backend: a process on 127.0.0.1.' }),
+        docker: z
+          .strictObject({
+            image: repository.meta({
+              description:
+                'The app image repository; a release is its tag (`<image>:<version>`). DRILL_IMAGE_APP overrides it.',
+            }),
+            port: z
+              .number()
+              .int()
+              .min(1)
+              .max(65535)
+              .default(3000)
+              .meta({ description: 'The port the app listens on inside its container.' }),
+            env: envTemplate.default({}),
+            compose: z
+              .strictObject({
+                file: z
+                  .string()
+                  .min(1)
+                  .meta({ description: 'The compose file, relative to the config file.' }),
+                services: z
+                  .strictObject({
+                    database: z.string().min(1).meta({ description: 'The PostgreSQL service.' }),
+                    cache: z.string().min(1).optional().meta({ description: 'The Redis service, if any.' }),
+                    app: z.string().min(1).meta({ description: 'The application service.' }),
+                  })
+                  .meta({
+                    description:
+                      "Which service plays which role. drillbook adds the standby, the router and the spares around them; it never edits the user's file.",
+                  }),
+              })
+              .optional()
+              .meta({
+                description: 'The compose file the system ships with, and its services mapped to roles.',
+              }),
+          })
+          .optional()
+          .meta({ description: 'The app on the docker backend: a container of a release image.' }),
+        releases: z
+          .record(
+            z.string().regex(/^[\w.-]+$/, { message: 'a release name like "v1"' }),
+            z
+              .strictObject({
+                env: z
+                  .record(z.string(), z.string())
+                  .default({})
+                  .meta({ description: 'Environment this release runs with (on top of the app env).' }),
+                notes: z.string().optional().meta({ description: 'What this release is, for people.' }),
+              })
+              .meta({ description: 'One release.' }),
+          )
+          .refine((r) => Object.keys(r).length > 0, { message: 'at least one release' })
+          .meta({
+            description:
+              'The releases a drill may deploy, by name (a drill starts the first; a deploy drill rolls to others). On docker each is a tag of the app image.',
+          }),
+        tools: z.array(z.string().min(1)).default([]).meta({
+          description:
+            "Directories of the system's own tools (its migration command), relative to the config file: put on the PATH of runbook blocks.",
+        }),
+        postgres: z
+          .strictObject({
+            version: z
+              .string()
+              .regex(/^\d+$/)
+              .optional()
+              .meta({ description: 'Major version the local backend must find (`15`); any when unset.' }),
+            image: image
+              .optional()
+              .meta({ description: 'Image on the docker backend (DRILL_IMAGE_POSTGRES overrides).' }),
+          })
+          .default({})
+          .meta({ description: 'The database.' }),
+        redis: z
+          .strictObject({
+            image: image
+              .optional()
+              .meta({ description: 'Image on the docker backend (DRILL_IMAGE_REDIS overrides).' }),
+          })
+          .default({})
+          .meta({ description: 'The cache.' }),
+      })
+      .optional()
+      .meta({ description: 'The system under test. Required to run drills.' }),
+    health: z
+      .strictObject({
+        path: z.string().startsWith('/', { message: "a path starting with '/'" }).default('/ready').meta({
+          description: 'The readiness path: healthy only when the app can serve (its database answers).',
+        }),
+        status: z.number().int().min(100).max(599).default(200).meta({ description: 'The healthy status.' }),
+        bodyIncludes: z.string().optional().meta({ description: 'Text a healthy answer must contain.' }),
+      })
+      .default({ path: '/ready', status: 200 })
+      .meta({ description: 'How to see the system: the probe clients use through the router.' }),
+    canary: z
+      .discriminatedUnion('through', [
+        z
+          .strictObject({
+            through: z.literal('app').meta({ description: "Write through the app's own write path." }),
+            rate: z.number().positive().max(1000).optional().meta({
+              description: "Canary writes per second (default: the drill's, 50): what the system can take.",
+            }),
+            method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').meta({ description: 'HTTP method.' }),
+            path: z
+              .string()
+              .startsWith('/', { message: "a path starting with '/'" })
+              .meta({ description: 'The write path (`/orders`).' }),
+            body: z.unknown().meta({
+              description:
+                'The JSON body; the strings `{{seq}}` (a number) and `{{runId}}` are replaced in every value.',
+            }),
+            committed: z
+              .array(z.number().int().min(100).max(599))
+              .min(1)
+              .default([201])
+              .meta({ description: 'The statuses that mean the write is committed.' }),
+            readBack: z.string().min(1).meta({
+              description:
+                "SQL that reads this run's canaries back from the authoritative database: `$1` is the run id; it returns one column `seq`.",
+            }),
+          })
+          .meta({
+            description:
+              'Through the app: measures what the app acknowledged and lost (its own transactions, pools and retries). Needs a write API.',
+          }),
+        z
+          .strictObject({
+            through: z.literal('database').meta({
+              description:
+                'Write into a `drillbook_canary` table drillbook creates, through the database endpoint.',
+            }),
+            rate: z.number().positive().max(1000).optional().meta({
+              description: "Canary writes per second (default: the drill's, 50): what the system can take.",
+            }),
+          })
+          .meta({
+            description:
+              'Through the database endpoint: measures what the database lost; misses what the app itself loses.',
+          }),
+      ])
+      .optional()
+      .meta({ description: 'How to write to the system (the RPO is measured on these writes).' }),
+    runbook: z
+      .strictObject({
+        file: z
+          .string()
+          .min(1)
+          .meta({ description: 'The runbook markdown file, relative to the config file.' }),
+        blocks: z.record(blockId, blockId).default({}).meta({
+          description:
+            "Where the runbook's block ids differ from drillbook's: drillbook's step id -> the runbook's block id.",
+        }),
+      })
+      .optional()
+      .meta({ description: 'The runbook whose blocks drills execute.' }),
+    objectives: objectives
+      .extend({
+        drills: z
+          .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'a drill id' }), objectives)
+          .default({})
+          .meta({ description: 'Per drill, by id: override the plan-wide and scenario objectives.' }),
+      })
+      .optional()
+      .meta({ description: "The DR plan's objectives: plan-wide, then per drill." }),
+    docker: z
+      .strictObject({
+        images: z
+          .strictObject({
+            postgres: image.optional().meta({ description: 'The PostgreSQL image.' }),
+            redis: image.optional().meta({ description: 'The Redis image.' }),
+            node: image.optional().meta({ description: 'The Node.js image the router runs in.' }),
+            app: repository
+              .optional()
+              .meta({ description: 'The app image repository (releases are its tags).' }),
+          })
+          .optional()
+          .meta({ description: 'Images per role (kept from earlier versions of the config).' }),
+      })
+      .optional()
+      .meta({ description: 'Docker backend images (see docs/docker.md).' }),
+    signing: z
+      .strictObject({
+        trustedPublicKey: z.string().min(1).optional().meta({
+          description:
+            'The public key (PEM) every signed run must be signed by; relative to the config file. Implies requireSignature.',
+        }),
+        requireSignature: z
+          .boolean()
+          .optional()
+          .meta({ description: '`drill verify`, `report` and `status` fail runs that carry no signature.' }),
+      })
+      .optional()
+      .meta({ description: 'Which signatures `drill verify` trusts (see docs/hardening.md).' }),
+  })
+  .meta({
+    title: 'drillbook config',
+    description: "drillbook's config file: the system under test and its drills.",
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type SystemConfig = NonNullable<Config['system']>;
+export type CanaryConfig = NonNullable<Config['canary']>;

@@ -1,0 +1,239 @@
+/**
+ * A system drillbook was never tuned for (examples/inventory: Python, its own schema, migration tool, compose
+ * file and runbook), drilled from its config alone, following its README's walkthrough step by step; and the
+ * config mistakes a user makes, each stopped before the fault with one line naming the config field.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+
+const EXAMPLE = join(ROOT, 'examples', 'inventory');
+const python = (() => {
+  try {
+    readFileSync('/usr/lib/python3/dist-packages/psycopg2/__init__.py');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const missing = python ? undefined : 'python3-psycopg2 is not installed (apt-get install python3-psycopg2)';
+if (missing && process.env.CI) throw new Error(`CI must install it: ${missing}`);
+if (missing) console.warn(`skipping the inventory example's drills: ${missing}`);
+
+/** A copy of the example without its config: the user's repository before step 2. */
+function userRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'drill-own-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+  rmSync(join(dir, 'drillbook.config.yaml'));
+  return dir;
+}
+
+/** The example's finished config with one field changed, in a copy of the example. */
+function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'drill-own-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+  const path = join(dir, 'drillbook.config.yaml');
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  edit(doc);
+  writeFileSync(path, doc.toString());
+  return path;
+}
+
+function runDirsOf(runId: string): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
+}
+
+describe.skipIf(missing !== undefined)(
+  'drill your own system: examples/inventory on the local backend',
+  () => {
+    it('follows the walkthrough: init from the compose file, the edits its comments ask for, a passing Q1', async () => {
+      // Step 2: drill init --compose, in the user's repository.
+      const repo = userRepo();
+      const init = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+        (resolve, reject) => {
+          import('node:child_process')
+            .then(({ execFile }) =>
+              execFile(
+                process.execPath,
+                [join(ROOT, 'bin', 'drill.js'), 'init', '--compose', 'docker-compose.yml'],
+                { cwd: repo },
+                (err, stdout, stderr) =>
+                  resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+              ),
+            )
+            .catch(reject);
+        },
+      );
+      expect(init.stderr).toBe('');
+      expect(init.code).toBe(0);
+      expect(init.stdout).toMatch(/^wrote drillbook\.config\.yaml from docker-compose\.yml/);
+      const path = join(repo, 'drillbook.config.yaml');
+      const written = readFileSync(path, 'utf8');
+      expect(written).toMatch(/^# /m);
+      expect(written).toContain('services: { database: db, app: inventory }');
+      expect(written).toContain('image: drillbook-example/inventory');
+      expect(written).toContain('port: 8000');
+
+      // Step 3: the edits the README lists (each on a line marked EDIT in the written file).
+      const doc = parseDocument(written);
+      const dsn = 'host={{dbHost}} port={{dbPort}} user={{dbUser}} password={{dbPassword}} dbname={{dbName}}';
+      doc.setIn(['system', 'local', 'command'], ['/usr/bin/python3', 'app.py']);
+      doc.setIn(['system', 'local', 'env'], { INVENTORY_DSN: dsn, LISTEN_PORT: '{{port}}' });
+      doc.setIn(['system', 'tools'], ['.']);
+      doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
+      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy' });
+      doc.setIn(['canary'], {
+        through: 'app',
+        rate: 10,
+        method: 'POST',
+        path: '/api/stock',
+        body: { sku: 'canary', amount: 1, probe_run: '{{runId}}', probe_seq: '{{seq}}' },
+        committed: [201],
+        readBack: 'SELECT probe_seq::text AS seq FROM stock_movements WHERE probe_run = $1',
+      });
+      doc.setIn(['runbook', 'blocks'], {
+        'failover-confirm-down': 'db-is-down',
+        'failover-fence': 'stonith-primary',
+        'failover-promote': 'promote-replica',
+        'failover-repoint': 'move-db-vip',
+        'failover-verify': 'check-writes',
+      });
+      writeFileSync(path, doc.toString());
+
+      // Step 4: the drill, from that config alone.
+      const res = await drill([
+        'run',
+        'q1-db-failover',
+        '--backend',
+        'local',
+        '--config',
+        path,
+        '--report-dir',
+        tempReportDir(),
+      ]);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      const summary = readSummary(reportDirOf(res.stdout));
+      const d = summary.drills[0];
+      expect(d?.status).toBe('passed');
+      expect(d?.measured.rtoMs).toBeGreaterThan(0);
+      expect(d?.measured.ackedWrites).toBeGreaterThan(0);
+      // The config's objective (Q1: 30 min), not the scenario's.
+      expect(d?.objectives.rtoMs).toBe(30 * 60_000);
+      const record = JSON.parse(
+        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
+      ) as {
+        runbook?: { path: string };
+        settings: { probePath: string };
+        objectiveSources: { rto?: string };
+      };
+      expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
+      expect(record.settings.probePath).toBe('/healthz');
+      expect(record.objectiveSources.rto).toBe('config');
+      console.log(
+        `inventory q1-db-failover (local, under load): rto=${d?.measured.rtoMs} ms acked=${d?.measured.ackedWrites} lost=${d?.measured.lostAckedWrites}`,
+      );
+      expect(labelledProcesses(summary.runId)).toEqual([]);
+      expect(runDirsOf(summary.runId)).toEqual([]);
+    });
+
+    it('a canary read-back that fails stops the drill before the fault, naming canary.readBack, and tears down', async () => {
+      const path = exampleWith((doc) =>
+        doc.setIn(['canary', 'readBack'], 'SELECT seq FROM no_such_table WHERE run = $1'),
+      );
+      const res = await drill([
+        'run',
+        'q1-db-failover',
+        '--backend',
+        'local',
+        '--config',
+        path,
+        '--report-dir',
+        tempReportDir(),
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toMatch(/canary\.readBack failed on postgres-primary: .*no_such_table/);
+      const summary = readSummary(reportDirOf(res.stdout));
+      const record = JSON.parse(
+        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
+      ) as {
+        faultAt?: number;
+        error?: { phase: string };
+        teardown: { leaks: string[] };
+      };
+      expect(record.faultAt).toBeUndefined();
+      expect(record.error?.phase).toBe('steady');
+      expect(record.teardown.leaks).toEqual([]);
+      expect(labelledProcesses(summary.runId)).toEqual([]);
+      expect(runDirsOf(summary.runId)).toEqual([]);
+    });
+
+    it('a health path that never answers stops the drill in provision, naming health.path, and tears down', async () => {
+      const path = exampleWith((doc) => doc.setIn(['health', 'path'], '/no-such-health'));
+      const res = await drill([
+        'run',
+        'q1-db-failover',
+        '--backend',
+        'local',
+        '--config',
+        path,
+        '--report-dir',
+        tempReportDir(),
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toMatch(
+        /\/no-such-health \(health\.path in .*drillbook\.config\.yaml\): last error: answered 404, not 200/,
+      );
+      const summary = readSummary(reportDirOf(res.stdout));
+      const record = JSON.parse(
+        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
+      ) as {
+        faultAt?: number;
+        error?: { phase: string };
+        teardown: { leaks: string[] };
+      };
+      expect(record.faultAt).toBeUndefined();
+      expect(record.error?.phase).toBe('provision');
+      expect(record.teardown.leaks).toEqual([]);
+      expect(labelledProcesses(summary.runId)).toEqual([]);
+      expect(runDirsOf(summary.runId)).toEqual([]);
+    }, 180_000);
+  },
+);
+
+describe('config mistakes stop everything before it starts (exit 2, one line naming the field)', () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      'a compose service that does not exist',
+      exampleWith((doc) => doc.setIn(['system', 'docker', 'compose', 'services', 'app'], 'web')),
+      /^drill: .*drillbook\.config\.yaml: system\.docker\.compose\.services\.app: names service 'web', which docker-compose\.yml does not have \(has db, inventory\)\n$/,
+    ],
+    [
+      'a block id missing from the runbook',
+      exampleWith((doc) => doc.setIn(['runbook', 'blocks', 'failover-promote'], 'promote-the-replica')),
+      /^drill: .*drillbook\.config\.yaml: runbook\.blocks\.failover-promote: names block id=promote-the-replica, which .*RUNBOOK\.md does not have \(has .*\)\n$/,
+    ],
+    [
+      'a drill step the runbook has no block for',
+      exampleWith((doc) => doc.deleteIn(['runbook', 'blocks', 'failover-fence'])),
+      /^drill: .*drillbook\.config\.yaml: runbook: drill q1-db-failover needs block id=failover-fence, which .*RUNBOOK\.md does not have; name yours in runbook\.blocks \(failover-fence: <your block id>\)\n$/,
+    ],
+    [
+      'a malformed field',
+      exampleWith((doc) => doc.setIn(['objectives', 'rto'], 'four hours')),
+      /^drill: .*drillbook\.config\.yaml: objectives\.rto: expected a duration like '500ms', '30s', '30m' or '1h'\n$/,
+    ],
+  ];
+  for (const [what, path, line] of cases) {
+    it(what, async () => {
+      const res = await drillInOwnTmp(['run', 'q1-db-failover', '--backend', 'local', '--config', path]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(line);
+      expect(res.created).toEqual([]);
+    });
+  }
+});
