@@ -24,6 +24,7 @@ import { loadScenarios } from '../../scenarios/index.ts';
 import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
+import { parseParallel, parseShard, pool, shardOf } from './schedule.ts';
 import type { Io } from './io.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
@@ -75,6 +76,10 @@ const RUN_OPTIONS = {
   keep: { type: 'boolean', default: false },
   objective: { type: 'string', multiple: true },
   runbook: { type: 'string' },
+  // How many drills at once, which share of the selection this job runs (CI matrices), the RTO's resolution.
+  parallel: { type: 'string', default: '1' },
+  shard: { type: 'string' },
+  'probe-interval': { type: 'string' },
   ...REPORT_OPTIONS,
 } as const;
 
@@ -95,6 +100,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     : all;
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  const parallel = parseParallel(values.parallel);
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const probeIntervalMs = parseProbeInterval(values['probe-interval']);
   const objectives = parseObjectives(values.objective ?? []);
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
   for (const d of drills) {
@@ -113,6 +121,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         `run: ${d.id} does not run on the ${backend} backend (it needs ${missing.join(', ')}; runs on ${backendsFor(d).join(', ') || 'no backend'})`,
       );
   }
+  if (shard) {
+    const selected = drills.length;
+    drills = shardOf(drills, shard);
+    io.out.write(
+      `shard ${shard.index}/${shard.count}: ${drills.length} of ${selected} drills${drills.length ? `: ${drills.map((d) => d.id).join(', ')}` : ''}\n`,
+    );
+    if (drills.length === 0) return 0;
+  }
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
   if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
@@ -124,21 +140,28 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const interactive = isInteractive(io.out, io.env);
   const onProgress = progressPrinter(io.out, interactive);
   if (interactive) io.out.write(`drill run ${runId}: ${drills.map((d) => d.id).join(', ')} on ${backend}\n`);
-  const records: DrillRecord[] = [];
-  for (const def of drills) {
-    if (io.signal.aborted) break;
-    const record = await runDrill(def, {
-      runId,
-      backend,
-      objectives,
-      keep: values.keep,
-      signal: io.signal,
-      onProgress,
-      ...(runbook ? { runbook } : {}),
-    });
-    records.push(record);
-    io.out.write(`${resultLine(record)}\n`);
-  }
+  // Estates are isolated by run directory, ports, names and labels: independent drills run side by side. Each
+  // result line is printed whole as its drill ends; the records keep the selection's order.
+  const records: DrillRecord[] = await pool(
+    drills,
+    parallel,
+    async (def) => {
+      const record = await runDrill(def, {
+        runId,
+        backend,
+        objectives,
+        keep: values.keep,
+        signal: io.signal,
+        onProgress,
+        ...(runbook ? { runbook } : {}),
+        ...(probeIntervalMs !== undefined ? { probeIntervalMs } : {}),
+        ...(parallel > 1 ? { concurrency: parallel } : {}),
+      });
+      io.out.write(`${resultLine(record)}\n`);
+      return record;
+    },
+    () => io.signal.aborted,
+  );
   const summary = runSummary(runId, backend, startedAt, records);
   const written = await writeReports(resolve(values['report-dir']), summary, records, reportInputs);
   const dir = written.dir;
@@ -217,6 +240,18 @@ async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): 
     `backend auto: no backend can run ${drills.length > 1 ? 'these drills' : 'this drill'} here (${passed.join('; ')}); trying ${fallback.name}\n`,
   );
   return fallback;
+}
+
+/**
+ * `--probe-interval 20ms`: the HTTP probe's interval, the RTO's resolution. Bounded: below 5 ms the harness's
+ * own load would distort what it measures, above 10 s it no longer measures a failover.
+ */
+export function parseProbeInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, 'run: --probe-interval');
+  if (ms < 5 || ms > 10_000)
+    throw new UsageError(`run: --probe-interval must be between 5ms and 10s, not '${text}'`);
+  return ms;
 }
 
 /** `--objective rto=30s --objective rpo=0ms` -> { rtoMs, rpoMs } */

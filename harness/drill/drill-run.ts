@@ -46,6 +46,8 @@ export interface DrillRun {
   /** The switch checks made after each step, in order, off the procedure's path; awaited when a step list ends. */
   switchCheck: Promise<void>;
   progress: (p: Progress) => void;
+  /** process.cpuUsage() and the drill clock when the observers started. */
+  observing?: { cpu: NodeJS.CpuUsage; t: number };
   /** A note on the timeline and a progress line. */
   note: (message: string) => void;
 }
@@ -62,6 +64,10 @@ export interface RunOptions {
   /** Ctrl-C / SIGTERM. */
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** `--probe-interval`: the HTTP probe's interval for this run, in place of the drill's own. */
+  probeIntervalMs?: number;
+  /** How many drills this run runs at once (`--parallel`), for the record of the harness's own CPU. */
+  concurrency?: number;
 }
 
 export type Progress =

@@ -79,6 +79,7 @@ export async function steady(run: DrillRun): Promise<void> {
     },
     emit: (e) => run.timeline.push(e),
   };
+  run.observing = { cpu: process.cpuUsage(), t: run.clock.now() };
   for (const o of run.declaredObservers) run.observers.push(await o.start(ctx));
   const since = run.clock.now();
   const evidence = () => run.observers.flatMap((o) => (o.steady ? [o.steady(since)] : []));
@@ -209,6 +210,15 @@ export function measure(run: DrillRun): void {
 /** Stop every observer; idempotent, and safe on every path. */
 export async function stopObservers(run: DrillRun): Promise<void> {
   await Promise.all(run.observers.map((o) => o.stop().catch(() => undefined)));
+  const since = run.observing;
+  if (since && !run.record.harnessCpu) {
+    const cpu = process.cpuUsage(since.cpu);
+    run.record.harnessCpu = {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: run.clock.now() - since.t,
+      drillsAtOnce: run.opts.concurrency ?? 1,
+    };
+  }
 }
 
 /**

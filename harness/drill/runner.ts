@@ -61,7 +61,7 @@ export async function runDrill(
   opts: RunOptions,
   deps: RunnerDeps = {},
 ): Promise<DrillRecord> {
-  const run = newRun(def, opts, deps);
+  const run = newRun(withProbeInterval(def, opts.probeIntervalMs), opts, deps);
   try {
     await phase(run, 'plan', plan);
     await phase(run, 'provision', provision);
@@ -81,6 +81,11 @@ export async function runDrill(
     run.record.durationMs = run.clock.now();
   }
   return run.record;
+}
+
+/** The drill as declared, with the run's `--probe-interval` in place of its own. */
+function withProbeInterval(def: DrillDefinition, ms: number | undefined): DrillDefinition {
+  return ms === undefined ? def : { ...def, traffic: { ...def.traffic, probeInterval: `${ms}ms` } };
 }
 
 /** Run one phase: its timeline event with start, end and outcome, and a progress line each way. */
