@@ -78,7 +78,12 @@ export type Progress =
 /** What the runner needs of the backends: provision an estate, find what teardown left, mark a kept estate. */
 export interface BackendSeam {
   provision(backend: BackendName, topology: Topology, ctx: ProvisionContext): Promise<Estate>;
-  findLeaks(backend: BackendName, runId: string, resources: EstateResources): Promise<string[]>;
+  findLeaks(
+    backend: BackendName,
+    runId: string,
+    resources: EstateResources,
+    drillId?: string,
+  ): Promise<string[]>;
   /** `--keep`: leave a mark on the estate so `drill cleanup` knows it was kept on purpose. */
   markKept(estate: Estate): void;
 }

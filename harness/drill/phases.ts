@@ -234,7 +234,12 @@ export async function teardown(run: DrillRun): Promise<boolean> {
   }
   const results = await run.teardown.run();
   const leaks = await run.backend
-    .findLeaks(run.opts.backend, run.opts.runId, run.resources ?? { pids: [], ports: [], dirs: [] })
+    .findLeaks(
+      run.opts.backend,
+      run.opts.runId,
+      run.resources ?? { pids: [], ports: [], dirs: [] },
+      run.def.id,
+    )
     .catch((e: unknown) => [`leak check failed: ${describe(e)}`]);
   record.teardown = { kept: false, results, leaks };
   const failed = results.filter((r) => !r.ok);

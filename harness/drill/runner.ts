@@ -34,7 +34,7 @@ export type { BackendSeam, Progress, RunOptions } from './drill-run.ts';
 /** The one place the runner reaches the backends. */
 export const backends: BackendSeam = {
   provision: (backend, topology, ctx) => provisionEstate(backend, topology, ctx),
-  findLeaks: (backend, runId, resources) => findEstateLeaks(backend, runId, resources),
+  findLeaks: (backend, runId, resources, drillId) => findEstateLeaks(backend, runId, resources, drillId),
   markKept(estate) {
     const marker = readMarker(estate.runDir);
     if (marker) writeMarker(estate.runDir, { ...marker, kept: true });

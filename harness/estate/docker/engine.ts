@@ -98,8 +98,12 @@ export interface LabelledResources {
 }
 
 /** Every container, network and volume carrying a drillbook run-id label (of one run, or of all). */
-export async function labelledResources(d: Dockerode, runId?: string): Promise<LabelledResources> {
-  const filters = JSON.stringify(runFilter(runId));
+export async function labelledResources(
+  d: Dockerode,
+  runId?: string,
+  drillId?: string,
+): Promise<LabelledResources> {
+  const filters = JSON.stringify(runFilter(runId, drillId));
   const [containers, networks, volumes] = await Promise.all([
     d.listContainers({ all: true, filters }),
     d.listNetworks({ filters }),

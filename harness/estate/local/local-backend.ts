@@ -54,6 +54,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     binDir,
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     user: pgUser,
     superuser: SUPERUSER,
     password,
@@ -92,6 +93,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     },
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     healthUrl: `http://127.0.0.1:${adminPort}/health`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
@@ -126,6 +128,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       binary: redisBinary,
       runDir,
       runId: ctx.runId,
+      drillId: ctx.drillId,
       port: redisPort,
       startTimeoutMs: ctx.startTimeoutMs,
     });
@@ -148,6 +151,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     },
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     healthUrl: `http://127.0.0.1:${appPort}/ready`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
