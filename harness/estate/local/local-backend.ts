@@ -6,6 +6,7 @@ import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
+import { together } from '../host/together.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { createRunDir, removeRunDir } from '../host/run-dir.ts';
 import {
@@ -67,15 +68,18 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     port: pgPrimaryPort,
     database: APP_DATABASE,
   });
-  await primary.initPrimary(
-    primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
-  );
-  ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
-  await primary.start();
-  await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
-  ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
+  const primaryUp = (async () => {
+    await primary.initPrimary(
+      primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
+    );
+    ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
+    await primary.start();
+    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
+  })();
 
-  // The router comes before the standby: the standby follows the primary through its replication route.
+  // The router starts while the primary is initialised (it needs nothing but its ports); both are up before
+  // the standby, which follows the primary through the router's replication route.
   const routerService = new NodeService({
     name: 'router',
     entry: 'harness/estate/router/main.ts',
@@ -100,43 +104,47 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   ctx.teardown.push(`stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`, () =>
     routerService.proc.stop(),
   );
-  await routerService.start();
+  await together(primaryUp, routerService.start());
   const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
     app: routerAppPort,
     db: routerDbPort,
   });
 
-  let standby: LocalPostgres | undefined;
-  if (topology.postgres.standby) {
-    standby = new LocalPostgres({
-      ...common,
-      name: STANDBY_ROLE,
-      port: pgStandbyPort,
-      database: APP_DATABASE,
-    });
+  // The standby (a base backup, then streaming) and the app (behind the router, on the primary) need each
+  // other not: they start at once.
+  const standby = topology.postgres.standby
+    ? new LocalPostgres({
+        ...common,
+        name: STANDBY_ROLE,
+        port: pgStandbyPort,
+        database: APP_DATABASE,
+      })
+    : undefined;
+  const standbyUp = (async () => {
+    if (!standby) return;
     await standby.initStandby(primary, { host: '127.0.0.1', port: routerReplPort });
-    const s = standby;
-    ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => s.stop());
+    ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => standby.stop());
     await standby.start();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
     ctx.note?.(`postgres-standby streaming (${topology.postgres.replication}) on 127.0.0.1:${pgStandbyPort}`);
-  }
+  })();
 
-  let redis: LocalRedis | undefined;
-  if (redisBinary) {
-    redis = new LocalRedis({
-      binary: redisBinary,
-      runDir,
-      runId: ctx.runId,
-      drillId: ctx.drillId,
-      port: redisPort,
-      startTimeoutMs: ctx.startTimeoutMs,
-    });
-    const r = redis;
-    ctx.teardown.push(`stop redis (port ${redisPort})`, () => r.stop());
+  const redis = redisBinary
+    ? new LocalRedis({
+        binary: redisBinary,
+        runDir,
+        runId: ctx.runId,
+        drillId: ctx.drillId,
+        port: redisPort,
+        startTimeoutMs: ctx.startTimeoutMs,
+      })
+    : undefined;
+  const redisUp = (async () => {
+    if (!redis) return;
+    ctx.teardown.push(`stop redis (port ${redisPort})`, () => redis.stop());
     await redis.start();
     ctx.note?.(`redis up on 127.0.0.1:${redisPort}`);
-  }
+  })();
 
   const appVersion = topology.app.version;
   const appService = new NodeService({
@@ -155,10 +163,15 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     healthUrl: `http://127.0.0.1:${appPort}/ready`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
-  ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
-  await appService.start();
+  const appUp = (async () => {
+    // The app's cache is up before the app, as a deployment would order them.
+    await redisUp;
+    ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
+    await appService.start();
+    ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
+  })();
+  await together(standbyUp, redisUp, appUp);
   const app = appRole(appService, appPort, appVersion);
-  ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
 
   return assembleEstate({
     backend: 'local',
