@@ -36,6 +36,7 @@ import {
   PG_PORT,
 } from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
+import { together } from '../host/together.ts';
 
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
 const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
@@ -124,7 +125,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   });
   const book = new AddressBook();
   const removeOnTeardown = (what: string, svc: { remove(): Promise<void> }) =>
-    ctx.teardown.push(`remove container ${what}`, () => svc.remove(), 20_000);
+    ctx.teardown.push(`remove container ${what}`, () => svc.remove(), 20_000, { group: 'containers' });
 
   const primary = new DockerPostgres({
     base: {
@@ -139,12 +140,14 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   });
   book.add(pgPrimaryPort, primary.internalAddress);
 
-  // The standby follows the primary through the router's replication route: it starts once the router is up.
-  const startDatabases = async (routerUp: Promise<void>): Promise<DockerPostgres | undefined> => {
+  const startPrimary = async () => {
     removeOnTeardown(primary.spec.name, primary);
     await primary.create();
     await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
     ctx.note?.(`postgres-primary up in container ${primary.spec.name} (127.0.0.1:${pgPrimaryPort})`);
+  };
+  // The standby follows the primary through the router's replication route: it starts once both are up.
+  const startStandby = async (upstreamUp: Promise<unknown>): Promise<DockerPostgres | undefined> => {
     if (!topology.postgres.standby) return undefined;
     const standby = new DockerPostgres({
       base: {
@@ -158,7 +161,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       upstream: { alias: 'postgres-primary', slot: replicationName(STANDBY_ROLE) },
     });
     book.add(pgStandbyPort, standby.internalAddress);
-    await routerUp;
+    await upstreamUp;
     removeOnTeardown(standby.spec.name, standby);
     await standby.create();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
@@ -215,10 +218,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     await router.create();
   };
 
-  // The databases, Redis and the router do not depend on each other: start them together.
-  const routerUp = startRouter();
-  const [standby] = await Promise.all([startDatabases(routerUp), startRedis(), routerUp]);
-
   const appEnv = {
     DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
     ...(redis ? { REDIS_URL: redis.internalUrl } : {}),
@@ -245,11 +244,26 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     (v) => appImage(images, v),
     topology.app.version,
   );
-  removeOnTeardown(app.containerName, app);
-  await app.create();
-  ctx.note?.(
-    `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
-  );
+  async function startApp(): Promise<void> {
+    removeOnTeardown(app.containerName, app);
+    await app.create();
+    ctx.note?.(
+      `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
+    );
+  }
+
+  // The primary, Redis and the router do not depend on each other: they start together. The standby needs the
+  // primary and the router; the app needs the router, the primary and Redis, not the standby: those two start
+  // together next. Every part is waited for, also when another failed (see `together`).
+  const primaryUp = startPrimary();
+  const routerUp = startRouter();
+  const redisUp = startRedis();
+  const standbyUp = startStandby(together(primaryUp, routerUp));
+  const appUp = (async () => {
+    await together(primaryUp, routerUp, redisUp);
+    await startApp();
+  })();
+  const [, , , standby] = await together(primaryUp, routerUp, redisUp, standbyUp, appUp);
 
   const conn = primary.connection();
   return assembleEstate({

@@ -49,6 +49,18 @@ export function findRunDirs(base = tmpdir()): { dir: string; marker: RunMarker }
     .filter((x): x is { dir: string; marker: RunMarker } => x.marker !== undefined);
 }
 
+/**
+ * Remove a run directory, its marker last: a harness killed half-way through (SIGKILL during teardown) leaves a
+ * directory that still says whose it is, so `drill cleanup` finds it.
+ */
 export function removeRunDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // already gone
+  }
+  for (const name of names.filter((n) => n !== RUN_MARKER))
+    rmSync(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }

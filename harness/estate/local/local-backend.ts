@@ -23,6 +23,9 @@ import { NodeService } from './node-service.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
 
+/** The estate's servers stop independently of each other: teardown stops them at once. */
+const PROCESSES = { group: 'estate processes' };
+
 /**
  * Provision the estate as processes on 127.0.0.1: Postgres primary (+ hot standby by streaming replication),
  * optionally redis-server, the traffic router, and the app behind it. Every resource registers its undo on the
@@ -72,7 +75,12 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     await primary.initPrimary(
       primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
     );
-    ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
+    ctx.teardown.push(
+      `stop postgres-primary (port ${pgPrimaryPort})`,
+      () => primary.stop(),
+      undefined,
+      PROCESSES,
+    );
     await primary.start();
     await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
     ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
@@ -101,8 +109,11 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     healthUrl: `http://127.0.0.1:${adminPort}/health`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
-  ctx.teardown.push(`stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`, () =>
-    routerService.proc.stop(),
+  ctx.teardown.push(
+    `stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`,
+    () => routerService.proc.stop(),
+    undefined,
+    PROCESSES,
   );
   await together(primaryUp, routerService.start());
   const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
@@ -123,7 +134,12 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const standbyUp = (async () => {
     if (!standby) return;
     await standby.initStandby(primary, { host: '127.0.0.1', port: routerReplPort });
-    ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => standby.stop());
+    ctx.teardown.push(
+      `stop postgres-standby (port ${pgStandbyPort})`,
+      () => standby.stop(),
+      undefined,
+      PROCESSES,
+    );
     await standby.start();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
     ctx.note?.(`postgres-standby streaming (${topology.postgres.replication}) on 127.0.0.1:${pgStandbyPort}`);
@@ -141,7 +157,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     : undefined;
   const redisUp = (async () => {
     if (!redis) return;
-    ctx.teardown.push(`stop redis (port ${redisPort})`, () => redis.stop());
+    ctx.teardown.push(`stop redis (port ${redisPort})`, () => redis.stop(), undefined, PROCESSES);
     await redis.start();
     ctx.note?.(`redis up on 127.0.0.1:${redisPort}`);
   })();
@@ -166,7 +182,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const appUp = (async () => {
     // The app's cache is up before the app, as a deployment would order them.
     await redisUp;
-    ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
+    ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop(), undefined, PROCESSES);
     await appService.start();
     ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
   })();
