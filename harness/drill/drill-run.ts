@@ -8,6 +8,12 @@ import type { Runbook } from '../runbook/markdown.ts';
 import type { DrillDefinition } from './define.ts';
 import type { Criterion, DrillRecord } from '../record/record.ts';
 
+export interface RunbookIdentity {
+  path: string;
+  sha256: string;
+  gitCommit?: string;
+}
+
 /**
  * The state of one drill run, owned by the runner and handed to each phase: what was declared, what has been
  * acquired so far (the estate, the running observers), and the record being filled in.
@@ -46,6 +52,8 @@ export interface DrillRun {
   /** The switch checks made after each step, in order, off the procedure's path; awaited when a step list ends. */
   switchCheck: Promise<void>;
   progress: (p: Progress) => void;
+  /** The runbook's path, hash and git commit, read while the drill runs; into the record at the end. */
+  readonly runbookIdentity?: Promise<RunbookIdentity>;
   /** process.cpuUsage() and the drill clock when the observers started. */
   observing?: { cpu: NodeJS.CpuUsage; t: number };
   /** A note on the timeline and a progress line. */

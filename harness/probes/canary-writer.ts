@@ -1,5 +1,3 @@
-import http from 'node:http';
-import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../core/clock.ts';
 import { describe as describeError } from '../core/errors.ts';
 import { parseDuration, type DurationString } from '../core/duration.ts';
@@ -7,6 +5,7 @@ import { computeRpo, toRanges } from '../measure/rpo.ts';
 import { evidenceOf } from '../measure/steady.ts';
 import type { WriteEvent, WriteOutcome } from '../measure/timeline.ts';
 import { once, type Observer, type StartedObserver } from './observer.ts';
+import { httpRequest, jsonOrText } from './http-request.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface CanaryWriterOptions {
@@ -39,7 +38,6 @@ export function classifyWrite(status: number | undefined, body: unknown): WriteO
  * increasing seq; its send time, ack time and outcome go to the timeline.
  */
 export class CanaryWriter {
-  private readonly http: AxiosInstance;
   private loop: { stop(): void } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -47,15 +45,7 @@ export class CanaryWriter {
     private readonly clock: Clock,
     private readonly opts: CanaryWriterOptions,
     private readonly record: (e: WriteEvent) => void,
-  ) {
-    this.http = axios.create({
-      baseURL: opts.baseUrl,
-      timeout: opts.timeoutMs,
-      proxy: false,
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: false }),
-    });
-  }
+  ) {}
 
   start(): void {
     this.loop = openLoop(this.clock, this.opts.intervalMs, (seq) => {
@@ -76,14 +66,13 @@ export class CanaryWriter {
     let body: unknown;
     let error: string | undefined;
     try {
-      const res = await this.http.post('/orders', {
-        item: 'canary',
-        qty: 1,
-        canaryRun: this.opts.canaryRun,
-        canarySeq: seq,
+      const res = await httpRequest(`${this.opts.baseUrl}/orders`, {
+        method: 'POST',
+        json: { item: 'canary', qty: 1, canaryRun: this.opts.canaryRun, canarySeq: seq },
+        timeoutMs: this.opts.timeoutMs,
       });
       status = res.status;
-      body = res.data;
+      body = jsonOrText(res.body);
     } catch (e) {
       error = describeError(e);
     }

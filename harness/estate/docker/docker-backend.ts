@@ -6,7 +6,7 @@ import { labels as runLabels } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
-import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
   followPrimary,
@@ -60,7 +60,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
 
   const labels = runLabels(ctx.runId, ctx.drillId);
   const runDir = createRunDir(ctx.runId, ctx.drillId);
-  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
   // The WAL archive and the backups are the run directory's, bind-mounted into the primary and every spare
   // server: owned by the image's postgres account, which writes them there (and by host blocks run as root).
   const archiveDir = join(runDir, 'wal-archive');

@@ -8,7 +8,7 @@ import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } fr
 import { freePorts } from '../host/ports.ts';
 import { together } from '../host/together.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
-import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
   followPrimary,
@@ -37,7 +37,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const pgUser = unprivilegedUser();
 
   const runDir = createRunDir(ctx.runId, ctx.drillId);
-  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
 
   const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
