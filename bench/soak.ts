@@ -280,10 +280,14 @@ async function calibrate(): Promise<number> {
     const child = runDrill(reportDir);
     const { state, exited } = watch(child);
     const end = await exited;
-    if (end.code !== 0) {
+    // Only its duration matters here (the window the signals fall in); a failed drill is the drills' tests' to
+    // report, as long as the CLI ran and exited on its own.
+    if (end.code !== 0 && end.code !== 1) {
       console.error(`soak: the uninterrupted calibration run exited ${end.code}:\n${state.out.slice(-2000)}`);
       process.exit(1);
     }
+    if (end.code === 1)
+      console.log('soak: note: the calibration drill failed (its wall time still sets the window)');
     return end.at - started;
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
