@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.ts';
+import { parseProbeInterval } from './commands.ts';
 import { parseParallel, parseShard, pool, shardOf } from './schedule.ts';
 
 const drills = ['q1-b', 'redis', 'q1-a', 'backup', 'q3'].map((id) => ({ id }));
@@ -61,5 +62,15 @@ describe('--parallel', () => {
       () => stop,
     );
     expect(out).toEqual([1, 2]);
+  });
+});
+
+describe('--probe-interval', () => {
+  it('takes a duration between 5 ms and 10 s', () => {
+    expect(parseProbeInterval(undefined)).toBeUndefined();
+    expect(parseProbeInterval('15ms')).toBe(15);
+    expect(parseProbeInterval('1s')).toBe(1000);
+    for (const bad of ['1ms', '4ms', '11s', '15', 'fast', ''])
+      expect(() => parseProbeInterval(bad)).toThrow(UsageError);
   });
 });
