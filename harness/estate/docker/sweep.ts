@@ -15,7 +15,7 @@ export async function findDockerLeaks(runId: string, drillId?: string): Promise<
 
 /** Containers, networks and volumes labelled with a run id whose run is over (or any, with --force). */
 export async function sweepDocker(opts: SweepOptions): Promise<number> {
-  if (await engineProblem(2000)) return 0;
+  if (await engineProblem()) return 0;
   const d = await dockerode();
   const found = await labelledResources(d, opts.runId);
   const runs = new Set(
