@@ -55,9 +55,9 @@ describe('--parallel', () => {
     const out = await pool(
       [1, 2, 3, 4],
       1,
-      async (x) => {
+      (x) => {
         if (x === 2) stop = true;
-        return x;
+        return Promise.resolve(x);
       },
       () => stop,
     );

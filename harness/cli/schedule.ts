@@ -49,8 +49,8 @@ export async function pool<T, R>(
   work: (item: T, index: number) => Promise<R>,
   stop: () => boolean = () => false,
 ): Promise<R[]> {
-  const results: (R | undefined)[] = new Array(items.length);
-  const started: boolean[] = new Array(items.length).fill(false);
+  const results: (R | undefined)[] = items.map(() => undefined);
+  const started: boolean[] = items.map(() => false);
   let next = 0;
   const lane = async () => {
     while (next < items.length && !stop()) {
