@@ -121,8 +121,8 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     db: routerDbPort,
   });
 
-  // The standby (a base backup, then streaming) and the app (behind the router, on the primary) need each
-  // other not: they start at once.
+  // The standby (a base backup, then streaming) and the app (behind the router, on the primary) do not need
+  // each other: they start at once.
   const standby = topology.postgres.standby
     ? new LocalPostgres({
         ...common,
