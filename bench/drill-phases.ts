@@ -27,7 +27,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const usage = (why: string): never => {
@@ -67,7 +67,7 @@ let refDir: string | undefined;
 const removeRef = () => {
   if (!refDir) return;
   spawnSync('git', ['worktree', 'remove', '--force', refDir], { cwd: root, stdio: 'ignore' });
-  rmSync(refDir, { recursive: true, force: true });
+  rmSync(dirname(refDir), { recursive: true, force: true });
   refDir = undefined;
 };
 if (values.against) {
