@@ -3,11 +3,18 @@
  * or more backends, optionally against another commit in the same run.
  *
  *   npm run bench -- [drill-id ...] [--runs N] [--backend local,docker] [--against GIT-REF]
- *                    (default: q1-db-failover, 3 runs, every backend the drill runs on)
+ *                    [--suite] [--parallel N]
+ *                    (default: q1-db-failover, 5 runs, every backend the drill runs on)
  *
  * Prints one row per run: provision, steady, fault-to-recovery (RTO) and recovery confirmed (incl. the settle
  * window), after, teardown, and the CLI's wall time from start to exit (process start-up and reports included);
- * then, per drill, the median of each phase with the backends side by side.
+ * then, per drill, the median of each phase with the backends side by side. Beside the times: the RTO's
+ * resolution (the probe interval the record states) against the RTO measured, and the harness's own CPU while it
+ * observed (the record's `harnessCpu`, as a share of one core; '—' for a commit that does not record it).
+ *
+ * `--suite` then runs every drill of each backend in one `drill run --parallel N` (default 2) per tree, also
+ * alternating, and prints the wall time of each whole suite; a commit whose CLI has no `--parallel` runs its
+ * suite one drill after another, as it can.
  *
  * `--against REF` checks REF out into a temporary git worktree (sharing this tree's node_modules) and runs every
  * drill there and here alternately, run by run, so both sides share the machine, its load and the day; the
@@ -20,7 +27,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const usage = (why: string): never => {
@@ -31,7 +38,9 @@ let parsed;
 try {
   parsed = parseArgs({
     options: {
-      runs: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '5' },
+      suite: { type: 'boolean', default: false },
+      parallel: { type: 'string', default: '2' },
       backend: { type: 'string' },
       against: { type: 'string' },
     },
@@ -44,6 +53,9 @@ const { values, positionals } = parsed as NonNullable<typeof parsed>;
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) usage(`--runs must be a positive integer, not '${values.runs}'`);
 const ids = positionals.length ? positionals : ['q1-db-failover'];
+const parallel = Number(values.parallel);
+if (!Number.isInteger(parallel) || parallel < 1)
+  usage(`--parallel must be a positive integer, not '${values.parallel}'`);
 const root = join(import.meta.dirname, '..');
 
 interface Tree {
@@ -55,7 +67,7 @@ let refDir: string | undefined;
 const removeRef = () => {
   if (!refDir) return;
   spawnSync('git', ['worktree', 'remove', '--force', refDir], { cwd: root, stdio: 'ignore' });
-  rmSync(refDir, { recursive: true, force: true });
+  rmSync(dirname(refDir), { recursive: true, force: true });
   refDir = undefined;
 };
 if (values.against) {
@@ -96,11 +108,13 @@ const COLUMNS = [
   'wall',
 ] as const;
 type Column = (typeof COLUMNS)[number];
-type Row = Partial<Record<Column, number>>;
+type Row = Partial<Record<Column, number>> & { resolutionMs?: number; rtoMs?: number; cpuPct?: number };
 
 interface RecordShape {
   faultAt?: number;
-  measurements?: { rto?: { status: string; rtoMs: number } };
+  settings?: { probeIntervalMs?: number };
+  harnessCpu?: { cpuMs: number; wallMs: number };
+  measurements?: { rto?: { status: string; rtoMs: number; resolutionMs?: number } };
   timeline: { kind: string; phase?: string; t: number; end?: number }[];
 }
 
@@ -139,6 +153,13 @@ function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: s
       ...took('after'),
       ...took('teardown'),
       wall,
+      ...(rto?.status === 'recovered' ? { rtoMs: rto.rtoMs } : {}),
+      ...((rto?.resolutionMs ?? record.settings?.probeIntervalMs) !== undefined
+        ? { resolutionMs: rto?.resolutionMs ?? record.settings?.probeIntervalMs }
+        : {}),
+      ...(record.harnessCpu && record.harnessCpu.wallMs > 0
+        ? { cpuPct: (100 * record.harnessCpu.cpuMs) / record.harnessCpu.wallMs }
+        : {}),
     };
     return { row, status: summary.drills.find((d) => d.id === id)?.status ?? '?' };
   } finally {
@@ -166,7 +187,7 @@ try {
   console.log(`${process.platform}-${process.arch}, ${cpus().length} cores, node ${process.version}`);
   if (refDir) console.log(`comparing ${values.against} (${refDir}) with the working tree, alternating`);
   console.log(
-    `${'drill'.padEnd(23)} ${'backend'.padEnd(8)} ${'tree'.padEnd(10)} run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  status`,
+    `${'drill'.padEnd(23)} ${'backend'.padEnd(8)} ${'tree'.padEnd(10)} run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  res(ms)  cpu%  status`,
   );
   const rows = new Map<string, Row[]>(); // `${id} ${backend} ${tree}` -> runs
   for (const id of ids) {
@@ -198,6 +219,8 @@ try {
               s(r.after).padStart(6),
               s(r.teardown).padStart(9),
               s(r.wall).padStart(8),
+              (r.resolutionMs === undefined ? '—' : r.resolutionMs.toFixed(0)).padStart(8),
+              (r.cpuPct === undefined ? '—' : r.cpuPct.toFixed(1)).padStart(5),
               ` ${out.status}`,
             ].join(' '),
           );
@@ -239,7 +262,91 @@ try {
         : [];
       console.log(`${col.padEnd(20)}${cells.join('')}${ratios.join('')}`);
     }
+    // The RTO's resolution against the RTO it resolves, and what observing cost the harness.
+    const extra = (key: string, f: (r: Row) => number | undefined) =>
+      median((rows.get(key) ?? []).map(f).filter((x): x is number => x !== undefined));
+    const line = (label: string, f: (r: Row) => number | undefined, fmt: (x: number) => string) =>
+      console.log(
+        `${label.padEnd(20)}${present
+          .map((c) => {
+            const m = extra(c.key, f);
+            return (m === undefined ? '—' : fmt(m)).padStart(18);
+          })
+          .join('')}`,
+      );
+    line(
+      'RTO resolution',
+      (r) => r.resolutionMs,
+      (x) => `${x.toFixed(0)} ms`,
+    );
+    line(
+      'resolution / RTO',
+      (r) => (r.resolutionMs !== undefined && r.rtoMs ? (100 * r.resolutionMs) / r.rtoMs : undefined),
+      (x) => `${x.toFixed(1)} %`,
+    );
+    line(
+      'harness CPU',
+      (r) => r.cpuPct,
+      (x) => `${x.toFixed(1)} % core`,
+    );
   }
+  if (values.suite) runSuites(catalogues, wanted);
 } finally {
   removeRef();
+}
+
+/**
+ * Every drill of a backend in one `drill run`, in parallel where the tree's CLI can; each tree once per backend,
+ * alternating which goes first. Prints the wall time of each suite and how many drills passed.
+ */
+function runSuites(catalogues: Map<string, ListedDrill[]>, backends: string[]): void {
+  console.log(`\nsuite: every drill of the backend in one run, --parallel ${parallel} where the CLI has it`);
+  console.log(`${'backend'.padEnd(8)} ${'tree'.padEnd(10)} drills  parallel  wall(s)  passed`);
+  const walls = new Map<string, number>();
+  backends.forEach((backend, i) => {
+    const order = i % 2 ? [...trees].reverse() : trees;
+    for (const tree of order) {
+      // Each tree runs the drills its own catalogue says run on the backend.
+      const drills = (catalogues.get(tree.label) ?? [])
+        .filter((d) => d.backends.includes(backend))
+        .map((d) => d.id);
+      const help = spawnSync(process.execPath, [join(tree.dir, 'bin', 'drill.js'), '--help'], {
+        encoding: 'utf8',
+      });
+      const canParallel = help.stdout.includes('--parallel');
+      const reportDir = mkdtempSync(join(tmpdir(), 'drill-bench-suite-'));
+      try {
+        const started = performance.now();
+        const res = spawnSync(
+          process.execPath,
+          [
+            join(tree.dir, 'bin', 'drill.js'),
+            'run',
+            ...drills,
+            '--backend',
+            backend,
+            '--report-dir',
+            reportDir,
+            ...(canParallel ? ['--parallel', String(parallel)] : []),
+          ],
+          { encoding: 'utf8', cwd: tree.dir, env: { ...process.env, CI: '1' } },
+        );
+        const wall = performance.now() - started;
+        const dir = /^report: (.+)\/report\.md$/m.exec(res.stdout)?.[1];
+        const summary = dir
+          ? (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { drills: { status: string }[] })
+          : undefined;
+        const passed = summary ? summary.drills.filter((d) => d.status === 'passed').length : 0;
+        walls.set(`${backend} ${tree.label}`, wall);
+        console.log(
+          `${backend.padEnd(8)} ${tree.label.slice(0, 10).padEnd(10)} ${String(drills.length).padStart(6)}  ${(canParallel ? String(parallel) : '1').padStart(8)}  ${s(wall).padStart(7)}  ${passed}/${drills.length}${summary ? '' : ` (no report, exit ${res.status}: ${res.stderr.trim().slice(0, 200)})`}`,
+        );
+      } finally {
+        rmSync(reportDir, { recursive: true, force: true });
+      }
+    }
+    const ref = walls.get(`${backend} ${trees[0]?.label ?? ''}`);
+    const now = walls.get(`${backend} here`);
+    if (refDir && ref && now) console.log(`${backend.padEnd(8)} here/ref   ${(now / ref).toFixed(2)}×`);
+  });
 }

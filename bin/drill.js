@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // The `drill` command: the CLI is TypeScript, loaded through tsx so that no build step stands between
 // `npm ci` and a drill.
-import { register } from 'tsx/esm/api';
-
+// Ctrl-C or SIGTERM while the CLI is still loading: nothing has started yet, so leave at once with the
+// interrupted exit code. Once the command has its own handlers (which tear down what it started), this one
+// steps aside. It stays installed throughout: removing the last listener of a signal drops a signal caught
+// but not yet dispatched (the loop is busy loading modules), and the CLI would then ignore it.
+const early = (sig) => {
+  if (process.listenerCount(sig) === 1) process.exit(130);
+};
+process.on('SIGINT', early);
+process.on('SIGTERM', early);
+const { register } = await import('tsx/esm/api');
 register();
 // A reader that goes away (`drill run … | head`) must not abort a drill halfway: the estate still has to be torn
 // down, so output to a closed pipe is dropped instead of crashing the process.

@@ -25,6 +25,7 @@ import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 import { cleanup } from './cleanup.ts';
 import { forgetOwn } from '../estate/host/registry.ts';
 import { checkConfig, checkWritableDir, drillsForBackend, writeWithFallback } from './run-checks.ts';
+import { parseParallel, parseShard, pool, shardOf } from './schedule.ts';
 import type { Io } from './io.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
@@ -77,6 +78,10 @@ const RUN_OPTIONS = {
   objective: { type: 'string', multiple: true },
   runbook: { type: 'string' },
   config: { type: 'string' },
+  // How many drills at once, which share of the selection this job runs (CI matrices), the RTO's resolution.
+  parallel: { type: 'string', default: '1' },
+  shard: { type: 'string' },
+  'probe-interval': { type: 'string' },
   ...REPORT_OPTIONS,
 } as const;
 
@@ -99,6 +104,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     : all;
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  const parallel = parseParallel(values.parallel);
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const probeIntervalMs = parseProbeInterval(values['probe-interval']);
   const objectives = parseObjectives(values.objective ?? []);
   // The system under test: the config file, validated whole before anything starts.
   const system = loadSystem(process.cwd(), io.env, values.config);
@@ -122,6 +130,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const selected = drillsForBackend(drills, chosen, named, backendsFor);
   drills = selected.drills;
   for (const why of selected.leftOut) io.err.write(`drill: left out: ${why}\n`);
+  if (shard) {
+    const selected = drills.length;
+    drills = shardOf(drills, shard);
+    io.out.write(
+      `shard ${shard.index}/${shard.count}: ${drills.length} of ${selected} drills${drills.length ? `: ${drills.map((d) => d.id).join(', ')}` : ''}\n`,
+    );
+    if (drills.length === 0) return 0;
+  }
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
   if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
@@ -132,22 +148,29 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const interactive = isInteractive(io.out, io.env);
   const onProgress = progressPrinter(io.out, interactive);
   if (interactive) io.out.write(`drill run ${runId}: ${drills.map((d) => d.id).join(', ')} on ${backend}\n`);
-  const records: DrillRecord[] = [];
-  for (const def of drills) {
-    if (io.signal.aborted) break;
-    const record = await runDrill(def, {
-      runId,
-      backend,
-      system,
-      objectives,
-      keep: values.keep,
-      signal: io.signal,
-      onProgress,
-      ...(runbook ? { runbook } : {}),
-    });
-    records.push(record);
-    io.out.write(`${resultLine(record)}\n`);
-  }
+  // Estates are isolated by run directory, ports, names and labels: independent drills run side by side. Each
+  // result line is printed whole as its drill ends; the records keep the selection's order.
+  const records: DrillRecord[] = await pool(
+    drills,
+    parallel,
+    async (def) => {
+      const record = await runDrill(def, {
+        runId,
+        backend,
+        system,
+        objectives,
+        keep: values.keep,
+        signal: io.signal,
+        onProgress,
+        ...(runbook ? { runbook } : {}),
+        ...(probeIntervalMs !== undefined ? { probeIntervalMs } : {}),
+        ...(parallel > 1 ? { concurrency: parallel } : {}),
+      });
+      io.out.write(`${resultLine(record)}\n`);
+      return record;
+    },
+    () => io.signal.aborted,
+  );
   const summary = runSummary(runId, backend, startedAt, records);
   const written = await writeWithFallback(
     resolve(values['report-dir']),
@@ -253,6 +276,18 @@ async function chooseBackend(
     `backend auto: no backend can run ${drills.length > 1 ? 'these drills' : 'this drill'} here (${passed.join('; ')}); trying ${fallback.name}\n`,
   );
   return fallback;
+}
+
+/**
+ * `--probe-interval 20ms`: the HTTP probe's interval, the RTO's resolution. Bounded: below 5 ms the harness's
+ * own load would distort what it measures, above 10 s it no longer measures a failover.
+ */
+export function parseProbeInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, 'run: --probe-interval');
+  if (ms < 5 || ms > 10_000)
+    throw new UsageError(`run: --probe-interval must be between 5ms and 10s, not '${text}'`);
+  return ms;
 }
 
 /** `--objective rto=30s --objective rpo=0ms` -> { rtoMs, rpoMs } */

@@ -22,6 +22,7 @@ commands:
   run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
       [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md] [--config FILE]
       [--evidence FILE] [--signing-key FILE] [--pdf]
+      [--parallel N] [--shard I/N] [--probe-interval DURATION]
                                              run drills (all when no id is given), write reports
   verify RUN_DIR [--public-key FILE] [--json]
                                              check a run's artifacts, event chain and signature

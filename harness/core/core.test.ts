@@ -85,6 +85,32 @@ describe('TeardownStack', () => {
     expect(stack.size).toBe(0);
   });
 
+  it('runs neighbours of one group at once, and everything else in order around them', async () => {
+    const log: string[] = [];
+    const slow = (name: string, ms: number) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+    };
+    const stack = new TeardownStack();
+    stack.push('dir', slow('dir', 1));
+    stack.push('primary', slow('primary', 30), 1000, { group: 'servers' });
+    stack.push('standby', slow('standby', 10), 1000, { group: 'servers' });
+    stack.push('api', slow('api', 1));
+    const results = await stack.run();
+    expect(log).toEqual([
+      'start api',
+      'end api',
+      'start standby',
+      'start primary',
+      'end standby',
+      'end primary',
+      'start dir',
+      'end dir',
+    ]);
+    expect(results.map((r) => r.name)).toEqual(['api', 'standby', 'primary', 'dir']);
+  });
+
   it('gives each undo a deadline', async () => {
     const stack = new TeardownStack();
     stack.push('hangs', () => new Promise(() => {}), 20);

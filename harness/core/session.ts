@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 /** Environment variable that labels every process a drill starts (found again by `drill cleanup`). */
 export const RUN_ID_ENV = 'DRILL_RUN_ID';
+/** Beside it, the drill of the run the process belongs to: drills of one run may run at once (`--parallel`). */
+export const DRILL_ID_ENV = 'DRILL_DRILL_ID';
 /** Name of the marker file in every directory a drill creates. */
 export const RUN_MARKER = '.drillbook-run.json';
 export const LABEL_RUN_ID = 'drillbook.run-id';

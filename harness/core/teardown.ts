@@ -5,6 +5,11 @@ export interface TeardownEntry {
   name: string;
   undo: () => Promise<void> | void;
   timeoutMs: number;
+  /**
+   * Undos of one group that lie next to each other on the stack do not depend on each other (the containers of
+   * an estate, its processes): they run at once, each still with its own deadline and result.
+   */
+  group?: string;
 }
 
 export interface TeardownResult {
@@ -23,8 +28,13 @@ export class TeardownStack {
   private running: Promise<TeardownResult[]> | undefined;
 
   /** Register an undo. Returns a function that removes it again (for resources released early by hand). */
-  push(name: string, undo: () => Promise<void> | void, timeoutMs = 10_000): () => void {
-    const entry = { name, undo, timeoutMs };
+  push(
+    name: string,
+    undo: () => Promise<void> | void,
+    timeoutMs = 10_000,
+    opts: { group?: string } = {},
+  ): () => void {
+    const entry: TeardownEntry = { name, undo, timeoutMs, ...(opts.group ? { group: opts.group } : {}) };
     this.entries.push(entry);
     return () => {
       const i = this.entries.indexOf(entry);
@@ -36,7 +46,10 @@ export class TeardownStack {
     return this.entries.length;
   }
 
-  /** Run every undo, newest first. Calling it again while it runs returns the same results. */
+  /**
+   * Run every undo, newest first (neighbours of one group at once). Calling it again while it runs returns the
+   * same results.
+   */
   run(): Promise<TeardownResult[]> {
     this.running ??= this.drain();
     return this.running;
@@ -45,21 +58,24 @@ export class TeardownStack {
   private async drain(): Promise<TeardownResult[]> {
     const results: TeardownResult[] = [];
     for (let entry = this.entries.pop(); entry; entry = this.entries.pop()) {
-      const started = performance.now();
-      try {
-        await withTimeout(Promise.resolve().then(entry.undo), entry.timeoutMs, entry.name);
-        results.push({ name: entry.name, ok: true, durationMs: performance.now() - started });
-      } catch (e) {
-        results.push({
-          name: entry.name,
-          ok: false,
-          durationMs: performance.now() - started,
-          error: describe(e),
-        });
+      const batch = [entry];
+      while (entry.group !== undefined && this.entries.at(-1)?.group === entry.group) {
+        batch.push(this.entries.pop() as TeardownEntry);
       }
+      results.push(...(await Promise.all(batch.map(undoOne))));
     }
     this.running = undefined;
     return results;
+  }
+}
+
+async function undoOne(entry: TeardownEntry): Promise<TeardownResult> {
+  const started = performance.now();
+  try {
+    await withTimeout(Promise.resolve().then(entry.undo), entry.timeoutMs, entry.name);
+    return { name: entry.name, ok: true, durationMs: performance.now() - started };
+  } catch (e) {
+    return { name: entry.name, ok: false, durationMs: performance.now() - started, error: describe(e) };
   }
 }
 

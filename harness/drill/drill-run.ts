@@ -9,6 +9,12 @@ import type { Runbook } from '../runbook/markdown.ts';
 import type { DrillDefinition } from './define.ts';
 import type { Criterion, DrillRecord } from '../record/record.ts';
 
+export interface RunbookIdentity {
+  path: string;
+  sha256: string;
+  gitCommit?: string;
+}
+
 /**
  * The state of one drill run, owned by the runner and handed to each phase: what was declared, what has been
  * acquired so far (the estate, the running observers), and the record being filled in.
@@ -47,6 +53,10 @@ export interface DrillRun {
   /** The switch checks made after each step, in order, off the procedure's path; awaited when a step list ends. */
   switchCheck: Promise<void>;
   progress: (p: Progress) => void;
+  /** The runbook's path, hash and git commit, read while the drill runs; into the record at the end. */
+  readonly runbookIdentity?: Promise<RunbookIdentity>;
+  /** process.cpuUsage() and the drill clock when the observers started. */
+  observing?: { cpu: NodeJS.CpuUsage; t: number };
   /** A note on the timeline and a progress line. */
   note: (message: string) => void;
 }
@@ -65,6 +75,10 @@ export interface RunOptions {
   /** Ctrl-C / SIGTERM. */
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** `--probe-interval`: the HTTP probe's interval for this run, in place of the drill's own. */
+  probeIntervalMs?: number;
+  /** How many drills this run runs at once (`--parallel`), for the record of the harness's own CPU. */
+  concurrency?: number;
 }
 
 export type Progress =
@@ -75,7 +89,12 @@ export type Progress =
 /** What the runner needs of the backends: provision an estate, find what teardown left, mark a kept estate. */
 export interface BackendSeam {
   provision(backend: BackendName, topology: Topology, ctx: ProvisionContext): Promise<Estate>;
-  findLeaks(backend: BackendName, runId: string, resources: EstateResources): Promise<string[]>;
+  findLeaks(
+    backend: BackendName,
+    runId: string,
+    resources: EstateResources,
+    drillId?: string,
+  ): Promise<string[]>;
   /** `--keep`: leave a mark on the estate so `drill cleanup` knows it was kept on purpose. */
   markKept(estate: Estate): void;
 }

@@ -104,6 +104,7 @@ export async function steady(run: DrillRun): Promise<void> {
     },
     emit: (e) => run.timeline.push(e),
   };
+  run.observing = { cpu: process.cpuUsage(), t: run.clock.now() };
   for (const o of run.declaredObservers) run.observers.push(await o.start(ctx));
   const since = run.clock.now();
   const evidence = () => run.observers.flatMap((o) => (o.steady ? [o.steady(since)] : []));
@@ -234,6 +235,15 @@ export function measure(run: DrillRun): void {
 /** Stop every observer; idempotent, and safe on every path. */
 export async function stopObservers(run: DrillRun): Promise<void> {
   await Promise.all(run.observers.map((o) => o.stop().catch(() => undefined)));
+  const since = run.observing;
+  if (since && !run.record.harnessCpu) {
+    const cpu = process.cpuUsage(since.cpu);
+    run.record.harnessCpu = {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: run.clock.now() - since.t,
+      drillsAtOnce: run.opts.concurrency ?? 1,
+    };
+  }
 }
 
 /**
@@ -249,7 +259,12 @@ export async function teardown(run: DrillRun): Promise<boolean> {
   }
   const results = await run.teardown.run();
   const leaks = await run.backend
-    .findLeaks(run.opts.backend, run.opts.runId, run.resources ?? { pids: [], ports: [], dirs: [] })
+    .findLeaks(
+      run.opts.backend,
+      run.opts.runId,
+      run.resources ?? { pids: [], ports: [], dirs: [] },
+      run.def.id,
+    )
     .catch((e: unknown) => [`leak check failed: ${describe(e)}`]);
   record.teardown = { kept: false, results, leaks };
   const failed = results.filter((r) => !r.ok);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { isoAt, monotonicClock, type Clock } from '../core/clock.ts';
 import { objectivesFor } from '../config/system.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -13,7 +13,7 @@ import type { PhaseName, TimelineEvent } from '../measure/timeline.ts';
 import type { Observer } from '../probes/observer.ts';
 import type { Runbook } from '../runbook/markdown.ts';
 import type { DrillDefinition } from './define.ts';
-import type { BackendSeam, DrillRun, Progress, RunOptions } from './drill-run.ts';
+import type { BackendSeam, DrillRun, Progress, RunbookIdentity, RunOptions } from './drill-run.ts';
 import {
   after,
   DrillAbandoned,
@@ -36,7 +36,7 @@ export type { BackendSeam, Progress, RunOptions } from './drill-run.ts';
 /** The one place the runner reaches the backends. */
 export const backends: BackendSeam = {
   provision: (backend, topology, ctx) => provisionEstate(backend, topology, ctx),
-  findLeaks: (backend, runId, resources) => findEstateLeaks(backend, runId, resources),
+  findLeaks: (backend, runId, resources, drillId) => findEstateLeaks(backend, runId, resources, drillId),
   markKept(estate) {
     const marker = readMarker(estate.runDir);
     if (marker) writeMarker(estate.runDir, { ...marker, kept: true });
@@ -63,7 +63,7 @@ export async function runDrill(
   opts: RunOptions,
   deps: RunnerDeps = {},
 ): Promise<DrillRecord> {
-  const run = newRun(def, opts, deps);
+  const run = newRun(withProbeInterval(def, opts.probeIntervalMs), opts, deps);
   try {
     await phase(run, 'plan', plan);
     await phase(run, 'provision', provision);
@@ -79,10 +79,17 @@ export async function runDrill(
   } finally {
     await stopObservers(run);
     await teardownPhase(run);
+    const runbook = await run.runbookIdentity;
+    if (runbook) run.record.runbook = runbook;
     run.record.finishedAt = isoAt(run.clock, run.clock.now());
     run.record.durationMs = run.clock.now();
   }
   return run.record;
+}
+
+/** The drill as declared, with the run's `--probe-interval` in place of its own. */
+function withProbeInterval(def: DrillDefinition, ms: number | undefined): DrillDefinition {
+  return ms === undefined ? def : { ...def, traffic: { ...def.traffic, probeInterval: `${ms}ms` } };
 }
 
 /** Run one phase: its timeline event with start, end and outcome, and a progress line each way. */
@@ -207,7 +214,6 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
     timeline,
     criteria: [],
     checks: [],
-    ...(runbook ? { runbook: runbookIdentity(runbook) } : {}),
     teardown: { kept: false, results: [], leaks: [] },
   };
   const progress = (p: Progress) => opts.onProgress?.(p);
@@ -226,6 +232,8 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
       AbortSignal.timeout(ms(def.timeouts.drill)),
     ]),
     ...(runbook ? { runbook } : {}),
+    // Read off the drill's path: `git log` on a file takes a while in a long history.
+    ...(runbook ? { runbookIdentity: runbookIdentity(runbook) } : {}),
     vars: {},
     phase: 'plan',
     observers: [],
@@ -241,16 +249,17 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
 }
 
 /** Path, content hash and git commit of the runbook under test. */
-function runbookIdentity(doc: Runbook): { path: string; sha256: string; gitCommit?: string } {
+function runbookIdentity(doc: Runbook): Promise<RunbookIdentity> {
   const sha256 = createHash('sha256').update(doc.text).digest('hex');
-  try {
-    const gitCommit = execFileSync('git', ['log', '-1', '--format=%H', '--', doc.path], {
-      cwd: PROJECT_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return { path: doc.path, sha256, ...(gitCommit ? { gitCommit } : {}) };
-  } catch {
-    return { path: doc.path, sha256 };
-  }
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['log', '-1', '--format=%H', '--', doc.path],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 10_000 },
+      (err, stdout) => {
+        const gitCommit = err ? '' : stdout.trim();
+        resolve({ path: doc.path, sha256, ...(gitCommit ? { gitCommit } : {}) });
+      },
+    );
+  });
 }

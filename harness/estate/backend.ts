@@ -115,7 +115,7 @@ export interface Backend {
    * networks, volumes). The estate's processes, ports and run directory (`Estate.resources()`) and every
    * process labelled with the run id are checked for every backend besides.
    */
-  leaks?(runId: string): Promise<string[]>;
+  leaks?(runId: string, drillId?: string): Promise<string[]>;
   /**
    * `drill cleanup`: remove what killed runs left of the backend's own resources. Labelled processes and run
    * directories on this machine are swept for every backend besides. Returns how many things it found.

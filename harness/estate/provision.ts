@@ -28,8 +28,9 @@ export async function findEstateLeaks(
   backend: BackendName,
   runId: string,
   resources: EstateResources,
+  drillId?: string,
 ): Promise<string[]> {
-  const leaks = await findLeaks(runId, resources);
-  leaks.push(...((await backendNamed(backend).leaks?.(runId)) ?? []));
+  const leaks = await findLeaks(runId, resources, drillId);
+  leaks.push(...((await backendNamed(backend).leaks?.(runId, drillId)) ?? []));
   return leaks;
 }

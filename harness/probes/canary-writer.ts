@@ -1,5 +1,3 @@
-import http from 'node:http';
-import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../core/clock.ts';
 import pg from 'pg';
 import { renderBody, type SystemUnderTest } from '../config/system.ts';
@@ -12,6 +10,7 @@ import { computeRpo, toRanges } from '../measure/rpo.ts';
 import { evidenceOf } from '../measure/steady.ts';
 import type { WriteEvent, WriteOutcome } from '../measure/timeline.ts';
 import { once, type Observer, type StartedObserver } from './observer.ts';
+import { httpRequest, jsonOrText } from './http-request.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface CanaryWriterOptions {
@@ -94,21 +93,16 @@ function appSender(
   runId: string,
   timeoutMs: number,
 ): CanaryWriterOptions['send'] {
-  const client: AxiosInstance = axios.create({
-    baseURL: baseUrl,
-    timeout: timeoutMs,
-    proxy: false,
-    validateStatus: () => true,
-    httpAgent: new http.Agent({ keepAlive: false }),
-  });
+  const url = new URL(canary.path, baseUrl).toString();
   return async (seq) => {
     try {
-      const res = await client.request({
+      const res = await httpRequest(url, {
         method: canary.method,
-        url: canary.path,
-        data: renderBody(canary.body, seq, runId),
+        json: renderBody(canary.body, seq, runId),
+        timeoutMs,
       });
-      return { outcome: classifyWrite(res.status, res.data, canary.committed), status: res.status };
+      const body = jsonOrText(res.body);
+      return { outcome: classifyWrite(res.status, body, canary.committed), status: res.status };
     } catch (e) {
       return { outcome: 'indeterminate', error: describeError(e) };
     }

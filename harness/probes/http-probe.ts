@@ -1,5 +1,3 @@
-import http from 'node:http';
-import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../core/clock.ts';
 import { describe as describeError } from '../core/errors.ts';
 import { parseDuration, type DurationString } from '../core/duration.ts';
@@ -7,6 +5,7 @@ import { computeRto, finalRto, type RtoOptions } from '../measure/rto.ts';
 import { evidenceOf } from '../measure/steady.ts';
 import type { ProbeEvent } from '../measure/timeline.ts';
 import { once, type Observer, type StartedObserver } from './observer.ts';
+import { httpRequest } from './http-request.ts';
 import { openLoop } from './open-loop.ts';
 
 export interface HttpProbeOptions {
@@ -41,7 +40,6 @@ export const acceptBodyIncludes =
  * beyond applying `accept`.
  */
 export class HttpProber {
-  private readonly http: AxiosInstance;
   private readonly inFlight = new Map<number, number>();
   private loop: { stop(): void } | undefined;
   private sent = 0;
@@ -50,16 +48,7 @@ export class HttpProber {
     private readonly clock: Clock,
     private readonly opts: HttpProbeOptions,
     private readonly record: (e: ProbeEvent) => void,
-  ) {
-    this.http = axios.create({
-      timeout: opts.timeoutMs,
-      proxy: false,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      httpAgent: new http.Agent({ keepAlive: false }),
-    });
-  }
+  ) {}
 
   start(): void {
     this.loop = openLoop(this.clock, this.opts.intervalMs, () => void this.probeOnce());
@@ -86,7 +75,7 @@ export class HttpProber {
     const accept = this.opts.accept ?? acceptStatus2xx;
     let event: ProbeEvent;
     try {
-      const res = await this.http.get<string>(this.opts.url);
+      const res = await httpRequest(this.opts.url, { timeoutMs: this.opts.timeoutMs });
       const servedBy = res.headers['x-served-by'] as string | undefined;
       const dbPort = Number(res.headers['x-db-port']);
       event = {
@@ -94,7 +83,7 @@ export class HttpProber {
         seq,
         t,
         end: this.clock.now(),
-        ok: accept(res.status, typeof res.data === 'string' ? res.data : ''),
+        ok: accept(res.status, res.body),
         status: res.status,
         ...(servedBy ? { servedBy } : {}),
         ...(Number.isFinite(dbPort) && dbPort > 0 ? { dbPort } : {}),

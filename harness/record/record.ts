@@ -143,6 +143,12 @@ export interface DrillRecord {
   /** Set when the harness could not complete the drill (abort, timeout, broken estate): status `error`. */
   error?: { phase: PhaseName; message: string; aborted: boolean };
   teardown: { kept: boolean; results: TeardownEntry[]; leaks: string[] };
+  /**
+   * What observing cost the harness itself, from steady state until the observers stopped: its own process's CPU
+   * time (user + system, children excluded) over that wall time. `drillsAtOnce` > 1 (`--parallel`) means the
+   * CPU was shared with other drills of the run.
+   */
+  harnessCpu?: { cpuMs: number; wallMs: number; drillsAtOnce: number };
 }
 
 export function drillStatus(r: Pick<DrillRecord, 'error' | 'criteria'>): DrillStatus {

@@ -6,7 +6,7 @@ import { labels as runLabels } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
-import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
   followPrimary,
@@ -38,6 +38,7 @@ import {
   PG_PORT,
 } from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
+import { together } from '../host/together.ts';
 
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
 const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
@@ -69,7 +70,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   const appContainerPort = appSpec.port;
   const labels = runLabels(ctx.runId, ctx.drillId);
   const runDir = createRunDir(ctx.runId, ctx.drillId);
-  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
   // The WAL archive and the backups are the run directory's, bind-mounted into the primary and every spare
   // server: owned by the image's postgres account, which writes them there (and by host blocks run as root).
   const archiveDir = join(runDir, 'wal-archive');
@@ -134,7 +135,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   });
   const book = new AddressBook();
   const removeOnTeardown = (what: string, svc: { remove(): Promise<void> }) =>
-    ctx.teardown.push(`remove container ${what}`, () => svc.remove(), 20_000);
+    ctx.teardown.push(`remove container ${what}`, () => svc.remove(), 20_000, { group: 'containers' });
 
   const primary = new DockerPostgres({
     base: {
@@ -149,12 +150,14 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   });
   book.add(pgPrimaryPort, primary.internalAddress);
 
-  // The standby follows the primary through the router's replication route: it starts once the router is up.
-  const startDatabases = async (routerUp: Promise<void>): Promise<DockerPostgres | undefined> => {
+  const startPrimary = async () => {
     removeOnTeardown(primary.spec.name, primary);
     await primary.create();
     await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
     ctx.note?.(`postgres-primary up in container ${primary.spec.name} (127.0.0.1:${pgPrimaryPort})`);
+  };
+  // The standby follows the primary through the router's replication route: it starts once both are up.
+  const startStandby = async (upstreamUp: Promise<unknown>): Promise<DockerPostgres | undefined> => {
     if (!topology.postgres.standby) return undefined;
     const standby = new DockerPostgres({
       base: {
@@ -168,7 +171,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       upstream: { alias: 'postgres-primary', slot: replicationName(STANDBY_ROLE) },
     });
     book.add(pgStandbyPort, standby.internalAddress);
-    await routerUp;
+    await upstreamUp;
     removeOnTeardown(standby.spec.name, standby);
     await standby.create();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
@@ -225,10 +228,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     await router.create();
   };
 
-  // The databases, Redis and the router do not depend on each other: start them together.
-  const routerUp = startRouter();
-  const [standby] = await Promise.all([startDatabases(routerUp), startRedis(), routerUp]);
-
   // A release is the image's tag and carries its own behaviour: the container gets the app's environment only
   // (the release's variables would pin every later tag to this one's through the runbook's env file).
   const appEnv = appEnvOf({ ...system, releases: { [topology.app.version]: { env: {} } } }, appSpec.env, {
@@ -265,11 +264,26 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     topology.app.version,
     { path: system.health.path, status: system.health.status, source: `health.path in ${system.configFile}` },
   );
-  removeOnTeardown(app.containerName, app);
-  await app.create();
-  ctx.note?.(
-    `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
-  );
+  async function startApp(): Promise<void> {
+    removeOnTeardown(app.containerName, app);
+    await app.create();
+    ctx.note?.(
+      `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
+    );
+  }
+
+  // The primary, Redis and the router do not depend on each other: they start together. The standby needs the
+  // primary and the router; the app needs the router, the primary and Redis, not the standby: those two start
+  // together next. Every part is waited for, also when another failed (see `together`).
+  const primaryUp = startPrimary();
+  const routerUp = startRouter();
+  const redisUp = startRedis();
+  const standbyUp = startStandby(together(primaryUp, routerUp));
+  const appUp = (async () => {
+    await together(primaryUp, routerUp, redisUp);
+    await startApp();
+  })();
+  const [, , , standby] = await together(primaryUp, routerUp, redisUp, standbyUp, appUp);
 
   const conn = primary.connection();
   return assembleEstate({

@@ -29,8 +29,11 @@ export async function engineClient(timeoutMs = 5000): Promise<Client> {
     if (process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
       process.env.TESTCONTAINERS_RYUK_DISABLED = dockerImagePresentSync(RYUK_IMAGE) ? 'false' : 'true';
     }
-    const attempt = import('testcontainers').then((m) => m.getContainerRuntimeClient());
-    clientPromise = withTimeout(attempt, timeoutMs, 'the Docker engine to answer');
+    // The deadline is the engine's, not the module's: loading testcontainers alone takes ~0.7 s, several
+    // seconds on a loaded machine, and must not make a reachable engine look absent.
+    clientPromise = import('testcontainers').then((m) =>
+      withTimeout(m.getContainerRuntimeClient(), timeoutMs, 'the Docker engine to answer'),
+    );
     clientPromise.catch(() => (clientPromise = undefined));
   }
   return clientPromise;
@@ -41,7 +44,7 @@ export async function dockerode(): Promise<Dockerode> {
 }
 
 /** Is a Docker engine reachable? `undefined` when it is, else why not. */
-export async function engineProblem(timeoutMs = 3000): Promise<string | undefined> {
+export async function engineProblem(timeoutMs = 10_000): Promise<string | undefined> {
   try {
     const d = (await engineClient(timeoutMs)).container.dockerode;
     await d.ping();
@@ -98,8 +101,12 @@ export interface LabelledResources {
 }
 
 /** Every container, network and volume carrying a drillbook run-id label (of one run, or of all). */
-export async function labelledResources(d: Dockerode, runId?: string): Promise<LabelledResources> {
-  const filters = JSON.stringify(runFilter(runId));
+export async function labelledResources(
+  d: Dockerode,
+  runId?: string,
+  drillId?: string,
+): Promise<LabelledResources> {
+  const filters = JSON.stringify(runFilter(runId, drillId));
   const [containers, networks, volumes] = await Promise.all([
     d.listContainers({ all: true, filters }),
     d.listNetworks({ filters }),

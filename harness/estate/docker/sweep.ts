@@ -3,9 +3,9 @@ import type { SweepOptions } from '../backend.ts';
 import { dockerode, engineProblem, labelledResources, requireEngine, sweep } from './engine.ts';
 
 /** Every container, network and volume with this run's label still there after teardown: each is a leak. */
-export async function findDockerLeaks(runId: string): Promise<string[]> {
+export async function findDockerLeaks(runId: string, drillId?: string): Promise<string[]> {
   const d = await requireEngine();
-  const left = await labelledResources(d, runId);
+  const left = await labelledResources(d, runId, drillId);
   return [
     ...left.containers.map((c) => `container ${c.name} (${c.state}) still exists`),
     ...left.networks.map((n) => `network ${n.name} still exists`),
@@ -15,7 +15,7 @@ export async function findDockerLeaks(runId: string): Promise<string[]> {
 
 /** Containers, networks and volumes labelled with a run id whose run is over (or any, with --force). */
 export async function sweepDocker(opts: SweepOptions): Promise<number> {
-  if (await engineProblem(2000)) return 0;
+  if (await engineProblem()) return 0;
   const d = await dockerode();
   const found = await labelledResources(d, opts.runId);
   const runs = new Set(

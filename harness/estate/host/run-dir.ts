@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -98,6 +99,34 @@ export function findRunDirs(
     .filter((x): x is { dir: string; marker: RunMarker } => x.marker !== undefined);
 }
 
+/**
+ * Remove a run directory, its marker last: a harness killed half-way through (SIGKILL during teardown) leaves a
+ * directory that still says whose it is, so `drill cleanup` finds it.
+ */
 export function removeRunDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // already gone
+  }
+  for (const name of names.filter((n) => n !== RUN_MARKER))
+    rmSync(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * `removeRunDir` without blocking the event loop: teardown of one drill must not stall the probes of the drills
+ * running beside it (`--parallel`) while the disk deletes a few hundred megabytes of database files.
+ */
+export async function removeRunDirAsync(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return; // already gone
+  }
+  for (const name of names.filter((n) => n !== RUN_MARKER))
+    await rm(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }

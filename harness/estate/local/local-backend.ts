@@ -7,7 +7,8 @@ import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
-import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { together } from '../host/together.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
   followPrimary,
@@ -22,6 +23,9 @@ import { NodeService } from './node-service.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
 
+/** The estate's servers stop independently of each other: teardown stops them at once. */
+const PROCESSES = { group: 'estate processes' };
+
 /**
  * Provision the estate as processes on 127.0.0.1: Postgres primary (+ hot standby by streaming replication),
  * optionally redis-server, the traffic router, and the app behind it. Every resource registers its undo on the
@@ -33,7 +37,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   const pgUser = unprivilegedUser();
 
   const runDir = createRunDir(ctx.runId, ctx.drillId);
-  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
 
   const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
@@ -54,6 +58,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     binDir,
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     user: pgUser,
     superuser: SUPERUSER,
     password,
@@ -66,15 +71,23 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     port: pgPrimaryPort,
     database: APP_DATABASE,
   });
-  await primary.initPrimary(
-    primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
-  );
-  ctx.teardown.push(`stop postgres-primary (port ${pgPrimaryPort})`, () => primary.stop());
-  await primary.start();
-  await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
-  ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
+  const primaryUp = (async () => {
+    await primary.initPrimary(
+      primarySettings(archiveDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
+    );
+    ctx.teardown.push(
+      `stop postgres-primary (port ${pgPrimaryPort})`,
+      () => primary.stop(),
+      undefined,
+      PROCESSES,
+    );
+    await primary.start();
+    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
+  })();
 
-  // The router comes before the standby: the standby follows the primary through its replication route.
+  // The router starts while the primary is initialised (it needs nothing but its ports); both are up before
+  // the standby, which follows the primary through the router's replication route.
   const routerService = new NodeService({
     name: 'router',
     entry: 'harness/estate/router/main.ts',
@@ -92,48 +105,62 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     },
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     healthUrl: `http://127.0.0.1:${adminPort}/health`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
-  ctx.teardown.push(`stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`, () =>
-    routerService.proc.stop(),
+  ctx.teardown.push(
+    `stop router (ports ${routerAppPort}, ${routerDbPort}, admin ${adminPort})`,
+    () => routerService.proc.stop(),
+    undefined,
+    PROCESSES,
   );
-  await routerService.start();
+  await together(primaryUp, routerService.start());
   const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
     app: routerAppPort,
     db: routerDbPort,
   });
 
-  let standby: LocalPostgres | undefined;
-  if (topology.postgres.standby) {
-    standby = new LocalPostgres({
-      ...common,
-      name: STANDBY_ROLE,
-      port: pgStandbyPort,
-      database: APP_DATABASE,
-    });
+  // The standby (a base backup, then streaming) and the app (behind the router, on the primary) do not need
+  // each other: they start at once.
+  const standby = topology.postgres.standby
+    ? new LocalPostgres({
+        ...common,
+        name: STANDBY_ROLE,
+        port: pgStandbyPort,
+        database: APP_DATABASE,
+      })
+    : undefined;
+  const standbyUp = (async () => {
+    if (!standby) return;
     await standby.initStandby(primary, { host: '127.0.0.1', port: routerReplPort });
-    const s = standby;
-    ctx.teardown.push(`stop postgres-standby (port ${pgStandbyPort})`, () => s.stop());
+    ctx.teardown.push(
+      `stop postgres-standby (port ${pgStandbyPort})`,
+      () => standby.stop(),
+      undefined,
+      PROCESSES,
+    );
     await standby.start();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
     ctx.note?.(`postgres-standby streaming (${topology.postgres.replication}) on 127.0.0.1:${pgStandbyPort}`);
-  }
+  })();
 
-  let redis: LocalRedis | undefined;
-  if (redisBinary) {
-    redis = new LocalRedis({
-      binary: redisBinary,
-      runDir,
-      runId: ctx.runId,
-      port: redisPort,
-      startTimeoutMs: ctx.startTimeoutMs,
-    });
-    const r = redis;
-    ctx.teardown.push(`stop redis (port ${redisPort})`, () => r.stop());
+  const redis = redisBinary
+    ? new LocalRedis({
+        binary: redisBinary,
+        runDir,
+        runId: ctx.runId,
+        drillId: ctx.drillId,
+        port: redisPort,
+        startTimeoutMs: ctx.startTimeoutMs,
+      })
+    : undefined;
+  const redisUp = (async () => {
+    if (!redis) return;
+    ctx.teardown.push(`stop redis (port ${redisPort})`, () => redis.stop(), undefined, PROCESSES);
     await redis.start();
     ctx.note?.(`redis up on 127.0.0.1:${redisPort}`);
-  }
+  })();
 
   // The system under test's app, as its config describes it: its command, directory and environment.
   const system = ctx.system;
@@ -161,15 +188,21 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
     env: envOf(appVersion),
     runDir,
     runId: ctx.runId,
+    drillId: ctx.drillId,
     healthUrl: `http://127.0.0.1:${appPort}${system.health.path}`,
     healthStatus: system.health.status,
     healthSource: `health.path in ${system.configFile}`,
     startTimeoutMs: ctx.startTimeoutMs,
   });
-  ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop());
-  await appService.start();
+  const appUp = (async () => {
+    // The app's cache is up before the app, as a deployment would order them.
+    await redisUp;
+    ctx.teardown.push(`stop app (port ${appPort})`, () => appService.stop(), undefined, PROCESSES);
+    await appService.start();
+    ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
+  })();
+  await together(standbyUp, redisUp, appUp);
   const app = appRole(appService, appPort, appVersion, envOf);
-  ctx.note?.(`app ${appVersion} ready behind the router on 127.0.0.1:${routerAppPort}`);
 
   return assembleEstate({
     backend: 'local',

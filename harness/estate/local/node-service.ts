@@ -12,6 +12,7 @@ export interface NodeServiceSpec {
   env: NodeJS.ProcessEnv;
   runDir: string;
   runId: string;
+  drillId?: string;
   /** URL that answers `healthStatus` (default 200) once the service is up. */
   healthUrl: string;
   healthStatus?: number;
@@ -57,6 +58,7 @@ export class NodeService {
       env: { PATH: process.env.PATH, NODE_ENV: 'production', ...this.env },
       logFile: join(this.spec.runDir, `${this.spec.name}.log`),
       runId: this.spec.runId,
+      ...(this.spec.drillId ? { drillId: this.spec.drillId } : {}),
       stopGraceMs: 3000,
     });
     this.all.push(p);

@@ -15,6 +15,7 @@ export interface PgNodeSpec {
   binDir: string;
   runDir: string;
   runId: string;
+  drillId?: string;
   port: number;
   user: PgUser | undefined;
   superuser: string;
@@ -40,6 +41,7 @@ export class LocalPostgres implements PostgresRole {
       env: { LANG: 'C', LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' },
       logFile: join(spec.runDir, `${spec.name}.log`),
       runId: spec.runId,
+      ...(spec.drillId ? { drillId: spec.drillId } : {}),
       ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
       // A fast shutdown is what an operator's "stop" is; SIGTERM would be "smart" and wait for clients.
       stopGraceMs: 5000,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { RUN_ID_ENV } from '../../core/session.ts';
+import { DRILL_ID_ENV, RUN_ID_ENV } from '../../core/session.ts';
 import { isAlive, killProcessGroup } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
@@ -17,6 +17,8 @@ export interface ProcessSpec {
   cwd?: string;
   logFile: string;
   runId: string;
+  /** The drill of the run (labels the process beside the run id). */
+  drillId?: string;
   uid?: number;
   gid?: number;
   /** Grace between SIGTERM and SIGKILL on stop. */
@@ -55,7 +57,7 @@ export class LocalProcess {
     try {
       const child = spawn(s.file, s.args, {
         cwd: s.cwd,
-        env: { ...s.env, [RUN_ID_ENV]: s.runId },
+        env: { ...s.env, [RUN_ID_ENV]: s.runId, ...(s.drillId ? { [DRILL_ID_ENV]: s.drillId } : {}) },
         stdio: ['ignore', fd, fd],
         detached: true,
         ...(s.uid !== undefined ? { uid: s.uid } : {}),

@@ -8,6 +8,7 @@ export interface RedisSpec {
   binary: string;
   runDir: string;
   runId: string;
+  drillId?: string;
   port: number;
   startTimeoutMs: number;
 }
@@ -47,6 +48,7 @@ export class LocalRedis implements RedisRole {
       env: { PATH: process.env.PATH },
       logFile: join(spec.runDir, 'redis.log'),
       runId: spec.runId,
+      ...(spec.drillId ? { drillId: spec.drillId } : {}),
     });
   }
 
