@@ -171,6 +171,10 @@ export const ConfigSchema = z
         }),
         status: z.number().int().min(100).max(599).default(200).meta({ description: 'The healthy status.' }),
         bodyIncludes: z.string().optional().meta({ description: 'Text a healthy answer must contain.' }),
+        interval: duration.optional().meta({
+          description:
+            "How often the drill probes the path (the RTO's resolution; default the drill's, 15ms): what the system can take. `--probe-interval` overrides it.",
+        }),
       })
       .default({ path: '/ready', status: 200 })
       .meta({ description: 'How to see the system: the probe clients use through the router.' }),

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadRunbook, type Runbook } from '../runbook/markdown.ts';
 import type { CanaryConfig, Config } from './schema.ts';
@@ -28,7 +29,7 @@ export interface SystemUnderTest {
   readonly releases: Readonly<Record<string, { env: Record<string, string> }>>;
   /** Absolute directories of the system's own tools, on the PATH of runbook blocks. */
   readonly tools: readonly string[];
-  readonly health: { path: string; status: number; bodyIncludes?: string };
+  readonly health: { path: string; status: number; bodyIncludes?: string; intervalMs?: number };
   readonly canary: CanaryConfig;
   /** The runbook (block ids already mapped: a drill's step id finds the user's block). */
   readonly runbook?: Runbook;
@@ -162,6 +163,7 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
       path: config.health.path,
       status: config.health.status,
       ...(config.health.bodyIncludes !== undefined ? { bodyIncludes: config.health.bodyIncludes } : {}),
+      ...(config.health.interval !== undefined ? { intervalMs: parseDuration(config.health.interval) } : {}),
     },
     canary: config.canary ?? { through: 'database' },
     ...(runbook ? { runbook } : {}),

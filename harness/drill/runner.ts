@@ -63,7 +63,11 @@ export async function runDrill(
   opts: RunOptions,
   deps: RunnerDeps = {},
 ): Promise<DrillRecord> {
-  const run = newRun(withProbeInterval(def, opts.probeIntervalMs), opts, deps);
+  const run = newRun(
+    withProbeInterval(def, opts.probeIntervalMs ?? opts.system.health.intervalMs),
+    opts,
+    deps,
+  );
   try {
     await phase(run, 'plan', plan);
     await phase(run, 'provision', provision);
@@ -87,7 +91,7 @@ export async function runDrill(
   return run.record;
 }
 
-/** The drill as declared, with the run's `--probe-interval` in place of its own. */
+/** The drill as declared, with the run's `--probe-interval` (else the system's `health.interval`) in place of its own. */
 function withProbeInterval(def: DrillDefinition, ms: number | undefined): DrillDefinition {
   return ms === undefined ? def : { ...def, traffic: { ...def.traffic, probeInterval: `${ms}ms` } };
 }

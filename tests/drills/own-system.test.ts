@@ -85,7 +85,7 @@ describe.skipIf(missing !== undefined)(
       doc.setIn(['system', 'local', 'env'], { INVENTORY_DSN: dsn, LISTEN_PORT: '{{port}}' });
       doc.setIn(['system', 'tools'], ['.']);
       doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
-      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy' });
+      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy', interval: '100ms' });
       doc.setIn(['canary'], {
         through: 'app',
         rate: 10,
