@@ -15,7 +15,7 @@ import type { ObserverContext, ObserverMeasurements } from '../probes/observer.t
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { evaluate } from './verdict.ts';
+import { checklistCriterion, evaluate } from './verdict.ts';
 
 const ms = (d: string) => parseDuration(d);
 
@@ -203,6 +203,7 @@ export function measure(run: DrillRun): void {
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
+    ...(run.record.checklist ? [checklistCriterion(JSON.stringify(run.def.id), run.record.checklist)] : []),
   ];
 }
 
@@ -301,6 +302,7 @@ async function runStep(run: DrillRun, which: 'prepare' | 'procedure', step: Step
       })) ?? {};
     event(out);
     run.record.checks.push(...(out.checks ?? []));
+    if (out.checklist) run.record.checklist = [...(run.record.checklist ?? []), ...out.checklist];
     return true;
   } catch (err) {
     const failed =

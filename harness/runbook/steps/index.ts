@@ -6,6 +6,7 @@ import { verifyWrites } from './failover.ts';
 import { decideRollback, restart, wait } from './release.ts';
 import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
+import { checklist, checklistGate, tlsEndpoint } from './checklist.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
 
@@ -27,4 +28,7 @@ export const Step = {
   wait,
   observeCacheOutage,
   servedVersion,
+  checklist,
+  checklistGate,
+  tlsEndpoint,
 };
