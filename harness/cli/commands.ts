@@ -187,7 +187,7 @@ function resultLine(r: DrillRecord): string {
  * prerequisite they depend on; one line says which and why the ones before it were passed over. An explicit
  * backend is taken as given (its prerequisites are checked by its preparation).
  */
-async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<Backend> {
+export async function chooseBackend(value: string, io: Io, drills: DrillDefinition[]): Promise<Backend> {
   const names = BACKENDS.map((b) => b.name);
   if (value !== 'auto') {
     if (!names.includes(value))
