@@ -17,7 +17,7 @@ import { deploymentRunbook as rb } from './shared.ts';
 /** The checklist drill with a declaration (a config file's `checklist`) and, to prove an item, a break. */
 export function predeployChecklist(
   opts: ChecklistOptions = ESTATE_CHECKLIST,
-  brk?: { name: string; fault(estate: Estate): Fault },
+  brk?: { name: string; fault: (estate: Estate) => Fault },
 ): DrillDefinition {
   return defineDrill({
     id: 'predeploy-checklist',
@@ -40,7 +40,7 @@ export function predeployChecklist(
       Step.block('backup-redis', { expect: { stdout: /^redis snapshot taken at / } }),
       Step.tlsEndpoint(opts.serviceName),
     ],
-    ...(brk ? { fault: brk.fault } : {}),
+    ...(brk ? { fault: (e: Estate) => brk.fault(e) } : {}),
     procedure: () => [
       Step.checklist(opts),
       Step.checklistGate(),

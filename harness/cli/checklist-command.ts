@@ -4,7 +4,7 @@
  * breaks one item's condition on the estate, to prove that the item catches it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse } from '../core/args.ts';
 import { newRunId } from '../core/session.ts';
 import { PrerequisiteError, UsageError } from '../core/errors.ts';
@@ -40,7 +40,11 @@ export function loadChecklistConfig(file: string | undefined): ChecklistOptions 
     throw new UsageError(`checklist: --config ${path}: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }
   if (typeof raw !== 'object' || raw === null) throw new UsageError(`${path}: must be a JSON object`);
-  return parseChecklistOptions((raw as Record<string, unknown>).checklist, path);
+  const section = (raw as Record<string, unknown>).checklist;
+  const opts = parseChecklistOptions(section, path);
+  // Gates the file declares run beside it; the estate's own run in the project.
+  const ownGates = typeof section === 'object' && section !== null && 'gates' in section;
+  return ownGates ? { ...opts, gatesDir: dirname(resolve(path)) } : opts;
 }
 
 export async function checklistCommand(argv: string[], io: Io): Promise<number> {

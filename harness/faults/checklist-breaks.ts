@@ -19,7 +19,7 @@ export interface ChecklistBreak {
   backends?: readonly string[];
   /** It needs the harness to run as root (mounting a small file system). */
   root?: boolean;
-  fault(estate: Estate): Fault;
+  fault: (estate: Estate) => Fault;
 }
 
 const HOUR = 3_600_000;

@@ -22,6 +22,8 @@ export interface ChecklistOptions {
   secrets: string[];
   /** Test gates that must pass (unit, integration, smoke tests). */
   gates: ChecklistGate[];
+  /** Where the gates run (default: the project's root; a config file's gates: that file's directory). */
+  gatesDir?: string;
   /** The host name clients use: the certificate must match it and it must resolve to the endpoint. */
   serviceName: string;
   limits: {
@@ -45,7 +47,12 @@ export const DEFAULT_LIMITS: ChecklistOptions['limits'] = {
 export const ESTATE_CHECKLIST: ChecklistOptions = {
   variables: ['DB_HOST', 'DB_PORT', 'DB_USER', 'DB_NAME', 'APP_URL', 'REDIS_HOST'],
   secrets: ['PGPASSWORD', 'INFRA_TOKEN'],
-  gates: [{ name: 'schema migrations readable', run: 'migrate current' }],
+  gates: [
+    {
+      name: "the application's migration unit tests",
+      run: 'npx vitest run --project unit fixtures/app/migrate.test.ts',
+    },
+  ],
   serviceName: 'localhost',
   limits: DEFAULT_LIMITS,
   monitoring: {},
@@ -126,6 +133,7 @@ export function checklistEnv(
     CHECK_VARIABLES: opts.variables.join(' '),
     CHECK_SECRETS: opts.secrets.join(' '),
     CHECK_GATES: opts.gates.map((g) => `${g.name}\t${g.run}`).join('\n'),
+    ...(opts.gatesDir ? { CHECK_GATES_DIR: opts.gatesDir } : {}),
     CHECK_MAX_LAG_BYTES: String(opts.limits.maxLagBytes),
     CHECK_MIN_FREE_PCT: String(opts.limits.minFreePct),
     CHECK_MAX_BACKUP_AGE_HOURS: String(opts.limits.maxBackupAgeHours),

@@ -4,6 +4,7 @@
  * passes before its rollout starts.
  */
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../estate/host/project-root.ts';
 import { StepError } from '../../core/errors.ts';
 import { issueCert, makeRunCa, registerTlsFront, forgetTlsFront, TlsFront } from '../../estate/tls-front.ts';
 import type { ChecklistItem } from '../../record/record.ts';
@@ -75,7 +76,11 @@ export function checklist(opts: ChecklistOptions): Step {
       const blocks = checkBlocks(doc.blocks.values());
       if (!blocks.length) throw new StepError(`${doc.path} has no check= blocks: no checklist to run`);
       const shell = ctx.estate.shell();
-      const { env, secretValues } = checklistEnv(opts, shell.host.env, process.env);
+      const { env, secretValues } = checklistEnv(
+        { ...opts, gatesDir: opts.gatesDir ?? PROJECT_ROOT },
+        shell.host.env,
+        process.env,
+      );
       const secrets = [...shell.secrets, ...secretValues];
       const deadline = Date.now() + ctx.timeoutMs;
       const items: ChecklistItem[] = [];
