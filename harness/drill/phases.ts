@@ -15,7 +15,8 @@ import type { ObserverContext, ObserverMeasurements } from '../probes/observer.t
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { checklistCriterion, evaluate } from './verdict.ts';
+import { checklistCriterion, clientImpactCriterion, evaluate } from './verdict.ts';
+import { measureClientImpact } from '../measure/impact.ts';
 
 const ms = (d: string) => parseDuration(d);
 
@@ -199,11 +200,18 @@ export function measure(run: DrillRun): void {
           ...input,
           ...(m.rpo ? { rpoMs: m.rpo.rpoMs, lostAckedWrites: m.rpo.lostAckedWrites } : {}),
         });
-  run.record.measurements = { ...m, runbookMs: run.procedureMs, ...(replication ? { replication } : {}) };
+  const clientImpact = run.def.zeroClientImpact ? measureClientImpact(run.timeline) : undefined;
+  run.record.measurements = {
+    ...m,
+    runbookMs: run.procedureMs,
+    ...(replication ? { replication } : {}),
+    ...(clientImpact ? { clientImpact } : {}),
+  };
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
     ...(run.record.checklist ? [checklistCriterion(JSON.stringify(run.def.id), run.record.checklist)] : []),
+    ...(clientImpact ? [clientImpactCriterion(JSON.stringify(run.def.id), clientImpact)] : []),
   ];
 }
 

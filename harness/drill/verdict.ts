@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
+import type { ClientImpact } from '../measure/impact.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import type { Criterion } from '../record/record.ts';
@@ -130,5 +131,22 @@ export function checklistCriterion(subject: string, items: readonly ChecklistIte
     message: failed.length
       ? `pre-deployment checklist failed for ${subject}: ${failed.map((i) => `${i.section}/${i.name}: ${i.reason ?? i.detail}`).join('; ')}`
       : `pre-deployment checklist passed for ${subject} (${skipped} items skipped)`,
+  };
+}
+
+/** A drill that must cause no outage: no probe may fail and no write be refused while it runs. */
+export function clientImpactCriterion(subject: string, c: ClientImpact): Criterion {
+  const measured = `${c.failedProbes} of ${c.probes} probes failed, ${c.refusedWrites} of ${c.writes} writes refused (${c.indeterminateWrites} unanswered)`;
+  const passed = c.failedProbes === 0 && c.refusedWrites === 0 && c.probes > 0 && c.ackedWrites > 0;
+  return {
+    name: 'client-impact',
+    objective: 'no client impact: no failed probe, no refused write',
+    measured,
+    passed,
+    message: passed
+      ? `no client impact for ${subject}: ${measured}`
+      : c.probes === 0 || c.ackedWrites === 0
+        ? `no traffic observed for ${subject}: nothing to measure the impact on`
+        : `clients were affected for ${subject}: ${measured}${c.firstFailure ? `; first: ${c.firstFailure.what}` : ''}`,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { appendFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { run } from '../core/exec.ts';
 import { issueCert, tlsFrontOf } from '../estate/tls-front.ts';
 import type { Estate } from '../estate/types.ts';
@@ -31,18 +32,34 @@ async function redisCli(estate: Estate, ...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
+/**
+ * Statements on the primary in one session with patient timeouts (a break is set up once, not probed: a machine
+ * under load must not make it fail).
+ */
+async function onPrimarySession(e: Estate, statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({
+    ...e.postgres.primary.connection(),
+    connectionTimeoutMillis: 15_000,
+    query_timeout: 15_000,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    for (const s of statements) await client.query(s);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** A statement on the primary, and one that undoes it. */
 function onPrimary(name: string, apply: string[], undo: string[]): (e: Estate) => Fault {
   return (e) => ({
     name,
     target: e.postgres.primary.name,
     detail: apply.join('; '),
-    async inject() {
-      for (const s of apply) await e.postgres.primary.query(s);
-    },
+    inject: () => onPrimarySession(e, apply),
     async revert() {
-      if (!e.postgres.primary.running()) return;
-      for (const s of undo) await e.postgres.primary.query(s);
+      if (e.postgres.primary.running()) await onPrimarySession(e, undo);
     },
   });
 }
@@ -67,13 +84,13 @@ function diskFull(e: Estate): Fault {
       // prettier-ignore
       await run('mount', ['-t', 'tmpfs', '-o', `size=16m,mode=0700,uid=${owner.uid},gid=${owner.gid}`, 'drillbook-checklist', dir]);
       mounted = true;
-      await e.postgres.primary.query(`CREATE TABLESPACE checklist_small LOCATION '${dir}'`);
+      await onPrimarySession(e, [`CREATE TABLESPACE checklist_small LOCATION '${dir}'`]);
       tablespace = true;
       writeFileSync(join(dir, 'filler'), Buffer.alloc(14 * 1024 * 1024, 1));
     },
     async revert() {
       if (tablespace && e.postgres.primary.running())
-        await e.postgres.primary.query('DROP TABLESPACE IF EXISTS checklist_small');
+        await onPrimarySession(e, ['DROP TABLESPACE IF EXISTS checklist_small']);
       tablespace = false;
       if (mounted) await run('umount', [dir]);
       mounted = false;

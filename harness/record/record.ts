@@ -4,6 +4,7 @@
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
 import type { CacheMeasurement } from '../measure/cache.ts';
+import type { ClientImpact } from '../measure/impact.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
@@ -104,6 +105,7 @@ export interface Criterion {
     | 'cache'
     | 'data-integrity'
     | 'checklist'
+    | 'client-impact'
     | 'cleanup';
   objective: string;
   measured: string;
@@ -162,6 +164,8 @@ export interface DrillRecord {
      * lag injected, `pg_stat_replication` just before the failure and what the writes sent during the lag paid.
      */
     replication?: ReplicationMeasurement;
+    /** What clients saw during a drill that must cause no outage: failed probes, refused writes. */
+    clientImpact?: ClientImpact;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */
