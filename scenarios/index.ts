@@ -16,6 +16,9 @@ export const SCENARIO_FILES = [
   'deploy-rollback-docker.ts',
   'redis-failure.ts',
   'predeploy-checklist.ts',
+  'maintenance-daily.ts',
+  'maintenance-weekly.ts',
+  'maintenance-monthly.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

@@ -7,6 +7,7 @@ import { decideRollback, restart, wait } from './release.ts';
 import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
 import { checklist, checklistGate, tlsEndpoint } from './checklist.ts';
+import { logsAfterCleanup, plantLogs, staleSession } from './maintenance.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
 
@@ -31,4 +32,7 @@ export const Step = {
   checklist,
   checklistGate,
   tlsEndpoint,
+  plantLogs,
+  staleSession,
+  logsAfterCleanup,
 };
