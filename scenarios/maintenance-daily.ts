@@ -39,9 +39,9 @@ export default maintenanceDrill({
       expect: { stdout: /^session cleanup: ended [1-9]\d* sessions/m },
     }),
     Step.check(
-      'no session idle in a transaction',
+      'the forgotten session is gone',
       () => e.postgres.primary,
-      "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'",
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'forgotten-console'",
       () => '0',
     ),
     Step.block('maint-log-compress', { expect: { stdout: /^log cleanup: compressed [1-9]/m } }),
