@@ -32,7 +32,7 @@ export function maintenanceDrill(spec: {
     ...(spec.needs ? { needs: spec.needs } : {}),
     objectives: {},
     estate: { postgres: { standby: true, replication: 'async' }, redis: true, app: { version: 'v1' } },
-    timeouts: { step: '60s', drill: '6m' },
+    timeouts: { step: '60s', steady: '45s', drill: '6m' },
     zeroClientImpact: true,
     prepare: spec.prepare,
     procedure: spec.procedure,

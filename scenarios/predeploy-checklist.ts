@@ -33,7 +33,7 @@ export function predeployChecklist(
     runbookBlocks: ['backup-db', 'backup-base', 'backup-redis', 'deploy-release', ...checkIds()],
     objectives: {},
     estate: { postgres: { standby: true, replication: 'async' }, redis: true, app: { version: 'v1' } },
-    timeouts: { step: '120s', drill: '6m' },
+    timeouts: { step: '120s', steady: '45s', drill: '6m' },
     prepare: () => [
       Step.block('backup-db', { expect: { stdout: /^dump: / } }),
       Step.block('backup-base', { expect: { stdout: /^base backup: / } }),
