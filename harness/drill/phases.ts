@@ -200,7 +200,9 @@ export function measure(run: DrillRun): void {
           ...input,
           ...(m.rpo ? { rpoMs: m.rpo.rpoMs, lostAckedWrites: m.rpo.lostAckedWrites } : {}),
         });
-  const clientImpact = run.def.zeroClientImpact ? measureClientImpact(run.timeline) : undefined;
+  // From the instant the steady state held: failures before it are the estate settling, not the procedure.
+  const steadyAt = ofKind(run.timeline, 'phase').find((p) => p.phase === 'steady')?.end ?? 0;
+  const clientImpact = run.def.zeroClientImpact ? measureClientImpact(run.timeline, steadyAt) : undefined;
   run.record.measurements = {
     ...m,
     runbookMs: run.procedureMs,

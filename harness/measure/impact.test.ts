@@ -23,6 +23,7 @@ describe('client impact', () => {
   it('none when every probe succeeded and every write was acknowledged', () => {
     const c = measureClientImpact([probe(0, true), probe(100, true), write(10, 'ok'), write(30, 'ok')]);
     expect(c).toEqual({
+      since: 0,
       probes: 2,
       failedProbes: 0,
       writes: 2,
@@ -49,6 +50,14 @@ describe('client impact', () => {
     const c = measureClientImpact([probe(0, true), write(10, 'ok'), write(20, 'fail')]);
     expect(c.refusedWrites).toBe(1);
     expect(clientImpactCriterion('"m"', c).passed).toBe(false);
+  });
+
+  it('counts from the instant the steady state held', () => {
+    const c = measureClientImpact(
+      [probe(0, false), write(5, 'fail'), probe(100, true), write(110, 'ok')],
+      50,
+    );
+    expect(c).toMatchObject({ since: 50, probes: 1, failedProbes: 0, writes: 1, refusedWrites: 0 });
   });
 
   it('no traffic at all is not "no impact"', () => {

@@ -6,6 +6,8 @@
 import { ofKind, type TimelineEvent } from './timeline.ts';
 
 export interface ClientImpact {
+  /** Drill-clock instant the count starts at. */
+  since: number;
   probes: number;
   failedProbes: number;
   writes: number;
@@ -18,9 +20,13 @@ export interface ClientImpact {
   firstFailure?: { t: number; what: string };
 }
 
-export function measureClientImpact(timeline: readonly TimelineEvent[]): ClientImpact {
-  const probes = ofKind(timeline, 'probe');
-  const writes = ofKind(timeline, 'write');
+/**
+ * From `since` on (the instant the steady state held: what happened before is the estate settling, not the
+ * routine's doing) to the end of the timeline.
+ */
+export function measureClientImpact(timeline: readonly TimelineEvent[], since = 0): ClientImpact {
+  const probes = ofKind(timeline, 'probe').filter((p) => p.t >= since);
+  const writes = ofKind(timeline, 'write').filter((w) => w.t >= since);
   const failed = probes.filter((p) => !p.ok);
   const refused = writes.filter((w) => w.outcome === 'fail');
   const firstProbe = failed[0];
@@ -39,6 +45,7 @@ export function measureClientImpact(timeline: readonly TimelineEvent[]): ClientI
       : []),
   ].sort((a, b) => a.t - b.t);
   return {
+    since,
     probes: probes.length,
     failedProbes: failed.length,
     writes: writes.length,
