@@ -28,7 +28,8 @@ export default maintenanceDrill({
       expect: { stdout: /^resource audit: disk \d+ %, connections \d+ %, memory \d+ %/m },
     }),
     Step.block('maint-dependency-report', {
-      env: () => ({ APP_SOURCE_DIR: join(import.meta.dirname, '..') }),
+      // The system's own source (its config file's directory): the lockfile the report reads.
+      env: (ctx) => ({ APP_SOURCE_DIR: ctx.system?.dir ?? join(import.meta.dirname, '..') }),
       expect: { stdout: /^dependency report: \d+ packages in the lockfile/m },
     }),
   ],
