@@ -15,6 +15,10 @@ export const SCENARIO_FILES = [
   'db-migration-rollback.ts',
   'deploy-rollback-docker.ts',
   'redis-failure.ts',
+  'predeploy-checklist.ts',
+  'maintenance-daily.ts',
+  'maintenance-weekly.ts',
+  'maintenance-monthly.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

@@ -195,7 +195,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 }
 
 /** Every block a drill executes is in the config's runbook, under its own id or the one the block map names. */
-function checkConfiguredBlocks(d: DrillDefinition, system: SystemUnderTest): void {
+export function checkConfiguredBlocks(d: DrillDefinition, system: SystemUnderTest): void {
   const doc = system.runbook;
   if (!doc) return;
   const missing = (d.runbookBlocks ?? []).filter((id) => !doc.blocks.has(id));
@@ -236,7 +236,7 @@ function resultLine(r: DrillRecord): string {
  * prerequisite they depend on; one line says which and why the ones before it were passed over. An explicit
  * backend is taken as given (its prerequisites are checked by its preparation).
  */
-async function chooseBackend(
+export async function chooseBackend(
   value: string,
   io: Io,
   drills: DrillDefinition[],

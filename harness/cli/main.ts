@@ -1,6 +1,7 @@
 import { AbortedError, describe, DrillError, PrerequisiteError } from '../core/errors.ts';
 import { cleanupCommand, doctorCommand, listCommand, runCommand } from './commands.ts';
 import { initCommand } from './init-command.ts';
+import { checklistCommand, CHECKLIST_USAGE } from './checklist-command.ts';
 import type { Io } from './io.ts';
 import { keygenCommand, reportCommand, statusCommand, verifyCommand } from './report-commands.ts';
 import { ownAncestry } from '../estate/host/proc.ts';
@@ -24,7 +25,7 @@ commands:
       [--evidence FILE] [--signing-key FILE] [--pdf]
       [--parallel N] [--shard I/N] [--probe-interval DURATION]
                                              run drills (all when no id is given), write reports
-  verify RUN_DIR [--public-key FILE] [--json]
+${CHECKLIST_USAGE.map((l) => `  ${l}\n`).join('')}  verify RUN_DIR [--public-key FILE] [--json]
                                              check a run's artifacts, event chain and signature
   report RUN_DIR [--pdf] [--evidence FILE] [--signing-key FILE]
                                              add a PDF or people's evidence to a finished run
@@ -43,6 +44,7 @@ exit codes: 0 all passed, 1 a drill failed or missed an objective, 2 bad usage o
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   list: listCommand,
   run: runCommand,
+  checklist: checklistCommand,
   doctor: doctorCommand,
   cleanup: cleanupCommand,
   verify: verifyCommand,

@@ -264,6 +264,103 @@ export const ConfigSchema = z
       })
       .optional()
       .meta({ description: 'Docker backend images (see docs/docker.md).' }),
+    checklist: z
+      .strictObject({
+        variables: z
+          .array(z.string().regex(/^[A-Z_]\w*$/i, { message: 'an environment variable name' }))
+          .optional()
+          .meta({
+            description:
+              "Environment variables the deployment needs (names, never values); default: the demo estate's.",
+          }),
+        secrets: z
+          .array(z.string().regex(/^[A-Z_]\w*$/i, { message: 'an environment variable name' }))
+          .optional()
+          .meta({
+            description:
+              'Secrets the deployment needs (names; their values are redacted wherever they could appear).',
+          }),
+        gates: z
+          .array(
+            z
+              .strictObject({
+                name: z
+                  .string()
+                  .min(1)
+                  .regex(/^[^\t\n]+$/, { message: 'a one-line text' })
+                  .meta({ description: 'What the gate is called in the checklist.' }),
+                run: z
+                  .string()
+                  .min(1)
+                  .regex(/^[^\n]+$/, { message: 'a one-line command' })
+                  .meta({
+                    description: "A shell command run in the config file's directory; exit 0 passes.",
+                  }),
+              })
+              .meta({ description: 'One test gate.' }),
+          )
+          .optional()
+          .meta({
+            description: 'Test gates that must pass before a deployment (unit, integration, smoke tests).',
+          }),
+        serviceName: z
+          .string()
+          .regex(/^[a-z0-9.-]+$/i, { message: 'a host name' })
+          .optional()
+          .meta({
+            description:
+              'The host name clients use: the certificate must match it and it must resolve (default `localhost`).',
+          }),
+        limits: z
+          .strictObject({
+            maxLagBytes: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .meta({ description: 'Most replication lag the standby may have, in bytes (16 MiB).' }),
+            minFreePct: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .meta({ description: 'Least free disk where the database lives, in percent (20).' }),
+            maxBackupAgeHours: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .meta({ description: 'Oldest a backup may be, in hours (24).' }),
+            minCertDays: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .meta({ description: "Fewest days the endpoint's certificate must still be valid (30)." }),
+          })
+          .optional()
+          .meta({ description: 'The limits the checks hold the estate to.' }),
+        monitoring: z
+          .strictObject({
+            prometheusUrl: z
+              .string()
+              .regex(/^https?:\/\/\S+$/, { message: 'an http(s) URL' })
+              .optional()
+              .meta({ description: "The estate's Prometheus (the monitoring items skip without it)." }),
+            alertmanagerUrl: z
+              .string()
+              .regex(/^https?:\/\/\S+$/, { message: 'an http(s) URL' })
+              .optional()
+              .meta({ description: "The estate's Alertmanager." }),
+          })
+          .optional()
+          .meta({ description: "The estate's monitoring, when it has some." }),
+      })
+      .optional()
+      .meta({
+        description:
+          'What the pre-deployment checklist (`drill checklist`, see docs/checklist.md) is told about the deployment: names and commands, never values.',
+      }),
     signing: z
       .strictObject({
         trustedPublicKey: z.string().min(1).optional().meta({
@@ -286,3 +383,4 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type SystemConfig = NonNullable<Config['system']>;
 export type CanaryConfig = NonNullable<Config['canary']>;
+export type ChecklistConfig = NonNullable<Config['checklist']>;

@@ -70,6 +70,11 @@ export interface DrillSpec {
   fault?(estate: Estate): Fault;
   /** The documented recovery procedure, in order. */
   procedure(estate: Estate): Step[];
+  /**
+   * The procedure must cause no outage (a maintenance routine under traffic): any failed probe or refused write
+   * from steady state to the end fails the drill (the `client-impact` criterion).
+   */
+  zeroClientImpact?: boolean;
 }
 
 export interface DrillDefinition extends DrillSpec {

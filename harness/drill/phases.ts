@@ -15,7 +15,8 @@ import type { ObserverContext, ObserverMeasurements } from '../probes/observer.t
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { evaluate } from './verdict.ts';
+import { checklistCriterion, clientImpactCriterion, evaluate } from './verdict.ts';
+import { measureClientImpact } from '../measure/impact.ts';
 
 const ms = (d: string) => parseDuration(d);
 
@@ -225,10 +226,20 @@ export function measure(run: DrillRun): void {
           ...input,
           ...(m.rpo ? { rpoMs: m.rpo.rpoMs, lostAckedWrites: m.rpo.lostAckedWrites } : {}),
         });
-  run.record.measurements = { ...m, runbookMs: run.procedureMs, ...(replication ? { replication } : {}) };
+  // From the instant the steady state held: failures before it are the estate settling, not the procedure.
+  const steadyAt = ofKind(run.timeline, 'phase').find((p) => p.phase === 'steady')?.end ?? 0;
+  const clientImpact = run.def.zeroClientImpact ? measureClientImpact(run.timeline, steadyAt) : undefined;
+  run.record.measurements = {
+    ...m,
+    runbookMs: run.procedureMs,
+    ...(replication ? { replication } : {}),
+    ...(clientImpact ? { clientImpact } : {}),
+  };
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
+    ...(run.record.checklist ? [checklistCriterion(JSON.stringify(run.def.id), run.record.checklist)] : []),
+    ...(clientImpact ? [clientImpactCriterion(JSON.stringify(run.def.id), clientImpact)] : []),
   ];
 }
 
@@ -341,6 +352,7 @@ async function runStep(run: DrillRun, which: 'prepare' | 'procedure', step: Step
       })) ?? {};
     event(out);
     run.record.checks.push(...(out.checks ?? []));
+    if (out.checklist) run.record.checklist = [...(run.record.checklist ?? []), ...out.checklist];
     return true;
   } catch (err) {
     const failed =

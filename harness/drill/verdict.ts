@@ -1,9 +1,10 @@
 import { formatDuration } from '../core/duration.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
+import type { ClientImpact } from '../measure/impact.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import type { Criterion } from '../record/record.ts';
-import type { IntegrityCheck } from '../record/record.ts';
+import type { ChecklistItem, IntegrityCheck } from '../record/record.ts';
 
 /**
  * Judge the measurements against the objectives. Pure: objectives and measurements in, criteria out, each with a
@@ -114,5 +115,40 @@ export function cacheCriterion(subject: string, c: CacheMeasurement): Criterion 
     message: problems.length
       ? `${problems.join('; ')} for ${subject} (${lost})`
       : `cache loss window ${formatDuration(c.windowMs)} within ${formatDuration(c.maxWindowMs)} for ${subject} (${lost})`,
+  };
+}
+
+/**
+ * The pre-deployment checklist: every item passes or is skipped with a reason; a failed item fails the drill,
+ * and the message names each failed item with its own sentence.
+ */
+export function checklistCriterion(subject: string, items: readonly ChecklistItem[]): Criterion {
+  const failed = items.filter((i) => i.status === 'fail');
+  const skipped = items.filter((i) => i.status === 'skip').length;
+  return {
+    name: 'checklist',
+    objective: `every item of the pre-deployment checklist passes (${items.length} items)`,
+    measured: `${items.length - failed.length - skipped} passed, ${failed.length} failed, ${skipped} skipped`,
+    passed: failed.length === 0,
+    message: failed.length
+      ? `pre-deployment checklist failed for ${subject}: ${failed.map((i) => `${i.section}/${i.name}: ${i.reason ?? i.detail}`).join('; ')}`
+      : `pre-deployment checklist passed for ${subject} (${skipped} items skipped)`,
+  };
+}
+
+/** A drill that must cause no outage: no probe may fail and no write be refused while it runs. */
+export function clientImpactCriterion(subject: string, c: ClientImpact): Criterion {
+  const measured = `${c.failedProbes} of ${c.probes} probes failed, ${c.refusedWrites} of ${c.writes} writes refused (${c.indeterminateWrites} unanswered)`;
+  const passed = c.failedProbes === 0 && c.refusedWrites === 0 && c.probes > 0 && c.ackedWrites > 0;
+  return {
+    name: 'client-impact',
+    objective: 'no client impact: no failed probe, no refused write',
+    measured,
+    passed,
+    message: passed
+      ? `no client impact for ${subject}: ${measured}`
+      : c.probes === 0 || c.ackedWrites === 0
+        ? `no traffic observed for ${subject}: nothing to measure the impact on`
+        : `clients were affected for ${subject}: ${measured}${c.firstFailure ? `; first: ${c.firstFailure.what}` : ''}`,
   };
 }

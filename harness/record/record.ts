@@ -4,6 +4,7 @@
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
 import type { CacheMeasurement } from '../measure/cache.ts';
+import type { ClientImpact } from '../measure/impact.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
@@ -49,6 +50,26 @@ export interface IntegrityCheck {
   passed: boolean;
 }
 
+/** One item of the pre-deployment checklist as it ran: a `check=` block of the runbook. */
+export interface ChecklistItem {
+  /** The checklist section (`infrastructure`, `backup`, `configuration`, `testing`, `monitoring`). */
+  section: string;
+  /** The item, as the block's first comment line names it. */
+  name: string;
+  /** The block's id in the runbook. */
+  id: string;
+  status: 'pass' | 'fail' | 'skip';
+  /** Why it failed or was skipped: one sentence a person can act on. */
+  reason?: string;
+  /** What the check saw (its last line of output when it passed). */
+  detail: string;
+  /** Where the check is written: `file.md#Lnn`. */
+  source: string;
+  durationMs: number;
+  /** The block's output, as evidence (redacted). */
+  output?: string;
+}
+
 /** Who and what the estate was: versions and identifiers an auditor can match against the real system. */
 export interface EstateIdentity {
   /** The backend that provided the estate (`local`, `docker`, ...). */
@@ -75,7 +96,17 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup';
+  name:
+    | 'rto'
+    | 'rpo'
+    | 'procedure'
+    | 'recovered'
+    | 'canary'
+    | 'cache'
+    | 'data-integrity'
+    | 'checklist'
+    | 'client-impact'
+    | 'cleanup';
   objective: string;
   measured: string;
   passed: boolean;
@@ -134,10 +165,14 @@ export interface DrillRecord {
      * lag injected, `pg_stat_replication` just before the failure and what the writes sent during the lag paid.
      */
     replication?: ReplicationMeasurement;
+    /** What clients saw during a drill that must cause no outage: failed probes, refused writes. */
+    clientImpact?: ClientImpact;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */
   checks: IntegrityCheck[];
+  /** The pre-deployment checklist, when the drill ran it: every item with its status, in the runbook's order. */
+  checklist?: ChecklistItem[];
   /** The runbook under test: path, content sha256, and the git commit it was read at (when in a repository). */
   runbook?: { path: string; sha256: string; gitCommit?: string };
   /** Set when the harness could not complete the drill (abort, timeout, broken estate): status `error`. */

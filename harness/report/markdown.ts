@@ -137,6 +137,21 @@ function drillSection(v: DrillView): string[] {
   if (v.replicationLag) {
     out.push('### Replication', '', ...v.replicationLag.rows.map(([k, t]) => `- ${k}: ${esc(t)}`), '');
   }
+  if (v.checklist) {
+    out.push(
+      '### Pre-deployment checklist',
+      '',
+      `- ${esc(v.checklist.summary)}`,
+      '',
+      '| section | item | status | what it saw / what to do | runbook |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const i of v.checklist.items)
+      out.push(
+        `| ${esc(i.section)} | ${esc(i.name)} | ${i.status === 'fail' ? '**FAIL**' : i.status} | ${esc(i.status === 'pass' ? i.detail : (i.reason ?? i.detail))} | ${mdCode(i.source)} |`,
+      );
+    out.push('');
+  }
   if (v.checks.length) {
     out.push(
       '### Integrity checks',

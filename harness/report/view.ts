@@ -17,6 +17,7 @@ import {
 } from '../measure/timeline.ts';
 import {
   drillStatus,
+  type ChecklistItem,
   phaseDurations,
   steps,
   switches,
@@ -115,6 +116,16 @@ export interface CleanupView {
   clean: boolean;
 }
 
+/** The pre-deployment checklist as it ran: its items in the runbook's order, and how many of each status. */
+export interface ChecklistView {
+  items: ChecklistItem[];
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** What a reader needs first: `13 passed, 1 failed (backup: Logical dump ...), 2 skipped`. */
+  summary: string;
+}
+
 export interface DrillView {
   id: string;
   title: string;
@@ -162,6 +173,8 @@ export interface DrillView {
   restoreChecks: IntegrityCheck[];
   /** The checks steps ran, as recorded. */
   checks: IntegrityCheck[];
+  /** The pre-deployment checklist, when the drill ran it. */
+  checklist?: ChecklistView;
   /** Every piece of integrity evidence: the checks, the canary read-back, verifying steps, data criteria. */
   evidence: CheckRow[];
   timeline: TimelineRow[];
@@ -552,6 +565,7 @@ export function drillView(r: DrillRecord): DrillView {
     canary: { rowsRead: m?.canaryRowsRead ?? 0, presentSeqRanges: m?.presentSeqRanges ?? [] },
     restoreChecks: (r.checks ?? []).filter((c) => c.kind === 'restore-target'),
     checks: r.checks ?? [],
+    ...(r.checklist ? { checklist: checklistView(r.checklist) } : {}),
     evidence: evidenceRows(r),
     timeline: timelineRows(r, k),
     steps: stepRows(r),
@@ -573,3 +587,19 @@ export function seqRanges(rs: readonly [number, number][]): string {
 
 /** How a step ran, in words for the steps tables. */
 export const VIA_WORDS: Record<StepVia, string> = { 'runbook-block': 'runbook block', harness: 'harness' };
+
+/** The checklist's items and counts, for every format. */
+export function checklistView(items: readonly ChecklistItem[]): ChecklistView {
+  const count = (s: ChecklistItem['status']) => items.filter((i) => i.status === s).length;
+  const failed = items.filter((i) => i.status === 'fail');
+  return {
+    items: [...items],
+    passed: count('pass'),
+    failed: failed.length,
+    skipped: count('skip'),
+    summary:
+      `${count('pass')} passed, ${failed.length} failed` +
+      (failed.length ? ` (${failed.map((i) => `${i.section}: ${i.name}`).join('; ')})` : '') +
+      `, ${count('skip')} skipped`,
+  };
+}

@@ -12,7 +12,19 @@ export interface RunbookBlock {
   section: string;
   /** `as=postgres`: run as the database's OS account (it writes data directories), as `sudo -u postgres`. */
   runAs?: 'postgres';
+  /** `check=<section>`: the block is an item of the pre-deployment checklist, in that section. */
+  check?: ChecklistSection;
 }
+
+/** The sections of the pre-deployment checklist, in the runbook's order. */
+export const CHECKLIST_SECTIONS = [
+  'infrastructure',
+  'backup',
+  'configuration',
+  'testing',
+  'monitoring',
+] as const;
+export type ChecklistSection = (typeof CHECKLIST_SECTIONS)[number];
 
 export interface Runbook {
   path: string;
@@ -82,6 +94,12 @@ export function parseRunbook(text: string, path: string): Runbook {
         `${path}:${start + 1}: block '${id}' has as=${runAs}; the only account a block can ask for is as=postgres`,
       );
     }
+    const check = /(?:^|\s)check=(\S+)/.exec(f.info)?.[1];
+    if (check !== undefined && !(CHECKLIST_SECTIONS as readonly string[]).includes(check)) {
+      throw new UsageError(
+        `${path}:${start + 1}: block '${id}' has check=${check}; a checklist section is one of ${CHECKLIST_SECTIONS.join(', ')}`,
+      );
+    }
     blocks.set(id, {
       id,
       lang,
@@ -89,6 +107,7 @@ export function parseRunbook(text: string, path: string): Runbook {
       line: start + 1,
       section: headings.filter(Boolean).join(' > '),
       ...(runAs ? { runAs } : {}),
+      ...(check ? { check: check as ChecklistSection } : {}),
     });
   }
   return { path, text, blocks };

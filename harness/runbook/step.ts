@@ -6,7 +6,7 @@ import type { SystemUnderTest } from '../config/system.ts';
 import type { Estate, PostgresRole } from '../estate/types.ts';
 import type { Runbook } from './markdown.ts';
 import type { ProbeEvent, StepVia, WriteEvent } from '../measure/timeline.ts';
-import type { IntegrityCheck } from '../record/record.ts';
+import type { ChecklistItem, IntegrityCheck } from '../record/record.ts';
 
 export interface StepContext {
   estate: Estate;
@@ -37,6 +37,8 @@ export interface StepOutcome {
   /** Captured output (redacted, trimmed), as evidence. */
   output?: string;
   checks?: IntegrityCheck[];
+  /** Items of the pre-deployment checklist the step ran (the record's checklist section). */
+  checklist?: ChecklistItem[];
   /** Overrides the step's declared source (a runbook block knows its line). */
   source?: string;
 }

@@ -7,6 +7,7 @@ import { dataLoss } from './data-loss.ts';
 import { deviations } from './deviations.ts';
 import { estate } from './estate.ts';
 import { eventLog } from './event-log.ts';
+import { checklist } from './checklist.ts';
 import { integrity } from './integrity.ts';
 import { badge, esc } from './parts.ts';
 import { recoveryTime } from './recovery-time.ts';
@@ -33,7 +34,7 @@ ${recoveryTime(v)}
 <h3>${n}.5 Data loss</h3>
 ${dataLoss(v)}
 <h3>${n}.6 Integrity checks</h3>
-${integrity(v)}
+${v.checklist ? checklist(v.checklist) : ''}${integrity(v)}
 <h3>${n}.7 Runbook steps</h3>
 ${stepsTable(v)}
 <h3>${n}.8 Event log</h3>

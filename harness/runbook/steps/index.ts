@@ -6,6 +6,8 @@ import { verifyWrites } from './failover.ts';
 import { decideRollback, restart, wait } from './release.ts';
 import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
+import { checklist, checklistGate, tlsEndpoint } from './checklist.ts';
+import { logsAfterCleanup, plantLogs, staleSession } from './maintenance.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
 
@@ -27,4 +29,10 @@ export const Step = {
   wait,
   observeCacheOutage,
   servedVersion,
+  checklist,
+  checklistGate,
+  tlsEndpoint,
+  plantLogs,
+  staleSession,
+  logsAfterCleanup,
 };
