@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EstateError } from '../../core/errors.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
-import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
-import { PROJECT_ROOT } from '../host/project-root.ts';
 import { createRunDir, removeRunDir } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
@@ -17,10 +14,12 @@ import {
   SUPERUSER,
 } from '../postgres-config.ts';
 import { RouterClient } from '../router/client.ts';
-import type { AppRole, Estate, ProcessRole, RouterRole, Topology } from '../types.ts';
+import type { Estate, Topology } from '../types.ts';
 import { NodeService } from './node-service.ts';
+import { appRole, ownedDir, releaseEnv, routerRole } from './roles.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
+import { provisionLocalSites } from './sites.ts';
 
 /**
  * Provision the estate as processes on 127.0.0.1: Postgres primary (+ hot standby by streaming replication),
@@ -28,6 +27,7 @@ import { LocalRedis } from './redis.ts';
  * teardown stack the moment it exists.
  */
 export async function provisionLocal(topology: Topology, ctx: ProvisionContext): Promise<Estate> {
+  if (topology.sites) return provisionLocalSites(topology, topology.sites, ctx);
   const binDir = requirePgBinDir();
   const redisBinary = topology.redis ? requireRedisServer() : undefined;
   const pgUser = unprivilegedUser();
@@ -192,61 +192,4 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       ...(standby ? [routerReplPort] : []),
     ],
   });
-}
-
-function processRole(name: string, service: NodeService): ProcessRole {
-  return {
-    name,
-    get pid() {
-      return service.proc.pid;
-    },
-    running: () => service.proc.running(),
-    signal: (sig) => service.proc.signal(sig),
-    stop: () => service.stop(),
-    restart: () => service.start(),
-  };
-}
-
-function appRole(service: NodeService, port: number, initial: string): AppRole {
-  let version = initial;
-  return Object.assign(processRole('app', service), {
-    port,
-    get version() {
-      return version;
-    },
-    async deploy(next: string) {
-      await service.redeploy(releaseEnv(next));
-      version = next;
-    },
-  });
-}
-
-/** A release of the demo app, as fixtures/app/releases.json describes it: its version and behaviour. */
-function releaseEnv(version: string): Record<string, string> {
-  const releases = JSON.parse(
-    readFileSync(join(PROJECT_ROOT, 'fixtures', 'app', 'releases.json'), 'utf8'),
-  ) as Record<string, { failMode?: string }>;
-  const release = releases[version];
-  if (!release)
-    throw new EstateError(
-      `no release ${version} in fixtures/app/releases.json (has ${Object.keys(releases).join(', ')})`,
-    );
-  return { APP_VERSION: version, APP_FAIL_MODE: release.failMode ?? 'none' };
-}
-
-function routerRole(
-  service: NodeService,
-  client: RouterClient,
-  ports: { app: number; db: number },
-): RouterRole {
-  return Object.assign(processRole('router', service), {
-    client,
-    listenPort: (route: 'app' | 'db') => ports[route],
-  });
-}
-
-/** A directory the database's OS account owns (it writes archives and backups there). */
-function ownedDir(dir: string, user: PgUser | undefined): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (user) chownSync(dir, user.uid, user.gid);
 }
