@@ -202,5 +202,26 @@ function after(lead: Fault, fault: Fault): Fault {
   };
 }
 
+/**
+ * The whole primary site dies in one instant: every role of it (the database, Redis, the app, the snapshot
+ * shipping) is SIGKILLed in the same tick (docker: every container of it killed), as a power or network loss
+ * of a data centre. No revert: the site is gone; teardown removes what is left of it.
+ */
+function killSite(estate: Estate): Fault {
+  const site = estate.sites?.primary;
+  return {
+    name: 'site loss (kill -9 of every role)',
+    target: site?.name ?? 'the primary site',
+    detail: site ? site.roles.map((r) => r.name).join(', ') : undefined,
+    async inject() {
+      if (!site) throw new Error('killSite needs a two-site estate (estate.sites)');
+      const down = site.roles.filter((r) => !r.running()).map((r) => r.name);
+      if (down.length) throw new Error(`${site.name} is not whole before the fault: ${down.join(', ')} down`);
+      await site.kill();
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, block, lagReplication, after };
+export const Fault = { kill, stop, corrupt, block, lagReplication, after, killSite };
