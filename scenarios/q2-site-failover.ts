@@ -8,7 +8,8 @@
  * shipped into the DR site through the archive (at least every `archive_timeout`, a drill setting standing in
  * for the hourly WAL backup) and its Redis RDB snapshots copied there; the DR site holds a standby made from a
  * base backup that restores the shipped segments, and the app, warm (running, not serving) or cold.
- * Fault: the whole primary site dies in one instant (every process of it SIGKILLed at once).
+ * Fault: the whole primary site dies in one instant (every process of it SIGKILLed at once), half of
+ * (archive_timeout - 1 s) after a WAL segment arrived at the DR site, so the loss window is the shipping's.
  * Runbook exercised: fixtures/runbook/deployment-runbook.md, "DR scenario 2", its blocks site-confirm-lost,
  * site-fence, site-promote-dr-db, site-restore-redis, site-start-dr-app, site-switch-traffic, site-verify.
  * Objectives: RTO 4 h, RPO 1 h. The loss is normally not zero: the report lists exactly which acknowledged
@@ -49,6 +50,7 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
   const drApp = opts.drApp ?? 'warm';
   // The steady state lasts long enough to see segments shipped at least twice: the report gives the interval.
   const steadyMs = 2 * archiveTimeoutMs + 500;
+  const strikeMs = (archiveTimeoutMs - 1000) / 2;
   return defineDrill({
     id: opts.id ?? 'q2-site-failover',
     title: `Complete site failure: activate the DR site (WAL shipped every ${archiveTimeout}${feed === 'streaming' ? ' and streamed' : ''}, ${drApp} app)`,
@@ -80,7 +82,9 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
       Observer.redisCanary({ rate: 50, maxLoss: '1h' }),
       Observer.shipping(),
     ],
-    fault: (estate) => Fault.killSite(estate),
+    // The site dies a fixed share of the shipping interval after a segment arrived (half of what PostgreSQL's
+    // whole-second archive_timeout check guarantees): the loss window is set by the shipping, not by chance.
+    fault: (estate) => Fault.after(Fault.shipmentAged(estate, `${strikeMs}ms`), Fault.killSite(estate)),
     procedure: (estate) => {
       const site = estate.sites?.primary.name ?? 'the primary site';
       const dr = estate.sites?.dr;

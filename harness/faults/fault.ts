@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { delay } from '../core/poll.ts';
 import { parseDuration, type DurationString } from '../core/duration.ts';
 import { openReplicationMonitor, REPLICATION_ROUTE } from '../estate/postgres-config.ts';
@@ -223,5 +225,37 @@ function killSite(estate: Estate): Fault {
   };
 }
 
+/**
+ * A condition on a two-site estate's WAL shipping: wait until the next WAL segment arrives at the DR site,
+ * then until it is `age` old (dated by the file). Composed with `Fault.after`, the site then dies a known
+ * share of the shipping interval after the last shipment, so the loss window a drill measures is set by the
+ * shipping, not by chance. Nothing to revert.
+ */
+function shipmentAged(estate: Estate, age: DurationString): Fault {
+  const ageMs = parseDuration(age, 'shipment age');
+  let last: string | undefined;
+  return {
+    name: `the next WAL segment shipped, then ${age}`,
+    target: estate.sites?.dr.name ?? 'the DR site',
+    get detail() {
+      return last === undefined ? undefined : `segment ${last}`;
+    },
+    async inject(ctx) {
+      const dr = estate.sites?.dr;
+      if (!dr) throw new Error('shipmentAged needs a two-site estate (estate.sites)');
+      const segments = () => readdirSync(dr.walDir).filter((n) => /^[0-9A-F]{24}$/.test(n));
+      const before = new Set(segments());
+      for (;;) {
+        last = segments().find((n) => !before.has(n));
+        if (last) break;
+        await delay(10, ctx.signal);
+      }
+      const mtimeMs = statSync(join(dr.walDir, last)).mtimeMs;
+      await delay(Math.max(0, ageMs - (Date.now() - mtimeMs)), ctx.signal);
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, block, lagReplication, after, killSite };
+export const Fault = { kill, stop, corrupt, block, lagReplication, after, killSite, shipmentAged };

@@ -22,7 +22,10 @@ export interface ShippingMeasurement {
   lostWrites: { seq: number; ackMs: number }[];
   /** The loss window (the RPO: t_f − ack of the last write kept before the first lost one). */
   lossWindowMs: number;
-  /** Loss window minus the last segment's age: the time between the segment's switch and its arrival. */
+  /**
+   * Loss window minus the last segment's age: the segment was switched before it arrived (adds), and the last
+   * write it holds was acknowledged after its commit (subtracts); small either way.
+   */
   windowBeyondLastWalMs?: number;
   /** Lost writes acknowledged before the last segment arrived (only those the switch-to-arrival gap explains). */
   lostBeforeLastWal: number;
