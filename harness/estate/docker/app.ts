@@ -27,6 +27,7 @@ export class DockerApp implements AppRole {
     private readonly base: Omit<ContainerSpec, 'image' | 'ready'>,
     private readonly imageOf: (version: string) => string,
     version: string,
+    readonly name = 'app',
   ) {
     this.current = version;
     this.service = this.make(version);
@@ -40,7 +41,6 @@ export class DockerApp implements AppRole {
     });
   }
 
-  readonly name = 'app';
   get port(): number {
     return this.base.ports[0]?.host ?? 0;
   }
