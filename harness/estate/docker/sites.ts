@@ -238,11 +238,14 @@ export async function provisionDockerSites(
   });
   book.add(drPgPort, drPg.internalAddress);
   removeOnTeardown(drPg.spec.name, drPg);
-  await drPg.create();
-  if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
-  ctx.note?.(
-    `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} in ${drPg.spec.name}`,
-  );
+  // The DR database (its base backup taken through the router) comes up while the apps start.
+  const drUp = (async () => {
+    await drPg.create();
+    if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
+    ctx.note?.(
+      `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} in ${drPg.spec.name}`,
+    );
+  })();
 
   let shipper: SnapshotShipper | undefined;
   let drRedis: DockerRedis | undefined;
@@ -285,7 +288,7 @@ export async function provisionDockerSites(
   );
   book.add(drAppPort, `app-dr:${APP_PORT}`);
   removeOnTeardown(drApp.containerName, drApp);
-  await Promise.all([app.create(), ...(sites.drApp === 'warm' ? [drApp.create()] : [])]);
+  await Promise.all([drUp, app.create(), ...(sites.drApp === 'warm' ? [drApp.create()] : [])]);
   ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
 
   // A DR role not created yet (Redis, a cold app) is created when started; a stopped one is started again.
