@@ -140,7 +140,9 @@ export function assertSiteFailover(d: KeptSites['drills'][number]): { lossWindow
   expect(ship.lossWindowMs).toBeLessThanOrEqual(sites.archiveTimeoutMs + 1000);
   // The fault struck half of (archive_timeout − 1 s) after a segment arrived.
   const strike = (sites.archiveTimeoutMs - 1000) / 2;
-  expect(age).toBeGreaterThanOrEqual(strike);
+  // (The file's modification time comes from the kernel's coarse clock, the drill clock is monotonic from its
+  // wall-clock origin: they disagree by a few to tens of ms.)
+  expect(age).toBeGreaterThan(strike - 50);
   expect(age).toBeLessThan(strike + 500);
   // Segments were shipped at archive_timeout's pace (PostgreSQL checks it in whole seconds).
   expect(ship.walIntervalMedianMs).toBeGreaterThan(sites.archiveTimeoutMs - 1300);
