@@ -74,7 +74,13 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
       sites: { feed, archiveTimeoutMs, redisSnapshotMs: 2000, drApp },
     },
     traffic: { steadyFor: `${steadyMs}ms` },
-    timeouts: { steady: `${Math.ceil(steadyMs / 1000) + 15}s`, provision: '90s' },
+    // Room for a busy machine (a docker engine under load answers slowly); the objective is 4 h.
+    timeouts: {
+      steady: `${Math.ceil(steadyMs / 1000) + 30}s`,
+      provision: '120s',
+      step: '60s',
+      recover: '90s',
+    },
     observers: [
       Observer.httpProbe(),
       Observer.sqlCanary(),
