@@ -107,17 +107,21 @@ export async function provisionLocalSites(
     port: pgPort,
     dataDir: join(primaryDir, 'postgres-primary'),
   });
-  await primary.initPrimary(
-    {
-      ...primarySettings(walDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
-      ...shippingSettings(sites.archiveTimeoutMs),
-    },
-    { walSegmentMb: SITES_WAL_SEGMENT_MB },
-  );
-  ctx.teardown.push(`stop postgres-primary (port ${pgPort})`, () => primary.stop());
-  await primary.start();
-  await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
-  ctx.note?.(`${PRIMARY_SITE}: postgres-primary up on 127.0.0.1:${pgPort}, shipping WAL to ${DR_SITE}`);
+  // The primary, the router and (below) the DR database and the apps start side by side where they can.
+  const primaryUp = (async () => {
+    await primary.initPrimary(
+      {
+        ...primarySettings(walDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
+        ...shippingSettings(sites.archiveTimeoutMs),
+      },
+      { walSegmentMb: SITES_WAL_SEGMENT_MB },
+    );
+    ctx.teardown.push(`stop postgres-primary (port ${pgPort})`, () => primary.stop());
+    await primary.start();
+    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    ctx.note?.(`${PRIMARY_SITE}: postgres-primary up on 127.0.0.1:${pgPort}, shipping WAL to ${DR_SITE}`);
+  })();
+  primaryUp.catch(() => undefined);
 
   const routerService = new NodeService({
     name: 'router',
@@ -140,7 +144,7 @@ export async function provisionLocalSites(
   ctx.teardown.push(`stop router (ports ${rAppPort}, ${rDbPort}, admin ${adminPort})`, () =>
     routerService.proc.stop(),
   );
-  await routerService.start();
+  await Promise.all([primaryUp, routerService.start()]);
   const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
     app: rAppPort,
     db: rDbPort,
@@ -152,20 +156,23 @@ export async function provisionLocalSites(
     port: drPgPort,
     dataDir: join(drDir, DR_ROLE),
   });
-  await drPg.initDr(
-    primary,
-    {
-      ...drStandbySettings(walDir),
-      ...(streaming ? standbySettings({ host: '127.0.0.1', port: rReplPort }, password, DR_ROLE) : {}),
-    },
-    streaming ? { slot: replicationName(DR_ROLE) } : {},
-  );
-  ctx.teardown.push(`stop ${DR_ROLE} (port ${drPgPort})`, () => drPg.stop());
-  await drPg.start();
-  if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
-  ctx.note?.(
-    `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} on 127.0.0.1:${drPgPort}`,
-  );
+  const drUp = (async () => {
+    await drPg.initDr(
+      primary,
+      {
+        ...drStandbySettings(walDir),
+        ...(streaming ? standbySettings({ host: '127.0.0.1', port: rReplPort }, password, DR_ROLE) : {}),
+      },
+      streaming ? { slot: replicationName(DR_ROLE) } : {},
+    );
+    ctx.teardown.push(`stop ${DR_ROLE} (port ${drPgPort})`, () => drPg.stop());
+    await drPg.start();
+    if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
+    ctx.note?.(
+      `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} on 127.0.0.1:${drPgPort}`,
+    );
+  })();
+  drUp.catch(() => undefined);
 
   let redis: LocalRedis | undefined;
   let drRedis: LocalRedis | undefined;
@@ -223,17 +230,27 @@ export async function provisionLocalSites(
     });
   const primaryApp = appService('app', appPort, redis?.url());
   ctx.teardown.push(`stop app (port ${appPort})`, () => primaryApp.stop());
-  await primaryApp.start();
+  const appsUp = [
+    primaryApp
+      .start()
+      .then(() =>
+        ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`),
+      ),
+  ];
   const app = appRole(primaryApp, appPort, appVersion);
-  ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
 
   const drAppService = appService('app-dr', drAppPort, drRedis?.url());
   ctx.teardown.push(`stop app-dr (port ${drAppPort})`, () => drAppService.stop());
   const drApp = appRole(drAppService, drAppPort, appVersion, 'app-dr');
-  if (sites.drApp === 'warm') {
-    await drAppService.start();
-    ctx.note?.(`${DR_SITE}: app-dr ${appVersion} warm on 127.0.0.1:${drAppPort} (not serving)`);
-  }
+  if (sites.drApp === 'warm')
+    appsUp.push(
+      drAppService
+        .start()
+        .then(() =>
+          ctx.note?.(`${DR_SITE}: app-dr ${appVersion} warm on 127.0.0.1:${drAppPort} (not serving)`),
+        ),
+    );
+  await Promise.all([drUp, ...appsUp]);
 
   const dr: DrSite = {
     name: DR_SITE,
