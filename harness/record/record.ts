@@ -6,6 +6,7 @@
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
+import type { ShippingMeasurement } from '../measure/shipping.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import {
   ofKind,
@@ -75,7 +76,16 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup';
+  name:
+    | 'rto'
+    | 'rpo'
+    | 'procedure'
+    | 'recovered'
+    | 'canary'
+    | 'cache'
+    | 'data-integrity'
+    | 'cleanup'
+    | 'shipping';
   objective: string;
   measured: string;
   passed: boolean;
@@ -114,6 +124,13 @@ export interface DrillRecord {
     consecutive: number;
     settleMs: number;
     replication?: 'async' | 'sync';
+    /** A two-site estate: how its DR site is fed, and whether its app was warm or cold. */
+    sites?: {
+      feed: 'wal-shipping' | 'streaming';
+      archiveTimeoutMs: number;
+      redisSnapshotMs: number;
+      drApp: 'warm' | 'cold';
+    };
   };
   estate?: EstateIdentity;
   /** t_f on the drill clock, when a fault was injected. */
@@ -134,6 +151,11 @@ export interface DrillRecord {
      * lag injected, `pg_stat_replication` just before the failure and what the writes sent during the lag paid.
      */
     replication?: ReplicationMeasurement;
+    /**
+     * A two-site estate: what was shipped to the DR site before the primary site was lost (the last WAL segment
+     * and Redis snapshot, their ages at t_f) and the loss it explains (exactly which acknowledged writes).
+     */
+    shipping?: ShippingMeasurement;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */

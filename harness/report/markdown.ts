@@ -137,6 +137,9 @@ function drillSection(v: DrillView): string[] {
   if (v.replicationLag) {
     out.push('### Replication', '', ...v.replicationLag.rows.map(([k, t]) => `- ${k}: ${esc(t)}`), '');
   }
+  if (v.shipping) {
+    out.push('### DR site feed', '', ...v.shipping.rows.map(([k, t]) => `- ${k}: ${esc(t)}`), '');
+  }
   if (v.checks.length) {
     out.push(
       '### Integrity checks',
