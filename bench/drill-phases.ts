@@ -167,6 +167,11 @@ function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: s
   }
 }
 
+/** Wall-time goals set for drills on these 2-core machines (ms), checked against each backend's median. */
+const WALL_GOALS: Record<string, Record<string, number>> = {
+  'q2-site-failover': { local: 30_000, docker: 45_000 },
+};
+
 const s = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -289,6 +294,16 @@ try {
       (r) => r.cpuPct,
       (x) => `${x.toFixed(1)} % core`,
     );
+    for (const [backend, goal] of Object.entries(WALL_GOALS[id] ?? {})) {
+      const walls = (rows.get(`${id} ${backend} here`) ?? []).flatMap((r) =>
+        r.wall === undefined ? [] : [r.wall],
+      );
+      const med = median(walls);
+      if (med === undefined) continue;
+      console.log(
+        `goal: wall <= ${s(goal)} s on ${backend}: median ${s(med)} s, ${med <= goal ? 'met' : 'MISSED'}`,
+      );
+    }
   }
   if (values.suite) runSuites(catalogues, wanted);
 } finally {

@@ -140,6 +140,16 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
   if (spec.estate.postgres.replication === 'sync' && !spec.estate.postgres.standby) {
     throw bad('estate.postgres.replication', "'sync' needs a standby");
   }
+  const sites = spec.estate.sites;
+  if (sites) {
+    // PostgreSQL counts archive_timeout in whole seconds.
+    if (!(Number.isInteger(sites.archiveTimeoutMs / 1000) && sites.archiveTimeoutMs >= 1000))
+      throw bad('estate.sites.archiveTimeoutMs', 'must be a whole number of seconds, at least 1 s');
+    if (!(sites.redisSnapshotMs >= 1000 && Number.isInteger(sites.redisSnapshotMs / 1000)))
+      throw bad('estate.sites.redisSnapshotMs', 'must be a whole number of seconds, at least 1 s');
+    if (spec.estate.postgres.standby)
+      throw bad('estate.postgres.standby', 'must be false on two sites (the DR site holds the standby)');
+  }
   if (spec.runbookBlocks?.length && !spec.runbookDoc) throw bad('runbookBlocks', 'needs a runbookDoc');
   if (spec.runbookDoc) checkRunbookBlocks(spec.id, spec.runbookDoc, spec.runbookBlocks ?? []);
   const observers = spec.observers ?? defaultObservers();
@@ -154,6 +164,7 @@ function topologyNeeds(estate: Topology, declared: readonly Capability[]): Capab
   if (estate.postgres.standby) needs.add('standby');
   if (estate.postgres.standby && estate.postgres.replication === 'sync') needs.add('sync-replication');
   if (estate.redis) needs.add('redis');
+  if (estate.sites) needs.add('sites');
   return CAPABILITIES.filter((c) => needs.has(c));
 }
 

@@ -9,13 +9,14 @@ import { poll } from '../core/poll.ts';
 import type { Estate } from '../estate/types.ts';
 import type { FaultContext } from '../faults/fault.ts';
 import { measureReplication } from '../measure/replication.ts';
+import { measureShipping } from '../measure/shipping.ts';
 import { steadyHolds } from '../measure/steady.ts';
 import { ofKind } from '../measure/timeline.ts';
 import type { ObserverContext, ObserverMeasurements } from '../probes/observer.ts';
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { checklistCriterion, clientImpactCriterion, evaluate } from './verdict.ts';
+import { checklistCriterion, clientImpactCriterion, evaluate, shippingCriterion } from './verdict.ts';
 import { measureClientImpact } from '../measure/impact.ts';
 
 const ms = (d: string) => parseDuration(d);
@@ -229,17 +230,31 @@ export function measure(run: DrillRun): void {
   // From the instant the steady state held: failures before it are the estate settling, not the procedure.
   const steadyAt = ofKind(run.timeline, 'phase').find((p) => p.phase === 'steady')?.end ?? 0;
   const clientImpact = run.def.zeroClientImpact ? measureClientImpact(run.timeline, steadyAt) : undefined;
+  const sites = run.record.settings.sites;
+  const shipping =
+    sites && faultAt !== undefined
+      ? measureShipping(run.timeline, {
+          feed: sites.feed,
+          archiveTimeoutMs: sites.archiveTimeoutMs,
+          redisSnapshotMs: sites.redisSnapshotMs,
+          faultAt,
+          ...(m.rpo ? { lost: { seqRanges: m.rpo.lostSeqRanges, rpoMs: m.rpo.rpoMs } } : {}),
+          ...(m.cache ? { cache: m.cache } : {}),
+        })
+      : undefined;
   run.record.measurements = {
     ...m,
     runbookMs: run.procedureMs,
     ...(replication ? { replication } : {}),
     ...(clientImpact ? { clientImpact } : {}),
+    ...(shipping ? { shipping } : {}),
   };
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
     ...(run.record.checklist ? [checklistCriterion(JSON.stringify(run.def.id), run.record.checklist)] : []),
     ...(clientImpact ? [clientImpactCriterion(JSON.stringify(run.def.id), clientImpact)] : []),
+    ...(shipping && m.rpo ? [shippingCriterion(run.def.id, shipping)] : []),
   ];
 }
 

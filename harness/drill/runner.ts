@@ -214,6 +214,16 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
       consecutive: def.traffic.consecutive,
       settleMs: ms(def.traffic.settle),
       ...(def.estate.postgres.standby ? { replication: def.estate.postgres.replication } : {}),
+      ...(def.estate.sites
+        ? {
+            sites: {
+              feed: def.estate.sites.feed,
+              archiveTimeoutMs: def.estate.sites.archiveTimeoutMs,
+              redisSnapshotMs: def.estate.sites.redisSnapshotMs,
+              drApp: def.estate.sites.drApp,
+            },
+          }
+        : {}),
     },
     timeline,
     criteria: [],

@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
+import type { ShippingMeasurement } from '../measure/shipping.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { ClientImpact } from '../measure/impact.ts';
 import type { RpoResult } from '../measure/rpo.ts';
@@ -150,5 +151,34 @@ export function clientImpactCriterion(subject: string, c: ClientImpact): Criteri
       : c.probes === 0 || c.ackedWrites === 0
         ? `no traffic observed for ${subject}: nothing to measure the impact on`
         : `clients were affected for ${subject}: ${measured}${c.firstFailure ? `; first: ${c.firstFailure.what}` : ''}`,
+  };
+}
+
+/**
+ * Slack on the shipping bound: a segment is closed by archive_timeout, then copied by the archiver (and the
+ * last write it holds was acknowledged a write interval before); on a busy machine that takes up to about 1 s.
+ */
+export const SHIPPING_SLACK_MS = 1000;
+
+/**
+ * Two sites, the DR database fed by shipped WAL: the acknowledged writes lost with the primary site may reach
+ * back no further than `archive_timeout` (plus the slack) before t_f, since every segment older than that had
+ * been closed and shipped. With streaming as well the same bound holds, and the loss is normally none.
+ */
+export function shippingCriterion(subject: string, s: ShippingMeasurement): Criterion {
+  const bound = s.archiveTimeoutMs + SHIPPING_SLACK_MS;
+  const last = s.lastWal
+    ? `last segment ${s.lastWal.name} shipped ${formatDuration(s.lastWal.ageMs)} before the fault`
+    : 'no segment shipped before the fault';
+  const measured = `loss window ${formatDuration(s.lossWindowMs)}, ${s.lostWrites.length} acked writes lost; ${last}`;
+  const passed = s.lossWindowMs <= bound;
+  return {
+    name: 'shipping',
+    objective: `loss window <= archive_timeout ${formatDuration(s.archiveTimeoutMs)} + ${formatDuration(SHIPPING_SLACK_MS)}`,
+    measured,
+    passed,
+    message: passed
+      ? `loss window ${formatDuration(s.lossWindowMs)} within the WAL shipping's ${formatDuration(bound)} for ${subject} (${last})`
+      : `loss window ${formatDuration(s.lossWindowMs)} exceeded the WAL shipping's ${formatDuration(bound)} for ${subject} (${last}): the DR database did not get every shipped segment`,
   };
 }

@@ -6,12 +6,13 @@
 import { findPgBinDir } from './host/binaries.ts';
 import { hostSite } from './host/site.ts';
 import { databaseIdentity, endpointTarget } from './shared.ts';
-import { shellEnv, type SiteView } from './shell-env.ts';
+import { shellEnv, type SitesView, type SiteView } from './shell-env.ts';
 import type {
   AppRole,
   Estate,
   EstateIdentity,
   EstateResources,
+  EstateSites,
   PostgresRole,
   RedisRole,
   RouterRole,
@@ -51,11 +52,14 @@ export interface EstateParts<S extends SpareRole = SpareRole> {
   ports: number[];
   /** What only this backend knows for the record (docker: the release really running, the image ids). */
   identity?(): Promise<Partial<Pick<EstateIdentity, 'appVersion' | 'images'>>>;
+  /** A two-site estate's sites, and what its host blocks see of them. */
+  sites?: { sites: EstateSites; view: SitesView };
 }
 
 export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Estate {
   const { primary, standby } = parts.postgres;
   const { redis, app, router, backups, endpoints } = parts;
+  const sites = parts.sites?.sites;
   const spares: S[] = [];
   const pending = new Map<string, Promise<S>>();
   const conn = primary.connection();
@@ -94,6 +98,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
         backupDir: backups.backupDir,
         archiveDir: backups.archiveDir,
         credentials: { user: conn.user, database: conn.database, password: conn.password },
+        ...(parts.sites ? { sites: parts.sites.view } : {}),
       };
       const env = { ...shellEnv(view), ...parts.hostEnv };
       return {
@@ -104,7 +109,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
       };
     },
     authoritative(): Promise<PostgresRole> {
-      return endpointTarget(router, [primary, standby, ...spares]);
+      return endpointTarget(router, [primary, standby, sites?.dr.postgres, ...spares]);
     },
     async identity(): Promise<EstateIdentity> {
       const db = await estate.authoritative().catch(() => undefined);
@@ -128,6 +133,17 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
         dirs: [parts.runDir],
       };
     },
+    ...(sites
+      ? {
+          sites,
+          // The Redis of the site whose app the clients' app endpoint leads to.
+          async authoritativeRedis() {
+            const route = (await router.client.routes()).find((r) => r.name === 'app');
+            const atDr = Number(route?.target.split(':').at(-1)) === sites.dr.app.port;
+            return atDr ? sites.dr.redis : redis;
+          },
+        }
+      : {}),
   };
   return estate;
 }

@@ -24,6 +24,8 @@ export const CAPABILITIES = [
   'spare-postgres',
   /** The app deployed as a compose-like stack the runbook's Docker commands can replace (image tags). */
   'compose',
+  /** Two sites (`Topology.sites`): a primary site and a DR site fed by shipped WAL and Redis snapshots. */
+  'sites',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

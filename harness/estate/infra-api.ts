@@ -5,7 +5,10 @@
  * - the clients' database endpoint (a VIP move or a DNS change): `POST /endpoints/db {"to":"postgres-standby"}`;
  * - fencing (STONITH, a cloud "stop instance" call): `POST /fence/postgres-primary`;
  * - deploying a release where the estate has no deployment tool (local processes): `POST /deploy/app
- *   {"version":"v2"}` (as `kubectl set image` would).
+ *   {"version":"v2"}` (as `kubectl set image` would);
+ * - on two sites: the clients' app endpoint (global DNS or the load balancer in front of both sites):
+ *   `POST /endpoints/app {"to":"app-dr"}`; fencing a whole site (`POST /fence/site-a`); starting an instance at
+ *   the DR site (`POST /start/redis-dr`, as a cloud "start instance" call).
  *
  * Servers are addressed by role name, so a block is the same on every backend; the estate's roles translate
  * (on docker the router's targets are container addresses). It listens on 127.0.0.1 at a random port for the
@@ -21,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe } from '../core/errors.ts';
 import { endpointTarget } from './shared.ts';
-import type { AppRole, Estate, PostgresRole, RouterRole } from './types.ts';
+import type { AppRole, Estate, EstateSites, PostgresRole, RouterRole } from './types.ts';
 
 /** What the API acts on: the estate's servers by role name, its router and its app. */
 export interface InfraTargets {
@@ -29,6 +32,8 @@ export interface InfraTargets {
   servers(): readonly PostgresRole[];
   router: RouterRole;
   app: AppRole;
+  /** A two-site estate's sites: the app endpoint, site fencing and starting DR roles. */
+  sites?: EstateSites;
 }
 
 /** One answer of the API: what was done, in a form a block can print as evidence. */
@@ -91,7 +96,13 @@ export class InfraApi {
       return { endpoint: 'db', to: this.dbServer };
     }
     if (route === 'POST /endpoints/db') return this.repointDb(field(body, 'to'));
-    if ((m = /^POST \/fence\/([^/]+)$/.exec(route))) return this.fence(decodeURIComponent(m[1] ?? ''));
+    if (route === 'GET /endpoints/app') return { endpoint: 'app', to: await this.appTarget() };
+    if (route === 'POST /endpoints/app') return this.repointApp(field(body, 'to'));
+    if ((m = /^POST \/fence\/([^/]+)$/.exec(route))) {
+      const name = decodeURIComponent(m[1] ?? '');
+      return name === this.targets.sites?.primary.name ? this.fenceSite() : this.fence(name);
+    }
+    if ((m = /^POST \/start\/([^/]+)$/.exec(route))) return this.startRole(decodeURIComponent(m[1] ?? ''));
     if (route === 'POST /deploy/app') return this.deploy(field(body, 'version'));
     throw new HttpError(404, `no such operation: ${route}`);
   }
@@ -128,6 +139,61 @@ export class InfraApi {
     await server.stop();
     if (server.running()) throw new HttpError(500, `${name} is still running after the stop`);
     return { fenced: name, running: false };
+  }
+
+  private sites(): EstateSites {
+    const sites = this.targets.sites;
+    if (!sites) throw new HttpError(404, 'this estate has one site');
+    return sites;
+  }
+
+  /** The apps the app endpoint can lead to: the primary site's and the DR site's. */
+  private apps(): AppRole[] {
+    return [this.targets.app, ...(this.targets.sites ? [this.targets.sites.dr.app] : [])];
+  }
+
+  private async appTarget(): Promise<string> {
+    const route = (await this.targets.router.client.routes()).find((r) => r.name === 'app');
+    const port = Number(route?.target.split(':').at(-1));
+    return this.apps().find((a) => a.port === port)?.name ?? route?.target ?? 'nothing';
+  }
+
+  /** Move the app endpoint (global DNS, the load balancer) to the app at another site; cut old connections. */
+  private async repointApp(to: string): Promise<Answer> {
+    this.sites();
+    const app = this.apps().find((a) => a.name === to);
+    if (!app)
+      throw new HttpError(
+        404,
+        `no app '${to}' (has: ${this.apps()
+          .map((a) => a.name)
+          .join(', ')})`,
+      );
+    if (!app.running()) throw new HttpError(409, `${to} is not running: start it first`);
+    const from = await this.appTarget();
+    const state = await this.targets.router.client.repoint('app', `127.0.0.1:${app.port}`, { reset: true });
+    return { endpoint: 'app', from, to: app.name, target: state.target };
+  }
+
+  /** Every role of the primary site stopped, none to be restarted (a site that comes back takes no writes). */
+  private async fenceSite(): Promise<Answer> {
+    const site = this.sites().primary;
+    await site.fence();
+    const alive = site.roles.filter((r) => r.running()).map((r) => r.name);
+    if (alive.length) throw new HttpError(500, `${site.name} still runs ${alive.join(', ')} after the fence`);
+    return { fenced: site.name, roles: site.roles.map((r) => r.name).join(','), running: false };
+  }
+
+  /** Start a role of the DR site, as a platform starts an instance; a running one is left as it is. */
+  private async startRole(name: string): Promise<Answer> {
+    const dr = this.sites().dr;
+    const was = [dr.postgres, dr.redis, dr.app].find((r) => r?.name === name)?.running() ?? false;
+    try {
+      await dr.start(name);
+    } catch (e) {
+      throw new HttpError(404, describe(e));
+    }
+    return { started: name, site: dr.name, alreadyRunning: was };
   }
 
   private async deploy(version: string): Promise<Answer> {
@@ -209,10 +275,12 @@ export async function withInfraApi(
 ): Promise<Estate> {
   const spares: PostgresRole[] = [];
   const { primary, standby } = estate.postgres;
+  const sites = estate.sites;
   const api = await new InfraApi({
-    servers: () => [primary, ...(standby ? [standby] : []), ...spares],
+    servers: () => [primary, ...(standby ? [standby] : []), ...(sites ? [sites.dr.postgres] : []), ...spares],
     router: estate.router,
     app: estate.app,
+    ...(sites ? { sites } : {}),
   }).start();
   teardown.push(`stop the infrastructure API (${api.url})`, () => api.stop());
   return {
@@ -237,10 +305,22 @@ export async function withInfraApi(
             ...api.env(),
             PRIMARY_NAME: primary.name,
             ...(standby ? { STANDBY_NAME: standby.name } : {}),
+            ...(sites ? sitesNames(sites) : {}),
           },
         },
         secrets: [...shell.secrets, api.token],
       };
     },
+  };
+}
+
+/** The names blocks address a two-site estate's sites and roles by in the infrastructure API. */
+function sitesNames(sites: EstateSites): Record<string, string> {
+  return {
+    PRIMARY_SITE: sites.primary.name,
+    DR_SITE: sites.dr.name,
+    DR_DB_NAME: sites.dr.postgres.name,
+    DR_APP_NAME: sites.dr.app.name,
+    ...(sites.dr.redis ? { DR_REDIS_NAME: sites.dr.redis.name } : {}),
   };
 }

@@ -47,6 +47,33 @@ export function primarySettings(
   };
 }
 
+/** The role name of the DR site's database (two-site estates). */
+export const DR_ROLE = 'postgres-dr';
+
+/**
+ * WAL segment size of a two-site primary, in MB (initdb --wal-segsize): `archive_timeout` closes a segment at
+ * least that often, and each closed segment is a whole file shipped to the DR site, so segments are smaller
+ * than the default 16 MB; large enough that a drill's writes do not fill one before archive_timeout does (with
+ * 1 MB they did every 2.4 s), so the shipping interval is archive_timeout's.
+ */
+export const SITES_WAL_SEGMENT_MB = 4;
+
+/** What a two-site primary adds: every segment closed (and so shipped) at least every `archiveTimeoutMs`. */
+export function shippingSettings(archiveTimeoutMs: number): Record<string, string> {
+  return { archive_timeout: `${Math.round(archiveTimeoutMs / 1000)}s` };
+}
+
+/**
+ * A DR standby that restores the segments shipped into `walDir` (as the server sees it), looking for the next
+ * one every 100 ms; promoted, it first restores every segment there, then leaves recovery.
+ */
+export function drStandbySettings(walDir: string): Record<string, string> {
+  return {
+    restore_command: `cp '${walDir}/%f' '%p'`,
+    wal_retrieve_retry_interval: '100ms',
+  };
+}
+
 /**
  * The router's route that carries the standby's replication connection (its WAL stream) to the primary. The
  * standby follows the primary through it on every backend, so a drill can degrade the link between the two
@@ -66,8 +93,9 @@ export function replicationRoute(listen: number, primary: string): RouteConfig {
 export function standbySettings(
   upstream: { host: string; port: number },
   password: string,
+  role: string = STANDBY_ROLE,
 ): Record<string, string> {
-  const name = replicationName(STANDBY_ROLE);
+  const name = replicationName(role);
   return {
     primary_conninfo: `host=${upstream.host} port=${upstream.port} user=${SUPERUSER} password=${password} application_name=${name}`,
     primary_slot_name: name,
@@ -96,8 +124,9 @@ export async function followPrimary(
   primary: PostgresRole,
   replication: 'async' | 'sync',
   timeoutMs: number,
+  role: string = STANDBY_ROLE,
 ): Promise<void> {
-  const name = replicationName(STANDBY_ROLE);
+  const name = replicationName(role);
   await waitReplication(primary, name, 'streaming', timeoutMs);
   if (replication === 'sync') {
     await primary.query(`ALTER SYSTEM SET synchronous_standby_names = '${name}'`);

@@ -25,6 +25,23 @@ export interface SiteView {
   backupDir: string;
   archiveDir: string;
   credentials: { user: string; database: string; password: string };
+  /** A two-site estate: the primary site's own addresses and what the DR site holds, as seen from here. */
+  sites?: SitesView;
+}
+
+export interface SitesView {
+  /** The primary site's app itself, bypassing the router (`app` route). */
+  primaryAppUrl: string;
+  drDb: Address;
+  /** The DR database's data directory. */
+  drData: string;
+  drRedis?: Address;
+  /** The DR Redis's data directory (a shipped snapshot is restored into it). */
+  drRedisDir?: string;
+  /** Where the primary Redis's RDB snapshots are shipped. */
+  snapshotDir: string;
+  /** The DR site's app itself, bypassing the router. */
+  drAppUrl: string;
 }
 
 /** The runbook's variables (the table at the top of fixtures/runbook/deployment-runbook.md) for one site. */
@@ -46,5 +63,20 @@ export function shellEnv(view: SiteView): Record<string, string> {
     PRIMARY_PORT: String(view.primary.port),
     ...(view.standby ? { STANDBY_HOST: view.standby.host, STANDBY_PORT: String(view.standby.port) } : {}),
     ...(view.redis ? { REDIS_HOST: view.redis.host, REDIS_PORT: String(view.redis.port) } : {}),
+    ...(view.sites ? sitesEnv(view.sites) : {}),
+  };
+}
+
+/** The DR variables of the runbook's table: the primary site's app, and the DR site's servers and directories. */
+function sitesEnv(v: SitesView): Record<string, string> {
+  return {
+    PRIMARY_APP_URL: v.primaryAppUrl,
+    DR_DB_HOST: v.drDb.host,
+    DR_DB_PORT: String(v.drDb.port),
+    DR_DATA: v.drData,
+    REDIS_SNAPSHOTS: v.snapshotDir,
+    DR_APP_URL: v.drAppUrl,
+    ...(v.drRedis ? { DR_REDIS_HOST: v.drRedis.host, DR_REDIS_PORT: String(v.drRedis.port) } : {}),
+    ...(v.drRedisDir ? { DR_REDIS_DIR: v.drRedisDir } : {}),
   };
 }

@@ -14,6 +14,24 @@ export interface Topology {
   };
   redis: boolean;
   app: { version: string };
+  /** Two sites: the roles above at the primary site, a DR site fed from it (see `SitesTopology`). */
+  sites?: SitesTopology;
+}
+
+/**
+ * A primary site and a DR site, as the runbook's backup strategy feeds the DR site: the primary's WAL
+ * segments shipped through the archive into the DR site (a standby restores them with `restore_command`), or
+ * streamed besides; the primary Redis's RDB snapshots copied there; the app installed there.
+ */
+export interface SitesTopology {
+  /** 'wal-shipping': only archived segments reach the DR database; 'streaming': the WAL stream as well. */
+  feed: 'wal-shipping' | 'streaming';
+  /** The primary's `archive_timeout` in ms: a segment is closed and shipped at least this often under writes. */
+  archiveTimeoutMs: number;
+  /** How often the primary Redis writes an RDB snapshot (it is shipped once written), in ms. */
+  redisSnapshotMs: number;
+  /** 'warm': the DR app runs but serves nobody until traffic is switched; 'cold': it is started by the runbook. */
+  drApp: 'warm' | 'cold';
 }
 
 /** A role that is a running program: something a fault can kill or stop. */
@@ -95,6 +113,53 @@ export interface Estate {
   identity(): Promise<EstateIdentity>;
   /** Process ids and ports the estate owns, for the leak check after teardown. */
   resources(): EstateResources;
+  /** A two-site estate's sites (absent on one site). */
+  readonly sites?: EstateSites;
+  /** The Redis the service uses now: on two sites, the one at the site the app endpoint leads to. */
+  authoritativeRedis?(): Promise<RedisRole | undefined>;
+}
+
+/** The two sites of an estate provisioned with `Topology.sites`. */
+export interface EstateSites {
+  readonly primary: PrimarySite;
+  readonly dr: DrSite;
+}
+
+/** The site that serves in normal operation: its roles die together. */
+export interface PrimarySite {
+  readonly name: string;
+  /** Every role running at the site (the database, Redis, the app, the snapshot shipping). */
+  readonly roles: readonly ProcessRole[];
+  /** The whole site dies in one instant: every process of it SIGKILLed at once (docker: every container). */
+  kill(): Promise<void>;
+  /** Cut the site off the network: alive, unreachable (absent where a backend cannot). */
+  partition?(): Promise<void>;
+  /** Undo `partition`. */
+  heal?(): Promise<void>;
+  /** Make sure the site cannot take writes again: every role stopped, none restarted. Idempotent. */
+  fence(): Promise<void>;
+  readonly fenced: boolean;
+}
+
+/** The site the business moves to: what was shipped there and what is installed there. */
+export interface DrSite {
+  readonly name: string;
+  readonly feed: SitesTopology['feed'];
+  readonly archiveTimeoutMs: number;
+  readonly appMode: SitesTopology['drApp'];
+  /** The DR database: a standby restoring shipped WAL until it is promoted. */
+  readonly postgres: PostgresRole;
+  /** The DR Redis: not running until a runbook block restores the shipped snapshot into `redisDir`. */
+  readonly redis?: RedisRole;
+  /** The app at the DR site (warm: running; cold: not started). */
+  readonly app: AppRole;
+  /** On the host: where WAL segments are shipped (the primary's archive) and the Redis snapshots. */
+  readonly walDir: string;
+  readonly snapshotDir: string;
+  /** On the host: the DR Redis's data directory. */
+  readonly redisDir: string;
+  /** Start a role of the DR site by name (the database, Redis, the app), as a platform starts an instance. */
+  start(name: string): Promise<void>;
 }
 
 /**

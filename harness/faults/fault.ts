@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { delay } from '../core/poll.ts';
 import { parseDuration, type DurationString } from '../core/duration.ts';
 import { openReplicationMonitor, REPLICATION_ROUTE } from '../estate/postgres-config.ts';
@@ -202,5 +204,58 @@ function after(lead: Fault, fault: Fault): Fault {
   };
 }
 
+/**
+ * The whole primary site dies in one instant: every role of it (the database, Redis, the app, the snapshot
+ * shipping) is SIGKILLed in the same tick (docker: every container of it killed), as a power or network loss
+ * of a data centre. No revert: the site is gone; teardown removes what is left of it.
+ */
+function killSite(estate: Estate): Fault {
+  const site = estate.sites?.primary;
+  return {
+    name: 'site loss (kill -9 of every role)',
+    target: site?.name ?? 'the primary site',
+    detail: site ? site.roles.map((r) => r.name).join(', ') : undefined,
+    async inject() {
+      if (!site) throw new Error('killSite needs a two-site estate (estate.sites)');
+      const down = site.roles.filter((r) => !r.running()).map((r) => r.name);
+      if (down.length) throw new Error(`${site.name} is not whole before the fault: ${down.join(', ')} down`);
+      await site.kill();
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
+/**
+ * A condition on a two-site estate's WAL shipping: wait until the next WAL segment arrives at the DR site,
+ * then until it is `age` old (dated by the file). Composed with `Fault.after`, the site then dies a known
+ * share of the shipping interval after the last shipment, so the loss window a drill measures is set by the
+ * shipping, not by chance. Nothing to revert.
+ */
+function shipmentAged(estate: Estate, age: DurationString): Fault {
+  const ageMs = parseDuration(age, 'shipment age');
+  let last: string | undefined;
+  return {
+    name: `the next WAL segment shipped, then ${age}`,
+    target: estate.sites?.dr.name ?? 'the DR site',
+    get detail() {
+      return last === undefined ? undefined : `segment ${last}`;
+    },
+    async inject(ctx) {
+      const dr = estate.sites?.dr;
+      if (!dr) throw new Error('shipmentAged needs a two-site estate (estate.sites)');
+      const segments = () => readdirSync(dr.walDir).filter((n) => /^[0-9A-F]{24}$/.test(n));
+      const before = new Set(segments());
+      for (;;) {
+        last = segments().find((n) => !before.has(n));
+        if (last) break;
+        await delay(10, ctx.signal);
+      }
+      const mtimeMs = statSync(join(dr.walDir, last)).mtimeMs;
+      await delay(Math.max(0, ageMs - (Date.now() - mtimeMs)), ctx.signal);
+    },
+    revert: () => Promise.resolve(),
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, block, lagReplication, after };
+export const Fault = { kill, stop, corrupt, block, lagReplication, after, killSite, shipmentAged };

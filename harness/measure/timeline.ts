@@ -140,6 +140,20 @@ export type ReplicationEvent =
   | { kind: 'replication'; t: number; what: 'link-stalled' | 'link-restored' }
   | { kind: 'replication'; t: number; what: 'sample'; sample: ReplicationSample | null };
 
+/**
+ * A file shipped to the DR site of a two-site estate: a WAL segment the primary archived into the DR site's
+ * copy of the archive, or a Redis RDB snapshot copied there. `t` dates the file itself (its modification time
+ * on the drill clock: the segment's arrival, the snapshot's writing); `seen` is when the observer saw it.
+ */
+export interface ShipmentEvent {
+  kind: 'shipment';
+  t: number;
+  what: 'wal' | 'rdb';
+  /** The segment's file name (`000000010000000000000003`), or `dump.rdb`. */
+  name: string;
+  seen: number;
+}
+
 export interface NoteEvent {
   kind: 'note';
   t: number;
@@ -155,6 +169,7 @@ export type TimelineEvent =
   | StepEvent
   | SwitchEvent
   | ReplicationEvent
+  | ShipmentEvent
   | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(

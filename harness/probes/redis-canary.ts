@@ -19,6 +19,11 @@ export interface RedisCanaryOptions {
   timeoutMs: number;
   /** Stop by itself after this many writes (a canary never runs unbounded). */
   maxWrites: number;
+  /**
+   * Where the service's Redis is now (two sites: the DR site's once traffic is switched): asked after a failed
+   * write, at most every 250 ms, and followed when it changed, as a client follows a DNS name.
+   */
+  resolve?: () => Promise<string>;
 }
 
 /**
@@ -28,26 +33,53 @@ export interface RedisCanaryOptions {
  * arithmetic, as the database canary (measure/cache.ts over measure/rpo.ts).
  */
 export class RedisCanary {
-  private readonly client: Redis;
+  private client: Redis;
+  private url: string;
   private loop: { stop(): void } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private resolving: Promise<void> | undefined;
+  private resolvedAt = -Infinity;
 
   constructor(
     private readonly clock: Clock,
     private readonly opts: RedisCanaryOptions,
     private readonly record: (e: CacheWriteEvent) => void,
   ) {
-    this.client = new Redis(opts.url, {
+    this.url = opts.url;
+    this.client = this.connectTo(opts.url);
+  }
+
+  private connectTo(url: string): Redis {
+    const client = new Redis(url, {
       lazyConnect: true,
       // A write while Redis is down fails at once (not queued), and the client keeps reconnecting.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 500,
-      commandTimeout: opts.timeoutMs,
+      commandTimeout: this.opts.timeoutMs,
       retryStrategy: () => 100,
     });
-    this.client.on('error', () => undefined);
+    client.on('error', () => undefined);
+    return client;
+  }
+
+  /** After a failed write: follow the service's Redis if it moved (at most one look every 250 ms). */
+  private follow(): void {
+    const resolve = this.opts.resolve;
+    if (!resolve || this.resolving || this.clock.now() - this.resolvedAt < 250) return;
+    this.resolvedAt = this.clock.now();
+    this.resolving = resolve()
+      .then((url) => {
+        if (url === this.url) return;
+        const old = this.client;
+        this.url = url;
+        this.client = this.connectTo(url);
+        old.disconnect();
+        return this.client.connect();
+      })
+      .catch(() => undefined)
+      .finally(() => (this.resolving = undefined));
   }
 
   async start(): Promise<void> {
@@ -66,6 +98,7 @@ export class RedisCanary {
   async stop(): Promise<void> {
     this.loop?.stop();
     await Promise.all([...this.inFlight]);
+    await this.resolving;
     this.client.disconnect();
   }
 
@@ -87,6 +120,7 @@ export class RedisCanary {
     } catch (e) {
       error = describeError(e);
       outcome = classifyRedisError(error);
+      this.follow();
     }
     const end = this.clock.now();
     this.record({
@@ -182,7 +216,16 @@ export function redisCanary(opts: RedisCanaryObserverOptions = {}): Observer {
       const canary = new RedisCanary(
         ctx.clock,
         // Bounded: a canary never runs unbounded (ten minutes of writes at the declared rate).
-        { url, prefix, intervalMs: 1000 / rate, timeoutMs, maxWrites: rate * 600 },
+        {
+          url,
+          prefix,
+          intervalMs: 1000 / rate,
+          timeoutMs,
+          maxWrites: rate * 600,
+          ...(ctx.estate.authoritativeRedis
+            ? { resolve: async () => ((await ctx.estate.authoritativeRedis?.()) ?? redis).url() }
+            : {}),
+        },
         (e) => {
           writes.push(e);
           ctx.emit(e);
@@ -201,6 +244,9 @@ export function redisCanary(opts: RedisCanaryObserverOptions = {}): Observer {
           ),
         stop: once(() => canary.stop()),
         async readBack({ signal, timeoutMs: readTimeoutMs, note }) {
+          // The Redis the service uses now (on two sites, the DR site's after an activation), else the one written.
+          const now = (await ctx.estate.authoritativeRedis?.()) ?? redis;
+          const url = now.url();
           await poll(() => loaded(url), {
             subject: 'redis to finish loading its persistence',
             timeoutMs: readTimeoutMs,
@@ -208,7 +254,7 @@ export function redisCanary(opts: RedisCanaryObserverOptions = {}): Observer {
             signal,
           });
           present = await presentCanarySeqs(url, prefix);
-          note(`read back ${present.size} canary keys from ${redis.name}`);
+          note(`read back ${present.size} canary keys from ${now.name}`);
         },
         measure: ({ faultAt, now }) =>
           present

@@ -7,6 +7,7 @@ import type { CacheMeasurement } from '../measure/cache.ts';
 import type { ClientImpact } from '../measure/impact.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
+import type { ShippingMeasurement } from '../measure/shipping.ts';
 import type { RtoResult } from '../measure/rto.ts';
 import {
   ofKind,
@@ -106,7 +107,8 @@ export interface Criterion {
     | 'data-integrity'
     | 'checklist'
     | 'client-impact'
-    | 'cleanup';
+    | 'cleanup'
+    | 'shipping';
   objective: string;
   measured: string;
   passed: boolean;
@@ -145,6 +147,13 @@ export interface DrillRecord {
     consecutive: number;
     settleMs: number;
     replication?: 'async' | 'sync';
+    /** A two-site estate: how its DR site is fed, and whether its app was warm or cold. */
+    sites?: {
+      feed: 'wal-shipping' | 'streaming';
+      archiveTimeoutMs: number;
+      redisSnapshotMs: number;
+      drApp: 'warm' | 'cold';
+    };
   };
   estate?: EstateIdentity;
   /** t_f on the drill clock, when a fault was injected. */
@@ -167,6 +176,11 @@ export interface DrillRecord {
     replication?: ReplicationMeasurement;
     /** What clients saw during a drill that must cause no outage: failed probes, refused writes. */
     clientImpact?: ClientImpact;
+    /**
+     * A two-site estate: what was shipped to the DR site before the primary site was lost (the last WAL segment
+     * and Redis snapshot, their ages at t_f) and the loss it explains (exactly which acknowledged writes).
+     */
+    shipping?: ShippingMeasurement;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */

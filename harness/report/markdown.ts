@@ -152,6 +152,9 @@ function drillSection(v: DrillView): string[] {
       );
     out.push('');
   }
+  if (v.shipping) {
+    out.push('### DR site feed', '', ...v.shipping.rows.map(([k, t]) => `- ${k}: ${esc(t)}`), '');
+  }
   if (v.checks.length) {
     out.push(
       '### Integrity checks',

@@ -15,6 +15,7 @@ import {
   type StepVia,
   type SwitchEvent,
 } from '../measure/timeline.ts';
+import { shippingView, type ShippingView } from './shipping-view.ts';
 import {
   drillStatus,
   type ChecklistItem,
@@ -145,6 +146,8 @@ export interface DrillView {
   replication?: 'async' | 'sync';
   /** The replication around the fault, when the estate had a standby and the measurement ran. */
   replicationLag?: ReplicationView;
+  /** Two sites: what was shipped to the DR site before the primary site was lost, and the loss it explains. */
+  shipping?: ShippingView;
   /** What the estate consisted of, in words. */
   scope: string;
   measurement: {
@@ -244,6 +247,10 @@ export function switchover(r: Pick<DrillRecord, 'timeline' | 'faultAt'>): Switch
 function scopeOf(r: DrillRecord): string {
   const parts = ['PostgreSQL primary'];
   if (r.settings.replication) parts.push(`hot standby (${r.settings.replication} streaming replication)`);
+  if (r.settings.sites)
+    parts.push(
+      `a DR site (standby restoring shipped WAL${r.settings.sites.feed === 'streaming' ? ' and streaming' : ''}, shipped Redis snapshots, ${r.settings.sites.drApp} app)`,
+    );
   if (r.estate?.redisVersion) parts.push('Redis');
   parts.push(
     `application ${r.estate?.appVersion ?? ''}`.trim(),
@@ -540,6 +547,7 @@ export function drillView(r: DrillRecord): DrillView {
     ...(r.runbook ? { runbook: r.runbook } : {}),
     ...(r.settings.replication ? { replication: r.settings.replication } : {}),
     ...(replicationView(r) ? { replicationLag: replicationView(r) } : {}),
+    ...(shippingView(r) ? { shipping: shippingView(r) } : {}),
     scope: scopeOf(r),
     measurement: {
       probePath: r.settings.probePath,

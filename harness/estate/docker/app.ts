@@ -35,6 +35,7 @@ export class DockerApp implements AppRole {
     private readonly imageOf: (version: string) => string,
     version: string,
     private readonly health: AppHealth,
+    readonly name = 'app',
   ) {
     this.current = version;
     this.service = this.make(version);
@@ -49,7 +50,6 @@ export class DockerApp implements AppRole {
     });
   }
 
-  readonly name = 'app';
   get port(): number {
     return this.base.ports[0]?.host ?? 0;
   }

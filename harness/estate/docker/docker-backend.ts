@@ -39,6 +39,7 @@ import {
 } from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 import { together } from '../host/together.ts';
+import { provisionDockerSites } from './sites.ts';
 
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
 const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
@@ -51,6 +52,7 @@ const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
  * runbook block created in between.
  */
 export async function provisionDocker(topology: Topology, ctx: ProvisionContext): Promise<Estate> {
+  if (topology.sites) return provisionDockerSites(topology, topology.sites, ctx);
   const d = await requireEngine();
   const images = await dockerImages();
   for (const role of ['postgres', 'node', ...(topology.redis ? (['redis'] as const) : [])] as const) {

@@ -32,11 +32,11 @@ if [ ! -s "$D/PG_VERSION" ]; then
   if [ "$PG_ROLE" = primary ]; then
     install -d -m 700 "$D" ${PG_ARCHIVE}
     pw=$(mktemp); printf '%s\\n' "$PG_PASSWORD" > "$pw"
-    initdb -D "$D" -U "$PG_SUPERUSER" --pwfile="$pw" --auth=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions > /dev/null
+    initdb -D "$D" -U "$PG_SUPERUSER" --pwfile="$pw" --auth=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions \${PG_INITDB_ARGS:-} > /dev/null
     rm -f "$pw"
     printf 'host replication all all scram-sha-256\\nhost all all all scram-sha-256\\n' >> "$D/pg_hba.conf"
   else
-    PGPASSWORD="$PG_PASSWORD" pg_basebackup -h "$PG_UPSTREAM" -p ${PG_PORT} -U "$PG_SUPERUSER" -D "$D" -X stream -c fast -C -S "$PG_SLOT" --no-sync -w
+    PGPASSWORD="$PG_PASSWORD" pg_basebackup -h "$PG_UPSTREAM" -p "\${PG_UPSTREAM_PORT:-${PG_PORT}}" -U "$PG_SUPERUSER" -D "$D" -X stream -c fast \${PG_SLOT:+-C -S "$PG_SLOT"} --no-sync -w
     touch "$D/standby.signal"
   fi
   printf '\\n# drillbook estate settings\\n%s\\n' "$PG_CONF" >> "$D/postgresql.conf"
@@ -51,8 +51,13 @@ export interface DockerPgSpec {
   database: string;
   /** postgresql.conf lines appended at creation. */
   conf: Record<string, string | number>;
-  /** A standby: the primary's network alias and the replication slot to create there. */
-  upstream?: { alias: string; slot: string };
+  /**
+   * A standby: the primary's network alias (and port, default 5432) and the replication slot to create there
+   * (none: a DR standby fed by shipped WAL only).
+   */
+  upstream?: { alias: string; slot?: string; port?: number };
+  /** More initdb arguments for a primary (`--wal-segsize=4`). */
+  initdbArgs?: string;
 }
 
 /** A PostgreSQL server in a container, queried from the host through its port published on 127.0.0.1. */
@@ -71,7 +76,14 @@ export class DockerPostgres extends DockerService implements PostgresRole {
         PG_PASSWORD: pg.password,
         PG_CONF: confLines(pg.conf),
         LANG: 'C',
-        ...(pg.upstream ? { PG_UPSTREAM: pg.upstream.alias, PG_SLOT: pg.upstream.slot } : {}),
+        ...(pg.upstream
+          ? {
+              PG_UPSTREAM: pg.upstream.alias,
+              ...(pg.upstream.slot ? { PG_SLOT: pg.upstream.slot } : {}),
+              ...(pg.upstream.port ? { PG_UPSTREAM_PORT: String(pg.upstream.port) } : {}),
+            }
+          : {}),
+        ...(pg.initdbArgs ? { PG_INITDB_ARGS: pg.initdbArgs } : {}),
       },
     });
   }

@@ -12,9 +12,20 @@ const REDIS_DIR = '/var/lib/drill-redis';
  * the same command works on the official redis image and on the offline-built one.
  */
 export class DockerRedis extends DockerService implements RedisRole {
-  constructor(base: Omit<ContainerSpec, 'ready' | 'entrypoint' | 'cmd' | 'user'>) {
+  /**
+   * `opts`: the RDB snapshot rule (default '60 1'); the append-only file off (a restore from a snapshot: with
+   * it on and no AOF yet Redis ignores the snapshot); a host directory bind-mounted as its data directory (two
+   * sites: snapshots shipped from it, or restored into it).
+   */
+  constructor(
+    base: Omit<ContainerSpec, 'ready' | 'entrypoint' | 'cmd' | 'user'>,
+    opts: { save?: string; appendonly?: boolean; dataDir?: string } = {},
+  ) {
     super({
       ...base,
+      ...(opts.dataDir
+        ? { binds: [...(base.binds ?? []), { source: opts.dataDir, target: REDIS_DIR }] }
+        : {}),
       user: 'root',
       entrypoint: ['sh', '-c', `mkdir -p ${REDIS_DIR} && exec "$@"`, 'redis'],
       cmd: [
@@ -29,11 +40,11 @@ export class DockerRedis extends DockerService implements RedisRole {
         '--dir',
         REDIS_DIR,
         '--appendonly',
-        'yes',
+        opts.appendonly === false ? 'no' : 'yes',
         '--appendfsync',
         'everysec',
         '--save',
-        '60 1',
+        opts.save ?? '60 1',
       ],
     });
   }

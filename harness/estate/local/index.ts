@@ -10,7 +10,7 @@ import { provisionLocal } from './local-backend.ts';
 export const localBackend: Backend = {
   name: 'local',
   description: 'processes on 127.0.0.1',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres'],
+  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'sites'],
 
   prerequisites(env) {
     const found: Prerequisite[] = [];

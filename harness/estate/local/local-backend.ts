@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { appEnv, type TemplateValues } from '../../config/system.ts';
 import { UsageError } from '../../core/errors.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
-import { requirePgBinDir, requireRedisServer, unprivilegedUser, type PgUser } from '../host/binaries.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
 import { together } from '../host/together.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
@@ -18,10 +17,12 @@ import {
   SUPERUSER,
 } from '../postgres-config.ts';
 import { RouterClient } from '../router/client.ts';
-import type { AppRole, Estate, ProcessRole, RouterRole, Topology } from '../types.ts';
+import type { Estate, Topology } from '../types.ts';
 import { NodeService } from './node-service.ts';
+import { appRole, ownedDir, routerRole } from './roles.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
 import { LocalRedis } from './redis.ts';
+import { provisionLocalSites } from './sites.ts';
 
 /** The estate's servers stop independently of each other: teardown stops them at once. */
 const PROCESSES = { group: 'estate processes' };
@@ -32,6 +33,7 @@ const PROCESSES = { group: 'estate processes' };
  * teardown stack the moment it exists.
  */
 export async function provisionLocal(topology: Topology, ctx: ProvisionContext): Promise<Estate> {
+  if (topology.sites) return provisionLocalSites(topology, topology.sites, ctx);
   const binDir = requirePgBinDir();
   const redisBinary = topology.redis ? requireRedisServer() : undefined;
   const pgUser = unprivilegedUser();
@@ -241,53 +243,4 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       ...(standby ? [routerReplPort] : []),
     ],
   });
-}
-
-function processRole(name: string, service: NodeService): ProcessRole {
-  return {
-    name,
-    get pid() {
-      return service.proc.pid;
-    },
-    running: () => service.proc.running(),
-    signal: (sig) => service.proc.signal(sig),
-    stop: () => service.stop(),
-    restart: () => service.start(),
-  };
-}
-
-function appRole(
-  service: NodeService,
-  port: number,
-  initial: string,
-  envOf: (version: string) => Record<string, string>,
-): AppRole {
-  let version = initial;
-  return Object.assign(processRole('app', service), {
-    port,
-    get version() {
-      return version;
-    },
-    async deploy(next: string) {
-      await service.redeploy(envOf(next));
-      version = next;
-    },
-  });
-}
-
-function routerRole(
-  service: NodeService,
-  client: RouterClient,
-  ports: { app: number; db: number },
-): RouterRole {
-  return Object.assign(processRole('router', service), {
-    client,
-    listenPort: (route: 'app' | 'db') => ports[route],
-  });
-}
-
-/** A directory the database's OS account owns (it writes archives and backups there). */
-function ownedDir(dir: string, user: PgUser | undefined): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (user) chownSync(dir, user.uid, user.gid);
 }

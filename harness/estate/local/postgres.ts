@@ -22,6 +22,8 @@ export interface PgNodeSpec {
   password: string;
   database: string;
   startTimeoutMs: number;
+  /** Where its data lives (default: `<runDir>/<name>`); a two-site estate keeps each site's apart. */
+  dataDir?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export class LocalPostgres implements PostgresRole {
   private readonly proc: LocalProcess;
 
   constructor(private readonly spec: PgNodeSpec) {
-    this.dataDir = join(spec.runDir, spec.name);
+    this.dataDir = spec.dataDir ?? join(spec.runDir, spec.name);
     this.proc = new LocalProcess({
       name: spec.name,
       file: join(spec.binDir, 'postgres'),
@@ -72,7 +74,10 @@ export class LocalPostgres implements PostgresRole {
   }
 
   /** initdb a fresh primary with replication enabled and the given settings appended. */
-  async initPrimary(settings: Record<string, string | number>): Promise<void> {
+  async initPrimary(
+    settings: Record<string, string | number>,
+    opts: { walSegmentMb?: number } = {},
+  ): Promise<void> {
     const s = this.spec;
     this.makeOwnedDir(this.dataDir);
     const pwfile = join(s.runDir, `${s.name}.pw`);
@@ -90,6 +95,7 @@ export class LocalPostgres implements PostgresRole {
       '--locale=C',
       '--no-sync',
       '--no-instructions',
+      ...(opts.walSegmentMb ? [`--wal-segsize=${opts.walSegmentMb}`] : []),
     ]);
     appendFileSync(
       join(this.dataDir, 'pg_hba.conf'),
@@ -129,6 +135,44 @@ export class LocalPostgres implements PostgresRole {
       primary.toolEnv(),
     );
     appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(standbySettings(upstream, s.password)));
+    writeFileSync(join(this.dataDir, 'standby.signal'), '');
+    if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
+  }
+
+  /**
+   * A DR site's database: the primary's base backup (pg_basebackup, as the runbook's daily full backup restored
+   * there), kept in recovery (standby.signal) with `settings` (where it restores shipped WAL from; whom it
+   * streams from, with `slot` created on the primary, in the streaming variant).
+   */
+  async initDr(
+    primary: LocalPostgres,
+    settings: Record<string, string | number>,
+    opts: { slot?: string } = {},
+  ): Promise<void> {
+    const s = this.spec;
+    this.makeOwnedDir(this.dataDir);
+    await this.runAsPgUser(
+      'pg_basebackup',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(primary.port),
+        '-U',
+        s.superuser,
+        '-D',
+        this.dataDir,
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        ...(opts.slot ? ['-C', '-S', opts.slot] : []),
+        '--no-sync',
+        '-w',
+      ],
+      primary.toolEnv(),
+    );
+    appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(settings));
     writeFileSync(join(this.dataDir, 'standby.signal'), '');
     if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
   }

@@ -11,6 +11,17 @@ export interface RedisSpec {
   drillId?: string;
   port: number;
   startTimeoutMs: number;
+  /** Role name (default 'redis'); its log is `<runDir>/<name>.log`. */
+  name?: string;
+  /** Data directory (default `<runDir>/redis`). */
+  dir?: string;
+  /** RDB snapshot rule, `redis.conf` `save` (default '60 1'). */
+  save?: string;
+  /**
+   * Start with the append-only file (default true). Off, Redis loads an RDB snapshot found in its directory
+   * (with it on and no AOF yet, Redis starts empty and ignores the snapshot): a restore from a shipped snapshot.
+   */
+  appendonly?: boolean;
 }
 
 /**
@@ -18,14 +29,17 @@ export interface RedisSpec {
  * its files in the run directory so a restart after a kill recovers what was persisted.
  */
 export class LocalRedis implements RedisRole {
-  readonly name = 'redis';
+  readonly name: string;
+  readonly dir: string;
   private readonly proc: LocalProcess;
 
   constructor(private readonly spec: RedisSpec) {
-    const dir = join(spec.runDir, 'redis');
+    this.name = spec.name ?? 'redis';
+    const dir = spec.dir ?? join(spec.runDir, 'redis');
+    this.dir = dir;
     mkdirSync(dir, { recursive: true });
     this.proc = new LocalProcess({
-      name: 'redis',
+      name: this.name,
       file: spec.binary,
       args: [
         '--port',
@@ -37,16 +51,16 @@ export class LocalRedis implements RedisRole {
         '--daemonize',
         'no',
         '--appendonly',
-        'yes',
+        spec.appendonly === false ? 'no' : 'yes',
         '--appendfsync',
         'everysec',
         '--save',
-        '60 1',
+        spec.save ?? '60 1',
         '--protected-mode',
         'yes',
       ],
       env: { PATH: process.env.PATH },
-      logFile: join(spec.runDir, 'redis.log'),
+      logFile: join(spec.runDir, `${this.name}.log`),
       runId: spec.runId,
       ...(spec.drillId ? { drillId: spec.drillId } : {}),
     });
@@ -68,7 +82,7 @@ export class LocalRedis implements RedisRole {
   async start(): Promise<void> {
     await this.proc.startUntil(
       async () => (await this.command('PING')) === 'PONG',
-      `redis to answer on 127.0.0.1:${this.port}`,
+      `${this.name} to answer on 127.0.0.1:${this.port}`,
       this.spec.startTimeoutMs,
     );
   }
@@ -84,6 +98,10 @@ export class LocalRedis implements RedisRole {
   }
   stop(): Promise<void> {
     return this.proc.stop();
+  }
+  /** SIGKILL the process group. */
+  killGroup(): Promise<void> {
+    return this.proc.killGroup();
   }
 
   /** One command on a short-lived connection. */

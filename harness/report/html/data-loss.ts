@@ -43,6 +43,8 @@ export function dataLoss(v: DrillView): string {
     ],
     // The replication to the standby, related to the loss above (mode, lag before the fault, its price).
     ...(v.replicationLag?.rows.map(([k, t]) => [k, esc(t)] as const) ?? []),
+    // Two sites: what the DR site had when the primary site was lost, related to the loss above.
+    ...(v.shipping?.rows.map(([k, t]) => [k, esc(t)] as const) ?? []),
   ]);
 }
 

@@ -1,0 +1,412 @@
+/**
+ * The docker backend's two-site estate: each site its own Docker network, the router (global DNS / the load
+ * balancer) attached to both and the only link between them. The primary site's network holds the Postgres
+ * primary, Redis and the app; the DR site's network the DR standby (made from a base backup taken through the
+ * router, restoring the WAL segments the primary ships into the DR site's archive directory), Redis (created
+ * when a runbook block restores the shipped snapshot) and the app (warm: running; cold: created when started).
+ * The archive and both Redis data directories are host directories bind-mounted into their containers, so the
+ * shipping is the same files as on the local backend.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { appEnv as appEnvOf } from '../../config/system.ts';
+import { EstateError, PrerequisiteError, UsageError } from '../../core/errors.ts';
+import { labels as runLabels } from '../../core/session.ts';
+import { assembleEstate } from '../assemble.ts';
+import type { ProvisionContext } from '../backend.ts';
+import { freePorts } from '../host/ports.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
+import { primarySite, SnapshotShipper } from '../host/sites.ts';
+import { together } from '../host/together.ts';
+import {
+  APP_DATABASE,
+  DR_ROLE,
+  drStandbySettings,
+  followPrimary,
+  primarySettings,
+  replicationName,
+  replicationRoute,
+  shippingSettings,
+  SITES_WAL_SEGMENT_MB,
+  standbySettings,
+  SUPERUSER,
+} from '../postgres-config.ts';
+import type { DrSite, Estate, SitesTopology, Topology } from '../types.ts';
+import { AddressBook, DockerApp, DockerRouter } from './app.ts';
+import { appImagesProblem } from './build.ts';
+import { bundle } from './bundle.ts';
+import { dockerImages, imagesRemedy } from './checks.ts';
+import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
+import { appImage } from './images.ts';
+import { DockerPostgres, imagePostgresUser, PG_ARCHIVE, PG_PORT } from './postgres.ts';
+import { DockerRedis, REDIS_PORT } from './redis.ts';
+
+const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
+export const PRIMARY_SITE = 'site-primary';
+export const DR_SITE = 'site-dr';
+
+export async function provisionDockerSites(
+  topology: Topology,
+  sites: SitesTopology,
+  ctx: ProvisionContext,
+): Promise<Estate> {
+  const d = await requireEngine();
+  const images = await dockerImages();
+  for (const role of ['postgres', 'node', ...(topology.redis ? (['redis'] as const) : [])] as const) {
+    if (!(await inspectImage(d, images[role])))
+      throw new PrerequisiteError(`image ${images[role]} is not on the Docker engine`, imagesRemedy());
+  }
+  const stale = await appImagesProblem(d, images);
+  if (stale) throw new PrerequisiteError(stale, imagesRemedy());
+
+  // The system under test's app, as its config describes it for containers.
+  const system = ctx.system;
+  const appSpec = system.docker;
+  if (!appSpec)
+    throw new UsageError(
+      `${system.configFile}: system.docker: required to run ${system.name} on the docker backend`,
+    );
+  const appContainerPort = appSpec.port;
+  const labels = runLabels(ctx.runId, ctx.drillId);
+  const runDir = createRunDir(ctx.runId, ctx.drillId);
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
+  const dir = (...parts: string[]) => {
+    const p = join(runDir, ...parts);
+    mkdirSync(p, { recursive: true, mode: 0o711 });
+    return p;
+  };
+  // The DR site's copy of the WAL archive: the primary ships into it, the DR standby restores from it.
+  const walDir = dir(DR_SITE, 'wal-archive');
+  const backupDir = dir('backups');
+  const imageUser = process.getuid?.() === 0 ? await imagePostgresUser(images.postgres, labels) : undefined;
+  for (const p of [walDir, backupDir]) {
+    if (imageUser) chownSync(p, imageUser.uid, imageUser.gid);
+    else chmodSync(p, 0o777);
+  }
+  const primaryRedisDir = dir(PRIMARY_SITE, 'redis');
+  const drRedisDir = dir(DR_SITE, 'redis');
+  const snapshotDir = dir(DR_SITE, 'redis-snapshots');
+  if (process.getuid?.() !== 0) for (const p of [primaryRedisDir, drRedisDir]) chmodSync(p, 0o777);
+
+  const networkOf = (site: string) => `drillbook-${ctx.runId}-${ctx.drillId}-${site}`;
+  const nets = { primary: networkOf(PRIMARY_SITE), dr: networkOf(DR_SITE) };
+  for (const net of [nets.primary, nets.dr]) {
+    await d.createNetwork({ Name: net, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+    ctx.teardown.push(`remove network ${net}`, async () => {
+      try {
+        await d.getNetwork(net).remove();
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+    });
+  }
+  ctx.teardown.push(
+    `remove every container labelled ${labels['drillbook.run-id']} / ${ctx.drillId}`,
+    async () => {
+      const left = await d.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }),
+      });
+      await Promise.all(
+        left.map((c) =>
+          d
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch((e: unknown) => {
+              if (!gone(e)) throw e;
+            }),
+        ),
+      );
+    },
+  );
+
+  const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort] =
+    (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
+  const password = randomBytes(18).toString('base64url');
+  const base = (
+    role: string,
+    network: string,
+    ports: { container: number; host: number }[],
+    binds?: { source: string; target: string }[],
+  ) => ({
+    role,
+    name: `${network}-${role}`,
+    network,
+    alias: role,
+    labels: { ...labels, [LABEL_ROLE]: role },
+    ports,
+    ...(binds ? { binds } : {}),
+    startTimeoutMs: ctx.startTimeoutMs,
+  });
+  const book = new AddressBook();
+  const removeOnTeardown = (what: string, svc: { remove(): Promise<void> }) =>
+    ctx.teardown.push(`remove container ${what}`, () => svc.remove(), 20_000, { group: 'containers' });
+  const streaming = sites.feed === 'streaming';
+
+  const primary = new DockerPostgres({
+    base: {
+      ...base(
+        'postgres-primary',
+        nets.primary,
+        [{ container: PG_PORT, host: pgPort }],
+        [{ source: walDir, target: PG_ARCHIVE }],
+      ),
+      image: images.postgres,
+    },
+    superuser: SUPERUSER,
+    password,
+    database: APP_DATABASE,
+    conf: {
+      ...primarySettings(PG_ARCHIVE, { listen_addresses: '*' }),
+      ...shippingSettings(sites.archiveTimeoutMs),
+    },
+    initdbArgs: `--wal-segsize=${SITES_WAL_SEGMENT_MB}`,
+  });
+  book.add(pgPort, primary.internalAddress);
+  removeOnTeardown(primary.spec.name, primary);
+
+  const routerBundle = join(runDir, 'router.mjs');
+  const router = new DockerRouter(
+    {
+      ...base('router', nets.primary, [
+        { container: ROUTER.admin, host: adminPort },
+        { container: ROUTER.app, host: rAppPort },
+        { container: ROUTER.db, host: rDbPort },
+      ]),
+      image: images.node,
+      user: 'nobody',
+      cmd: ['node', '/drill/router.mjs'],
+      files: [{ source: routerBundle, target: '/drill/router.mjs' }],
+      env: {
+        ROUTER_CONFIG: JSON.stringify({
+          host: '0.0.0.0',
+          adminPort: ROUTER.admin,
+          routes: [
+            { name: 'app', listen: ROUTER.app, target: `app:${appContainerPort}` },
+            { name: 'db', listen: ROUTER.db, target: primary.internalAddress },
+            // The link between the sites: the DR site's base backup (and, streaming, its WAL stream).
+            replicationRoute(ROUTER.repl, primary.internalAddress),
+          ],
+        }),
+      },
+    },
+    { app: rAppPort, db: rDbPort },
+    book,
+  );
+  const startRouter = async () => {
+    await bundle('harness/estate/router/main.ts', routerBundle);
+    removeOnTeardown(router.spec.name, router);
+    await router.create();
+    // Attached to the DR site's network as well, under the same name.
+    await d
+      .getNetwork(nets.dr)
+      .connect({ Container: router.spec.name, EndpointConfig: { Aliases: ['router'] } });
+  };
+  const startPrimary = async () => {
+    await primary.create();
+    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    ctx.note?.(`${PRIMARY_SITE}: postgres-primary up in ${primary.spec.name}, shipping WAL to ${DR_SITE}`);
+  };
+
+  const redis = topology.redis
+    ? new DockerRedis(
+        { ...base('redis', nets.primary, [{ container: REDIS_PORT, host: redisPort }]), image: images.redis },
+        { save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`, dataDir: primaryRedisDir },
+      )
+    : undefined;
+  const startRedis = async () => {
+    if (!redis) return;
+    removeOnTeardown(redis.spec.name, redis);
+    await redis.create();
+    ctx.note?.(`${PRIMARY_SITE}: redis up in ${redis.spec.name}, snapshots shipped to ${DR_SITE}`);
+  };
+  await together(startRouter(), startPrimary(), startRedis());
+
+  const drPg = new DockerPostgres({
+    base: {
+      ...base(
+        DR_ROLE,
+        nets.dr,
+        [{ container: PG_PORT, host: drPgPort }],
+        [{ source: walDir, target: PG_ARCHIVE }],
+      ),
+      image: images.postgres,
+    },
+    superuser: SUPERUSER,
+    password,
+    database: APP_DATABASE,
+    conf: {
+      ...drStandbySettings(PG_ARCHIVE),
+      ...(streaming ? standbySettings({ host: 'router', port: ROUTER.repl }, password, DR_ROLE) : {}),
+    },
+    upstream: {
+      alias: 'router',
+      port: ROUTER.repl,
+      ...(streaming ? { slot: replicationName(DR_ROLE) } : {}),
+    },
+  });
+  book.add(drPgPort, drPg.internalAddress);
+  removeOnTeardown(drPg.spec.name, drPg);
+  // The DR database (its base backup taken through the router) comes up while the apps start.
+  const drUp = (async () => {
+    await drPg.create();
+    if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
+    ctx.note?.(
+      `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} in ${drPg.spec.name}`,
+    );
+  })();
+  drUp.catch(() => undefined);
+
+  let shipper: SnapshotShipper | undefined;
+  let drRedis: DockerRedis | undefined;
+  if (redis) {
+    const s = new SnapshotShipper(join(primaryRedisDir, 'dump.rdb'), snapshotDir);
+    shipper = s;
+    ctx.teardown.push('stop the Redis snapshot shipping', () => s.stop());
+    await s.restart();
+    drRedis = new DockerRedis(
+      { ...base('redis-dr', nets.dr, [{ container: REDIS_PORT, host: drRedisPort }]), image: images.redis },
+      { appendonly: false, dataDir: drRedisDir },
+    );
+    removeOnTeardown(drRedis.spec.name, drRedis);
+  }
+
+  const appVersion = topology.app.version;
+  // A release is the image's tag and carries its own behaviour: the container gets the app's environment only.
+  // Each site's app reaches the database through the router (the endpoint a failover repoints) and its own
+  // site's Redis.
+  const appEnv = (redisUrl: string | undefined) =>
+    appEnvOf({ ...system, releases: { [appVersion]: { env: {} } } }, appSpec.env, {
+      databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
+      ...(redisUrl ? { redisUrl } : {}),
+      port: appContainerPort,
+      version: appVersion,
+      dbHost: 'router',
+      dbPort: ROUTER.db,
+      dbUser: SUPERUSER,
+      dbPassword: password,
+      dbName: APP_DATABASE,
+    });
+  const health = {
+    path: system.health.path,
+    status: system.health.status,
+    source: `health.path in ${system.configFile}`,
+  };
+  const app = new DockerApp(
+    {
+      ...base('app', nets.primary, [{ container: appContainerPort, host: appPort }]),
+      env: appEnv(redis?.internalUrl),
+    },
+    (v) => appImage(images, v),
+    appVersion,
+    health,
+  );
+  book.add(appPort, `app:${appContainerPort}`);
+  removeOnTeardown(app.containerName, app);
+  const drApp = new DockerApp(
+    {
+      ...base('app-dr', nets.dr, [{ container: appContainerPort, host: drAppPort }]),
+      env: appEnv(drRedis?.internalUrl),
+    },
+    (v) => appImage(images, v),
+    appVersion,
+    health,
+    'app-dr',
+  );
+  book.add(drAppPort, `app-dr:${appContainerPort}`);
+  removeOnTeardown(drApp.containerName, drApp);
+  await together(drUp, app.create(), sites.drApp === 'warm' ? drApp.create() : Promise.resolve());
+  ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
+
+  // A DR role not created yet (Redis, a cold app) is created when started; a stopped one is started again.
+  const created = new Set<string>(sites.drApp === 'warm' ? ['app-dr'] : []);
+  const dr: DrSite = {
+    name: DR_SITE,
+    feed: sites.feed,
+    archiveTimeoutMs: sites.archiveTimeoutMs,
+    appMode: sites.drApp,
+    postgres: drPg,
+    ...(drRedis ? { redis: drRedis } : {}),
+    app: drApp,
+    walDir,
+    snapshotDir,
+    redisDir: drRedisDir,
+    async start(name) {
+      const role = [drPg, drRedis, drApp].find((r) => r?.name === name);
+      if (!role) throw new EstateError(`no role '${name}' at ${DR_SITE}`);
+      if (role === drPg || created.has(name)) {
+        if (!role.running()) await role.restart();
+        return;
+      }
+      created.add(name);
+      await (role as DockerRedis | DockerApp).create();
+    },
+  };
+  const site = primarySite(PRIMARY_SITE, [
+    { role: primary, kill: () => primary.signal('SIGKILL') },
+    ...(redis ? [{ role: redis, kill: () => redis.signal('SIGKILL') }] : []),
+    ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
+    { role: app, kill: () => app.signal('SIGKILL') },
+  ]);
+
+  return assembleEstate({
+    backend: 'docker',
+    runDir,
+    toolDirs: system.tools,
+    postgres: { primary },
+    ...(redis ? { redis } : {}),
+    app,
+    router,
+    endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
+    backups: { archiveDir: walDir, backupDir },
+    newSpare() {
+      return Promise.reject(new EstateError('the two-site docker estate has no spare servers'));
+    },
+    pids: () =>
+      [
+        primary.pids,
+        drPg.pids,
+        redis?.pids ?? [],
+        drRedis?.pids ?? [],
+        router.pids,
+        app.pids,
+        drApp.pids,
+      ].flat(),
+    ports: [
+      pgPort,
+      drPgPort,
+      ...(redis ? [redisPort, drRedisPort] : []),
+      appPort,
+      drAppPort,
+      adminPort,
+      rAppPort,
+      rDbPort,
+    ],
+    sites: {
+      sites: { primary: site, dr },
+      view: {
+        primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        drDb: { host: '127.0.0.1', port: drPgPort },
+        drData: drPg.dataDir,
+        ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir } : {}),
+        snapshotDir,
+        drAppUrl: `http://127.0.0.1:${drAppPort}`,
+      },
+    },
+    async identity() {
+      const used: Record<string, string> = {
+        postgres: images.postgres,
+        ...(redis ? { redis: images.redis } : {}),
+        router: images.node,
+        app: appImage(images, appVersion),
+      };
+      const ids: Record<string, string> = {};
+      for (const [role, ref] of Object.entries(used)) {
+        const id = (await inspectImage(d, ref).catch(() => undefined))?.id;
+        ids[role] = id ? `${ref}@${id}` : ref;
+      }
+      return { appVersion, images: ids };
+    },
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * What every backend's two-site estate shares: the primary site as one unit that dies, is partitioned and is
+ * fenced together, and the shipping of the primary Redis's RDB snapshots to the DR site.
+ */
+import { copyFileSync, renameSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PrimarySite, ProcessRole } from '../types.ts';
+
+/** A role of the primary site and how it dies with the site (SIGKILL of its process group, a container kill). */
+export interface SiteMember {
+  role: ProcessRole;
+  kill(): Promise<void>;
+}
+
+/**
+ * The primary site: `kill` strikes every member in the same tick (each member's kill sends its signal before it
+ * first waits), so the site dies in one instant, then waits until all of them are gone.
+ */
+export function primarySite(
+  name: string,
+  members: readonly SiteMember[],
+  network?: { partition(): Promise<void>; heal(): Promise<void> },
+): PrimarySite {
+  let fenced = false;
+  return {
+    name,
+    roles: members.map((m) => m.role),
+    async kill() {
+      await Promise.all(members.map((m) => m.kill()));
+    },
+    ...(network ? { partition: () => network.partition(), heal: () => network.heal() } : {}),
+    async fence() {
+      fenced = true;
+      await Promise.all(members.map((m) => m.role.stop()));
+    },
+    get fenced() {
+      return fenced;
+    },
+  };
+}
+
+/**
+ * The primary Redis's RDB snapshot copied to the DR site each time Redis writes a new one (the runbook's
+ * "Redis RDB persistence", shipped off-site): it looks every 100 ms, copies through a temporary file and a
+ * rename (the DR site never sees half a snapshot) and keeps the snapshot's own modification time, which dates
+ * it. A role of the primary site: it dies with it.
+ */
+export class SnapshotShipper implements ProcessRole {
+  readonly name = 'redis-snapshot-shipping';
+  private timer: NodeJS.Timeout | undefined;
+  private lastMtimeMs = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly targetDir: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return undefined;
+  }
+  running(): boolean {
+    return this.timer !== undefined;
+  }
+  /** Any signal ends it, as a process of the site it belongs to would end. */
+  signal(): void {
+    this.halt();
+  }
+  stop(): Promise<void> {
+    this.halt();
+    return Promise.resolve();
+  }
+  restart(): Promise<void> {
+    if (!this.timer) this.timer = setInterval(() => this.ship(), 100);
+    return Promise.resolve();
+  }
+  /** Copy the snapshot now if Redis wrote a new one since the last copy; true when it did. */
+  ship(): boolean {
+    let mtime: Date;
+    try {
+      const st = statSync(this.source);
+      if (st.size === 0 || st.mtimeMs === this.lastMtimeMs) return false;
+      mtime = st.mtime;
+      this.lastMtimeMs = st.mtimeMs;
+    } catch {
+      return false;
+    }
+    const target = join(this.targetDir, 'dump.rdb');
+    const tmp = `${target}.tmp`;
+    copyFileSync(this.source, tmp);
+    utimesSync(tmp, mtime, mtime);
+    renameSync(tmp, target);
+    return true;
+  }
+  private halt(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

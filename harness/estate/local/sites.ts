@@ -1,0 +1,358 @@
+/**
+ * The local backend's two-site estate: each site a group of processes with its own directory in the run
+ * directory. The primary site runs the Postgres primary, Redis and the app; its WAL segments are shipped into
+ * the DR site by `archive_command` (the DR site's archive is the primary's), and its Redis snapshots by the
+ * snapshot shipping. The DR site holds a Postgres standby made from the primary's base backup that restores
+ * the shipped segments (or, in the streaming variant, follows the primary through the router's replication
+ * route as well), a Redis that is not started, and the app, running but not serving (warm) or not started
+ * (cold). The router stands in for global DNS / the load balancer in front of both sites.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { appEnv, type TemplateValues } from '../../config/system.ts';
+import { EstateError, UsageError } from '../../core/errors.ts';
+import { assembleEstate } from '../assemble.ts';
+import type { ProvisionContext } from '../backend.ts';
+import { requirePgBinDir, requireRedisServer, unprivilegedUser } from '../host/binaries.ts';
+import { freePorts } from '../host/ports.ts';
+import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
+import { primarySite, SnapshotShipper } from '../host/sites.ts';
+import { together } from '../host/together.ts';
+import {
+  APP_DATABASE,
+  DR_ROLE,
+  drStandbySettings,
+  followPrimary,
+  primarySettings,
+  replicationName,
+  replicationRoute,
+  shippingSettings,
+  SITES_WAL_SEGMENT_MB,
+  standbySettings,
+  SUPERUSER,
+} from '../postgres-config.ts';
+import { RouterClient } from '../router/client.ts';
+import type { DrSite, Estate, SitesTopology, Topology } from '../types.ts';
+import { NodeService } from './node-service.ts';
+import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
+import { LocalRedis } from './redis.ts';
+import { appRole, ownedDir, routerRole } from './roles.ts';
+
+export const PRIMARY_SITE = 'site-primary';
+export const DR_SITE = 'site-dr';
+
+/** The estate's servers stop independently of each other: teardown stops them at once. */
+const PROCESSES = { group: 'estate processes' };
+
+export async function provisionLocalSites(
+  topology: Topology,
+  sites: SitesTopology,
+  ctx: ProvisionContext,
+): Promise<Estate> {
+  const binDir = requirePgBinDir();
+  const redisBinary = topology.redis ? requireRedisServer() : undefined;
+  const pgUser = unprivilegedUser();
+  // The system under test's app, as its config describes it: its command, directory and environment.
+  const system = ctx.system;
+  const local = system.local;
+  if (!local)
+    throw new UsageError(
+      `${system.configFile}: system.local: required to run ${system.name} on the local backend`,
+    );
+
+  const runDir = createRunDir(ctx.runId, ctx.drillId);
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
+  const siteDir = (site: string) => {
+    const dir = join(runDir, site);
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    return dir;
+  };
+  const primaryDir = siteDir(PRIMARY_SITE);
+  const drDir = siteDir(DR_SITE);
+  // The DR site's copy of the WAL archive (the primary ships into it) and of the Redis snapshots.
+  const walDir = join(drDir, 'wal-archive');
+  const snapshotDir = join(drDir, 'redis-snapshots');
+  const backupDir = join(runDir, 'backups');
+  for (const dir of [walDir, backupDir]) ownedDir(dir, pgUser);
+  mkdirSync(snapshotDir, { recursive: true, mode: 0o700 });
+
+  const [
+    pgPort,
+    drPgPort,
+    redisPort,
+    drRedisPort,
+    appPort,
+    drAppPort,
+    adminPort,
+    rAppPort,
+    rDbPort,
+    rReplPort,
+  ] = (await freePorts(10)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const password = randomBytes(18).toString('base64url');
+  const common = {
+    binDir,
+    runDir,
+    runId: ctx.runId,
+    drillId: ctx.drillId,
+    user: pgUser,
+    superuser: SUPERUSER,
+    password,
+    database: APP_DATABASE,
+    startTimeoutMs: ctx.startTimeoutMs,
+  };
+  const streaming = sites.feed === 'streaming';
+
+  const primary = new LocalPostgres({
+    ...common,
+    name: 'postgres-primary',
+    port: pgPort,
+    dataDir: join(primaryDir, 'postgres-primary'),
+  });
+  // The primary, the router and (below) the DR database and the apps start side by side where they can.
+  const primaryUp = (async () => {
+    await primary.initPrimary(
+      {
+        ...primarySettings(walDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
+        ...shippingSettings(sites.archiveTimeoutMs),
+      },
+      { walSegmentMb: SITES_WAL_SEGMENT_MB },
+    );
+    ctx.teardown.push(`stop postgres-primary (port ${pgPort})`, () => primary.stop(), undefined, PROCESSES);
+    await primary.start();
+    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    ctx.note?.(`${PRIMARY_SITE}: postgres-primary up on 127.0.0.1:${pgPort}, shipping WAL to ${DR_SITE}`);
+  })();
+  primaryUp.catch(() => undefined);
+
+  const routerService = new NodeService({
+    name: 'router',
+    entry: 'harness/estate/router/main.ts',
+    env: {
+      ROUTER_CONFIG: JSON.stringify({
+        adminPort,
+        routes: [
+          { name: 'app', listen: rAppPort, target: `127.0.0.1:${appPort}` },
+          { name: 'db', listen: rDbPort, target: `127.0.0.1:${pgPort}` },
+          ...(streaming ? [replicationRoute(rReplPort, `127.0.0.1:${pgPort}`)] : []),
+        ],
+      }),
+    },
+    runDir,
+    runId: ctx.runId,
+    drillId: ctx.drillId,
+    healthUrl: `http://127.0.0.1:${adminPort}/health`,
+    startTimeoutMs: ctx.startTimeoutMs,
+  });
+  ctx.teardown.push(
+    `stop router (ports ${rAppPort}, ${rDbPort}, admin ${adminPort})`,
+    () => routerService.proc.stop(),
+    undefined,
+    PROCESSES,
+  );
+  await together(primaryUp, routerService.start());
+  const router = routerRole(routerService, new RouterClient(`http://127.0.0.1:${adminPort}`), {
+    app: rAppPort,
+    db: rDbPort,
+  });
+
+  const drPg = new LocalPostgres({
+    ...common,
+    name: DR_ROLE,
+    port: drPgPort,
+    dataDir: join(drDir, DR_ROLE),
+  });
+  const drUp = (async () => {
+    await drPg.initDr(
+      primary,
+      {
+        ...drStandbySettings(walDir),
+        ...(streaming ? standbySettings({ host: '127.0.0.1', port: rReplPort }, password, DR_ROLE) : {}),
+      },
+      streaming ? { slot: replicationName(DR_ROLE) } : {},
+    );
+    ctx.teardown.push(`stop ${DR_ROLE} (port ${drPgPort})`, () => drPg.stop(), undefined, PROCESSES);
+    await drPg.start();
+    if (streaming) await followPrimary(primary, 'async', ctx.startTimeoutMs, DR_ROLE);
+    ctx.note?.(
+      `${DR_SITE}: ${DR_ROLE} restoring shipped WAL${streaming ? ' and streaming' : ''} on 127.0.0.1:${drPgPort}`,
+    );
+  })();
+  drUp.catch(() => undefined);
+
+  // Redis of the primary site (snapshots shipped to the DR site) and the DR site's, not started: a runbook block
+  // restores the shipped snapshot into its directory and starts it.
+  const redis = redisBinary
+    ? new LocalRedis({
+        binary: redisBinary,
+        runDir,
+        runId: ctx.runId,
+        drillId: ctx.drillId,
+        port: redisPort,
+        startTimeoutMs: ctx.startTimeoutMs,
+        dir: join(primaryDir, 'redis'),
+        save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`,
+      })
+    : undefined;
+  const drRedis = redisBinary
+    ? new LocalRedis({
+        binary: redisBinary,
+        runDir,
+        runId: ctx.runId,
+        drillId: ctx.drillId,
+        port: drRedisPort,
+        startTimeoutMs: ctx.startTimeoutMs,
+        name: 'redis-dr',
+        dir: join(drDir, 'redis'),
+        appendonly: false,
+      })
+    : undefined;
+  const shipper = redis ? new SnapshotShipper(join(redis.dir, 'dump.rdb'), snapshotDir) : undefined;
+  const redisUp = (async () => {
+    if (!redis || !shipper) return;
+    ctx.teardown.push(`stop redis (port ${redisPort})`, () => redis.stop(), undefined, PROCESSES);
+    await redis.start();
+    ctx.teardown.push('stop the Redis snapshot shipping', () => shipper.stop(), undefined, PROCESSES);
+    await shipper.restart();
+    ctx.note?.(`${PRIMARY_SITE}: redis up on 127.0.0.1:${redisPort}, snapshots shipped to ${DR_SITE}`);
+  })();
+  redisUp.catch(() => undefined);
+  if (drRedis)
+    ctx.teardown.push(
+      `stop redis-dr (port ${drRedisPort}) if it was started`,
+      () => drRedis.stop(),
+      undefined,
+      PROCESSES,
+    );
+
+  // The system under test's app at each site: the DR site's reaches the database through the router as well
+  // (the endpoint a failover repoints) and its own site's Redis.
+  const appVersion = topology.app.version;
+  const values = (version: string, port: number, redisUrl: string | undefined): TemplateValues => ({
+    databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${rDbPort}/${APP_DATABASE}`,
+    ...(redisUrl ? { redisUrl } : {}),
+    port,
+    version,
+    dbHost: '127.0.0.1',
+    dbPort: rDbPort,
+    dbUser: SUPERUSER,
+    dbPassword: password,
+    dbName: APP_DATABASE,
+  });
+  const appAt = (name: string, port: number, redisUrl: string | undefined) => {
+    const envOf = (version: string) => appEnv(system, local.env, values(version, port, redisUrl));
+    const service = new NodeService({
+      name,
+      command: { argv: local.command, cwd: local.cwd },
+      env: envOf(appVersion),
+      runDir,
+      runId: ctx.runId,
+      drillId: ctx.drillId,
+      healthUrl: `http://127.0.0.1:${port}${system.health.path}`,
+      healthStatus: system.health.status,
+      healthSource: `health.path in ${system.configFile}`,
+      startTimeoutMs: ctx.startTimeoutMs,
+    });
+    return { service, role: appRole(service, port, appVersion, envOf, name) };
+  };
+  const { service: primaryApp, role: app } = appAt('app', appPort, redis?.url());
+  const appUp = (async () => {
+    // The app's cache is up before the app, as a deployment would order them.
+    await redisUp;
+    ctx.teardown.push(`stop app (port ${appPort})`, () => primaryApp.stop(), undefined, PROCESSES);
+    await primaryApp.start();
+    ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
+  })();
+
+  const { service: drAppService, role: drApp } = appAt('app-dr', drAppPort, drRedis?.url());
+  ctx.teardown.push(`stop app-dr (port ${drAppPort})`, () => drAppService.stop(), undefined, PROCESSES);
+  const drAppUp = (async () => {
+    if (sites.drApp !== 'warm') return;
+    await drAppService.start();
+    ctx.note?.(`${DR_SITE}: app-dr ${appVersion} warm on 127.0.0.1:${drAppPort} (not serving)`);
+  })();
+  await together(drUp, redisUp, appUp, drAppUp);
+
+  const dr: DrSite = {
+    name: DR_SITE,
+    feed: sites.feed,
+    archiveTimeoutMs: sites.archiveTimeoutMs,
+    appMode: sites.drApp,
+    postgres: drPg,
+    ...(drRedis ? { redis: drRedis } : {}),
+    app: drApp,
+    walDir,
+    snapshotDir,
+    redisDir: drRedis?.dir ?? join(drDir, 'redis'),
+    async start(name) {
+      const role = [drPg, drRedis, drApp].find((r) => r?.name === name);
+      if (!role) throw new EstateError(`no role '${name}' at ${DR_SITE}`);
+      if (!role.running()) await role.restart();
+    },
+  };
+  const primaryPids = () => [primary.pids, redis?.pids ?? [], primaryApp.pids].flat();
+  const site = primarySite(PRIMARY_SITE, [
+    { role: primary, kill: () => primary.killGroup() },
+    ...(redis ? [{ role: redis, kill: () => redis.killGroup() }] : []),
+    ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
+    { role: app, kill: () => primaryApp.proc.killGroup() },
+  ]);
+
+  return assembleEstate({
+    backend: 'local',
+    runDir,
+    toolDirs: system.tools,
+    postgres: { primary },
+    ...(redis ? { redis } : {}),
+    app,
+    router,
+    endpoints: {
+      app: `http://127.0.0.1:${rAppPort}`,
+      db: { ...primary.connection(), port: rDbPort },
+    },
+    backups: { archiveDir: walDir, backupDir },
+    async newSpare(name: string) {
+      const [port] = (await freePorts(1)) as [number];
+      const dataDir = join(drDir, name);
+      ownedDir(dataDir, pgUser);
+      const role = new AdoptedPostgres(name, port, dataDir, primary.connection());
+      ctx.teardown.push(`stop ${name} (port ${port}) if a runbook block started it`, () => role.stop());
+      return role;
+    },
+    hostDbUser: pgUser ? { uid: pgUser.uid, gid: pgUser.gid } : undefined,
+    pids: () => [primaryPids(), drPg.pids, drRedis?.pids ?? [], drAppService.pids, routerService.pids].flat(),
+    ports: [
+      pgPort,
+      drPgPort,
+      ...(redis ? [redisPort, drRedisPort] : []),
+      appPort,
+      drAppPort,
+      adminPort,
+      rAppPort,
+      rDbPort,
+      ...(streaming ? [rReplPort] : []),
+    ],
+    sites: {
+      sites: { primary: site, dr },
+      view: {
+        primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        drDb: { host: '127.0.0.1', port: drPgPort },
+        drData: drPg.dataDir,
+        ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir: drRedis.dir } : {}),
+        snapshotDir,
+        drAppUrl: `http://127.0.0.1:${drAppPort}`,
+      },
+    },
+  });
+}
