@@ -25,6 +25,7 @@ import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 import type { Io } from './io.ts';
+import { MONITORING_OPTIONS, monitoringSettings, withAlerts } from './monitoring-options.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('list', argv, { json: { type: 'boolean' } });
@@ -76,6 +77,7 @@ const RUN_OPTIONS = {
   objective: { type: 'string', multiple: true },
   runbook: { type: 'string' },
   ...REPORT_OPTIONS,
+  ...MONITORING_OPTIONS,
 } as const;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -95,6 +97,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     : all;
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  const monitoring = monitoringSettings(values, drills, io.env);
+  if (values.alerts) drills = drills.map(withAlerts);
   const objectives = parseObjectives(values.objective ?? []);
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
   for (const d of drills) {
@@ -135,6 +139,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       signal: io.signal,
       onProgress,
       ...(runbook ? { runbook } : {}),
+      ...(monitoring ? { monitoring } : {}),
     });
     records.push(record);
     io.out.write(`${resultLine(record)}\n`);

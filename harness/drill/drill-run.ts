@@ -1,3 +1,4 @@
+import type { MonitoringSettings } from '../estate/monitoring/config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type { BackendName, Estate, EstateResources, Topology } from '../estate/types.ts';
@@ -62,6 +63,8 @@ export interface RunOptions {
   /** Ctrl-C / SIGTERM. */
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** The monitoring files under test and the time scale, for drills whose estate has monitoring. */
+  monitoring?: MonitoringSettings;
 }
 
 export type Progress =

@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Estate } from '../estate/types.ts';
+import type { AlertsMeasurement } from '../measure/alerts.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
@@ -72,6 +73,8 @@ export interface ObserverMeasurements {
   presentSeqRanges?: [number, number][];
   /** The Redis canary: acknowledged keys the cache lost. */
   cache?: CacheMeasurement;
+  /** The alert watcher: the alerts of the rules under test. */
+  alerts?: AlertsMeasurement;
 }
 
 export interface StartedObserver {
