@@ -155,6 +155,7 @@ function sequence(
       for (const stage of stages) {
         const started = performance.now();
         active.push(stage.fault);
+        for (const name of stage.alerts) ctx.emit({ kind: 'alert', name, state: 'expected' });
         await stage.fault.inject(ctx);
         await poll(() => notified(mon, stage.alerts, routing), {
           subject: `${stage.alerts.join(', ')} to fire and reach ${stage.alerts.length > 1 ? 'their' : 'its'} receivers after "${stage.fault.name}"`,

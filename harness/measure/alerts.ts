@@ -23,6 +23,8 @@ export interface AlertResult {
   name: string;
   severity?: string;
   expected: boolean;
+  /** When the fault that must raise it struck (a stage of a sequence), ms after t_f. */
+  expectedAtMs?: number;
   pendingAtMs?: number;
   firedAtMs?: number;
   resolvedAtMs?: number;
@@ -49,7 +51,11 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
     const severity = input.severities[name] ?? own.find((a) => a.severity)?.severity;
     const expected = input.expected.some((e) => e.name === name);
     const promised = severity ? (input.routing[severity] ?? []) : [];
-    const after = own.filter((a) => input.faultAt === undefined || a.t >= tf);
+    // A fault that announced this alert (a stage of a sequence) is where its firing is measured from: an
+    // episode an earlier fault caused in passing is not the proof.
+    const expectedAt = own.filter((a) => a.state === 'expected').at(-1)?.t;
+    const from = Math.max(expectedAt ?? tf, tf);
+    const after = own.filter((a) => (input.faultAt === undefined && expectedAt === undefined) || a.t >= from);
     const first = (state: string) => after.find((a) => a.state === state)?.t;
     const firedAt = first('firing');
     const pendingAt = first('pending');
@@ -104,6 +110,7 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
       name,
       ...(severity ? { severity } : {}),
       expected,
+      ...(expectedAt !== undefined ? { expectedAtMs: rel(expectedAt) as number } : {}),
       ...(pendingAt !== undefined ? { pendingAtMs: rel(pendingAt) } : {}),
       ...(firedAt !== undefined ? { firedAtMs: rel(firedAt) } : {}),
       ...(resolvedAt !== undefined ? { resolvedAtMs: rel(resolvedAt) } : {}),

@@ -142,14 +142,15 @@ export type ReplicationEvent =
 
 /**
  * What the alert watcher saw of one alert rule: Prometheus's state of it (pending, firing, resolved), or a
- * notification of it at one of the drill's receivers (with the notification's status).
+ * notification of it at one of the drill's receivers (with the notification's status). `expected`: a fault
+ * that must raise this alert strikes now (a stage of a sequence of faults); its firing is measured from here.
  */
 export interface AlertEvent {
   kind: 'alert';
   t: number;
   name: string;
   severity?: string;
-  state: 'pending' | 'firing' | 'resolved' | 'notified';
+  state: 'pending' | 'firing' | 'resolved' | 'notified' | 'expected';
   /** notified: the Alertmanager receiver that got it, and whether it said firing or resolved. */
   receiver?: string;
   status?: 'firing' | 'resolved';

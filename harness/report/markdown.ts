@@ -1,3 +1,4 @@
+import type { AlertsView } from './alerts-view.ts';
 import { formatDuration } from '../core/duration.ts';
 import type { DrillRecord } from '../record/record.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
@@ -146,6 +147,7 @@ function drillSection(v: DrillView): string[] {
       );
     out.push('');
   }
+  if (v.alerts) out.push(...alertsSection(v.alerts));
   out.push('### Timeline', '', '| at | event | detail |', '| --- | --- | --- |');
   for (const row of v.timeline) out.push(`| ${at(row.t)} | ${timelineCells(row)} |`);
   out.push(
@@ -205,9 +207,34 @@ function timelineCells(row: TimelineRow): string {
       return `note | ${esc(row.message)}`;
     case 'replication':
       return `replication: ${row.what} | ${esc(row.summary)}`;
+    case 'alert':
+      return `alert ${row.state}: ${row.name} | ${esc(row.summary)}`;
     case 'detected':
       return 'first failed probe (detected) | ';
     case 'recovered':
       return '**recovered** (start of sustained success) | ';
   }
+}
+
+/** The alerts table: per rule, when it went pending, fired, reached each receiver and resolved. */
+function alertsSection(a: AlertsView): string[] {
+  return [
+    '### Alerts',
+    '',
+    `Rules \`${a.files.rules}\`, routing \`${a.files.alertmanager}\`, dashboard \`${a.files.dashboard}\`; ${esc(a.scale)}.`,
+    '',
+    '| alert | severity | expected | pending | firing | notified | resolved | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...a.rows.map(
+      (r) =>
+        `| ${r.name} | ${r.severity} | ${r.expected} | ${r.pending} | ${r.fired} | ${esc(r.notified)} | ${r.resolved} | ${r.ok ? 'ok' : `**${esc(r.problems.join('; '))}**`} |`,
+    ),
+    '',
+    ...a.rules.map((x) => `- ${esc(x)}`),
+    ...(a.ruleSeries.length
+      ? a.ruleSeries.map((x) => `- **Rule against reality:** ${esc(x)}`)
+      : ['- Rules against reality: every metric each rule selects had live series before the fault']),
+    ...a.panels.map((x) => `- Dashboard panel ${esc(x)}`),
+    '',
+  ];
 }
