@@ -110,7 +110,7 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
       name,
       ...(severity ? { severity } : {}),
       expected,
-      ...(expectedAt !== undefined ? { expectedAtMs: rel(expectedAt) as number } : {}),
+      ...(expectedAt !== undefined ? { expectedAtMs: rel(expectedAt) } : {}),
       ...(pendingAt !== undefined ? { pendingAtMs: rel(pendingAt) } : {}),
       ...(firedAt !== undefined ? { firedAtMs: rel(firedAt) } : {}),
       ...(resolvedAt !== undefined ? { resolvedAtMs: rel(resolvedAt) } : {}),
