@@ -25,7 +25,12 @@ import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 import type { Io } from './io.ts';
-import { MONITORING_OPTIONS, monitoringSettings, withAlerts } from './monitoring-options.ts';
+import {
+  checkReceiverPorts,
+  MONITORING_OPTIONS,
+  monitoringSettings,
+  withAlerts,
+} from './monitoring-options.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('list', argv, { json: { type: 'boolean' } });
@@ -98,6 +103,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter) drills = drills.filter((d) => d.quarter === quarter);
   if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
   const monitoring = monitoringSettings(values, drills, io.env);
+  if (monitoring) await checkReceiverPorts(io.env);
   if (values.alerts) drills = drills.map(withAlerts);
   const objectives = parseObjectives(values.objective ?? []);
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;

@@ -3,8 +3,9 @@
  * (the fixtures by default), the time scale of a live drill, and `--alerts`, which adds the monitoring to
  * drills that do not need it (their expected alerts are then watched and reported).
  */
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { UsageError } from '../core/errors.ts';
+import { PrerequisiteError, UsageError } from '../core/errors.ts';
 import type { DrillDefinition } from '../drill/define.ts';
 import { checkMonitoringFiles } from '../estate/monitoring/check.ts';
 import { defaultMonitoringSettings, type MonitoringSettings } from '../estate/monitoring/config.ts';
@@ -70,4 +71,32 @@ export function withAlerts(d: DrillDefinition): DrillDefinition {
     estate: { ...d.estate, monitoring: true },
     needs: [...new Set([...d.needs, 'monitoring' as const])],
   };
+}
+
+/**
+ * The receivers' fixed ports, when the environment asks for them (DRILL_ALERT_SMTP_PORT,
+ * DRILL_ALERT_WEBHOOK_PORT): a port that is not a port is exit 2, one in use exit 3 naming the receiver; both
+ * before anything starts. Unset, each receiver takes a free port when the estate starts.
+ */
+export async function checkReceiverPorts(env: NodeJS.ProcessEnv): Promise<void> {
+  for (const [name, what] of [
+    ['DRILL_ALERT_SMTP_PORT', 'SMTP receiver'],
+    ['DRILL_ALERT_WEBHOOK_PORT', 'webhook receiver'],
+  ] as const) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new UsageError(`${name} must be a TCP port (1..65535), not '${raw}'`);
+    const free = await new Promise<boolean>((done) => {
+      const s = createServer();
+      s.once('error', () => done(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
+    });
+    if (!free)
+      throw new PrerequisiteError(
+        `the drill's ${what} cannot listen on 127.0.0.1:${port}: the port is in use (${name})`,
+        `free the port, or unset ${name} to take a free one`,
+      );
+  }
 }

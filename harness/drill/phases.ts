@@ -80,6 +80,7 @@ export async function steady(run: DrillRun): Promise<void> {
       settleMs: ms(t.settle),
     },
     emit: (e) => run.timeline.push(e),
+    timeline: () => run.timeline,
   };
   // An estate with monitoring is watched for the drill's expected alerts (and every other alert).
   const observers = estate.monitoring

@@ -18,7 +18,7 @@ import {
   type PanelCheck,
   type RuleSeriesFinding,
 } from '../measure/alerts.ts';
-import type { AlertEvent } from '../measure/timeline.ts';
+import { ofKind, type AlertEvent } from '../measure/timeline.ts';
 import { once, type Observer, type ObserverContext, type StartedObserver } from './observer.ts';
 
 /** The runbook's routing promise: critical pages by e-mail and the chat webhook, warnings by e-mail only. */
@@ -115,8 +115,9 @@ export function alertWatcher(opts: AlertWatchOptions): Observer {
       })();
 
       let dashboard: PanelCheck[] = [];
+      // The watcher's own events, and the alerts a fault announced (`expected`) from the drill's timeline.
       const measureNow = (faultAt?: number) =>
-        measureAlerts(events, {
+        measureAlerts([...events, ...ofKind(ctx.timeline(), 'alert').filter((e) => e.state === 'expected')], {
           ...(faultAt !== undefined ? { faultAt } : {}),
           expected: opts.expect.map((name) => ({ name })),
           routing,

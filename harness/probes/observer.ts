@@ -40,6 +40,11 @@ export interface ObserverContext {
   readonly signal: AbortSignal;
   /** Append a typed event to the drill's timeline. */
   emit(event: TimelineEvent): void;
+  /**
+   * The drill's timeline so far, read-only: what others put there that an observer's measurement depends on (the
+   * alert watcher reads the alerts a fault announced).
+   */
+  timeline(): readonly TimelineEvent[];
 }
 
 /** A declared observer: configuration only. `start` returns the running one, which alone holds state. */

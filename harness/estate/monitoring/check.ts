@@ -43,10 +43,19 @@ export function checkMonitoringFiles(
 function tool(env: NodeJS.ProcessEnv, name: 'promtool' | 'amtool', args: string[], file: string): void {
   const r = spawnSync(monitoringBinary(name, env), args, { encoding: 'utf8', timeout: 30_000 });
   if (r.status === 0) return;
-  const out = `${r.stderr}\n${r.stdout}`
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^Checking |^SUCCESS|^FAILED:?$/.test(l));
+  const out = [
+    ...new Set(
+      `${r.stdout}\n${r.stderr}`
+        .split('\n')
+        .map((l) =>
+          l
+            .replace(/^Checking \S+\s*/, '')
+            .replace(/^FAILED:?\s*/, '')
+            .trim(),
+        )
+        .filter((l) => l && !/^SUCCESS|^amtool: error: failed to validate/.test(l)),
+    ),
+  ];
   throw new UsageError(`${file}: ${name} ${args[0]} failed: ${out.join(' ') || `exit ${r.status}`}`);
 }
 
