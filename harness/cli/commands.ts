@@ -25,6 +25,7 @@ import { parse } from '../core/args.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 import type { Io } from './io.ts';
+import { doctorRules } from './doctor-rules.ts';
 import {
   checkReceiverPorts,
   MONITORING_OPTIONS,
@@ -244,7 +245,17 @@ export function parseObjectives(items: readonly string[]): { rtoMs?: number; rpo
 }
 
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
-  parse('doctor', argv, {});
+  const doctor = parse('doctor', argv, {
+    rules: { type: 'string' },
+    'alertmanager-config': { type: 'string' },
+  });
+  // The rules against reality: a rules file's every metric looked up in a live Prometheus.
+  if (doctor.values.rules)
+    return doctorRules(
+      resolve(doctor.values.rules),
+      doctor.values['alertmanager-config'] ? resolve(doctor.values['alertmanager-config']) : undefined,
+      io,
+    );
   const lines: string[] = [`ok    node ${process.version}`];
   const verdicts: string[] = [];
   let usable = 0;

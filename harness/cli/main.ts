@@ -30,6 +30,7 @@ commands:
                                              the drill calendar: last passing run per quarter and drill
   keygen [--out DIR] [--force]               an Ed25519 key pair for signing run manifests
   doctor                                     which backends can run on this machine, and why not
+  doctor --rules FILE                        every metric each alert rule selects, looked up in a live Prometheus
 ${BACKEND_USAGE}  cleanup [--run RUN_ID] [--dry-run] [--force]
                                              remove what a killed or --keep run left behind
 

@@ -200,7 +200,7 @@ async function query(mon: MonitoringRole, expr: string): Promise<unknown[]> {
 }
 
 /** The jobs Prometheus scrapes, once each has been scraped successfully twice. */
-async function scrapedJobs(mon: MonitoringRole, signal: AbortSignal): Promise<Set<string>> {
+export async function scrapedJobs(mon: MonitoringRole, signal: AbortSignal): Promise<Set<string>> {
   return poll(
     async () => {
       const r = await axios.get<{

@@ -49,9 +49,9 @@ function tool(env: NodeJS.ProcessEnv, name: 'promtool' | 'amtool', args: string[
         .split('\n')
         .map((l) =>
           l
+            .trim()
             .replace(/^Checking \S+\s*/, '')
-            .replace(/^FAILED:?\s*/, '')
-            .trim(),
+            .replace(/^FAILED:?\s*/, ''),
         )
         .filter((l) => l && !/^SUCCESS|^amtool: error: failed to validate/.test(l)),
     ),
