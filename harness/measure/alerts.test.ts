@@ -98,6 +98,24 @@ describe('measureAlerts', () => {
       problems: [],
     });
   });
+  it("leaves out a notice of an earlier episode, sent before this episode's firing", () => {
+    const rs = measureAlerts(
+      [
+        ev(10_000, 'ServiceDown', 'expected'),
+        notice(10_500, 'ServiceDown', 'email', 'firing'),
+        ev(20_000, 'ServiceDown', 'firing'),
+        notice(19_800, 'ServiceDown', 'email', 'firing'),
+      ],
+      {
+        faultAt: 0,
+        expected: [{ name: 'ServiceDown' }],
+        routing: { critical: ['email'] },
+        severities,
+        pollMs: 400,
+      },
+    );
+    expect(rs[0]!.notified).toEqual([{ receiver: 'email', atMs: 19_800 }]);
+  });
   it('alertProblems adds rules without series and panels without data', () => {
     const m: AlertsMeasurement = {
       scale: 40,

@@ -40,6 +40,11 @@ export interface AlertsInput {
   routing: Readonly<Record<string, readonly string[]>>;
   /** Severity of each rule, from the rules file. */
   severities: Readonly<Record<string, string | undefined>>;
+  /**
+   * How often the watcher polls Prometheus: a notice (dated on arrival) may precede the firing the watcher saw
+   * by up to one poll. Notices earlier than that belong to an earlier episode.
+   */
+  pollMs?: number;
 }
 
 export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInput): AlertResult[] {
@@ -68,9 +73,10 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
         ...after.filter((a) => a.state === 'notified').map((a) => a.receiver ?? ''),
       ]),
     ];
+    const episode = firedAt === undefined ? from : firedAt - (input.pollMs ?? 0);
     const notified: AlertNotified[] = receivers.map((receiver) => {
       const at = after.find(
-        (a) => a.state === 'notified' && a.receiver === receiver && a.status === 'firing',
+        (a) => a.state === 'notified' && a.receiver === receiver && a.status === 'firing' && a.t >= episode,
       )?.t;
       const res =
         at === undefined

@@ -122,6 +122,7 @@ export function alertWatcher(opts: AlertWatchOptions): Observer {
           expected: opts.expect.map((name) => ({ name })),
           routing,
           severities,
+          pollMs,
         });
       return {
         name: 'alert-watcher',
