@@ -15,6 +15,7 @@ export const SCENARIO_FILES = [
   'db-migration-rollback.ts',
   'deploy-rollback-docker.ts',
   'redis-failure.ts',
+  'alerts-fire.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

@@ -15,7 +15,8 @@ import type { ObserverContext, ObserverMeasurements } from '../probes/observer.t
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { evaluate } from './verdict.ts';
+import { alertsCriterion, evaluate } from './verdict.ts';
+import { alertWatcher } from '../probes/alert-watcher.ts';
 
 const ms = (d: string) => parseDuration(d);
 
@@ -67,6 +68,7 @@ export async function provision(run: DrillRun): Promise<void> {
     system: run.opts.system,
     startTimeoutMs: ms(run.def.timeouts.provision),
     note: run.note,
+    ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
   });
   run.estate = estate;
   run.resources = estate.resources();
@@ -103,9 +105,20 @@ export async function steady(run: DrillRun): Promise<void> {
       settleMs: ms(t.settle),
     },
     emit: (e) => run.timeline.push(e),
+    timeline: () => run.timeline,
   };
   run.observing = { cpu: process.cpuUsage(), t: run.clock.now() };
-  for (const o of run.declaredObservers) run.observers.push(await o.start(ctx));
+  // An estate with monitoring is watched for the drill's expected alerts (and every other alert).
+  const observers = estate.monitoring
+    ? [
+        ...run.declaredObservers,
+        alertWatcher({
+          expect: run.def.alerts?.expect ?? [],
+          ...(run.def.alerts?.routing ? { routing: run.def.alerts.routing } : {}),
+        }),
+      ]
+    : run.declaredObservers;
+  for (const o of observers) run.observers.push(await o.start(ctx));
   const since = run.clock.now();
   const evidence = () => run.observers.flatMap((o) => (o.steady ? [o.steady(since)] : []));
   const what = evidence()
@@ -229,6 +242,7 @@ export function measure(run: DrillRun): void {
   run.record.criteria = [
     ...run.stepFailures,
     ...evaluate(run.def.id, run.record.objectives, m.rto, m.rpo, run.record.checks, run.procedureOk, m.cache),
+    ...(m.alerts ? [alertsCriterion(run.def.id, m.alerts)] : []),
   ];
 }
 

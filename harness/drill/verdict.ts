@@ -1,3 +1,4 @@
+import { alertProblems, type AlertsMeasurement } from '../measure/alerts.ts';
 import { formatDuration } from '../core/duration.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
@@ -114,5 +115,21 @@ export function cacheCriterion(subject: string, c: CacheMeasurement): Criterion 
     message: problems.length
       ? `${problems.join('; ')} for ${subject} (${lost})`
       : `cache loss window ${formatDuration(c.windowMs)} within ${formatDuration(c.maxWindowMs)} for ${subject} (${lost})`,
+  };
+}
+
+/** The alerts of a drill with monitoring: every problem the watcher measured fails it, naming the rule. */
+export function alertsCriterion(drillId: string, m: AlertsMeasurement): Criterion {
+  const problems = alertProblems(m);
+  const fired = m.alerts.filter((a) => a.firedAtMs !== undefined).length;
+  const expected = m.alerts.filter((a) => a.expected).length;
+  return {
+    name: 'alerts',
+    objective: `expected alerts fire, reach their receivers and resolve; none in the steady state (time scale 1/${m.scale})`,
+    measured: `${fired} fired (${expected} expected), ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    passed: problems.length === 0,
+    message: problems.length
+      ? `alerts of "${drillId}": ${problems.join('; ')}`
+      : `alerts of "${drillId}": every expected alert fired, was notified as routed and resolved`,
   };
 }

@@ -12,6 +12,7 @@ import type {
   Estate,
   EstateIdentity,
   EstateResources,
+  MonitoringRole,
   PostgresRole,
   RedisRole,
   RouterRole,
@@ -51,6 +52,7 @@ export interface EstateParts<S extends SpareRole = SpareRole> {
   ports: number[];
   /** What only this backend knows for the record (docker: the release really running, the image ids). */
   identity?(): Promise<Partial<Pick<EstateIdentity, 'appVersion' | 'images'>>>;
+  monitoring?: MonitoringRole;
 }
 
 export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Estate {
@@ -69,6 +71,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
     runDir: parts.runDir,
     postgres: parts.postgres,
     ...(redis ? { redis } : {}),
+    ...(parts.monitoring ? { monitoring: parts.monitoring } : {}),
     app,
     router,
     endpoints,

@@ -140,6 +140,22 @@ export type ReplicationEvent =
   | { kind: 'replication'; t: number; what: 'link-stalled' | 'link-restored' }
   | { kind: 'replication'; t: number; what: 'sample'; sample: ReplicationSample | null };
 
+/**
+ * What the alert watcher saw of one alert rule: Prometheus's state of it (pending, firing, resolved), or a
+ * notification of it at one of the drill's receivers (with the notification's status). `expected`: a fault
+ * that must raise this alert strikes now (a stage of a sequence of faults); its firing is measured from here.
+ */
+export interface AlertEvent {
+  kind: 'alert';
+  t: number;
+  name: string;
+  severity?: string;
+  state: 'pending' | 'firing' | 'resolved' | 'notified' | 'expected';
+  /** notified: the Alertmanager receiver that got it, and whether it said firing or resolved. */
+  receiver?: string;
+  status?: 'firing' | 'resolved';
+}
+
 export interface NoteEvent {
   kind: 'note';
   t: number;
@@ -155,6 +171,7 @@ export type TimelineEvent =
   | StepEvent
   | SwitchEvent
   | ReplicationEvent
+  | AlertEvent
   | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(

@@ -3,6 +3,7 @@
  * timeline and the measurement result types only (a lint rule keeps it so): what a report states must be a
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
+import type { AlertsMeasurement } from '../measure/alerts.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
 import type { RpoResult } from '../measure/rpo.ts';
@@ -75,7 +76,8 @@ export type DrillStatus = 'passed' | 'failed' | 'error';
 
 /** One thing the drill is judged on: an objective, or a functional success criterion. */
 export interface Criterion {
-  name: 'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup';
+  name:
+    'rto' | 'rpo' | 'procedure' | 'recovered' | 'canary' | 'cache' | 'data-integrity' | 'cleanup' | 'alerts';
   objective: string;
   measured: string;
   passed: boolean;
@@ -134,6 +136,8 @@ export interface DrillRecord {
      * lag injected, `pg_stat_replication` just before the failure and what the writes sent during the lag paid.
      */
     replication?: ReplicationMeasurement;
+    /** The alert watcher (a drill with monitoring): each rule's pending, firing, notifications, resolution. */
+    alerts?: AlertsMeasurement;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */
