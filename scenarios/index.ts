@@ -22,6 +22,7 @@ export const SCENARIO_FILES = [
   'maintenance-daily.ts',
   'maintenance-weekly.ts',
   'maintenance-monthly.ts',
+  'alerts-fire.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

@@ -27,6 +27,13 @@ import { forgetOwn } from '../estate/host/registry.ts';
 import { checkConfig, checkWritableDir, drillsForBackend, writeWithFallback } from './run-checks.ts';
 import { parseParallel, parseShard, pool, shardOf } from './schedule.ts';
 import type { Io } from './io.ts';
+import { doctorRules } from './doctor-rules.ts';
+import {
+  checkReceiverPorts,
+  MONITORING_OPTIONS,
+  monitoringSettings,
+  withAlerts,
+} from './monitoring-options.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('list', argv, { json: { type: 'boolean' } });
@@ -83,6 +90,7 @@ const RUN_OPTIONS = {
   shard: { type: 'string' },
   'probe-interval': { type: 'string' },
   ...REPORT_OPTIONS,
+  ...MONITORING_OPTIONS,
 } as const;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -107,6 +115,15 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const parallel = parseParallel(values.parallel);
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   const probeIntervalMs = parseProbeInterval(values['probe-interval']);
+  const monitoring = monitoringSettings(values, drills, io.env);
+  if (monitoring) await checkReceiverPorts(io.env);
+  if (values.alerts) drills = drills.map(withAlerts);
+  // A receiver's fixed port (DRILL_ALERT_SMTP_PORT, DRILL_ALERT_WEBHOOK_PORT) can serve one estate at a time.
+  const fixedPort = ['DRILL_ALERT_SMTP_PORT', 'DRILL_ALERT_WEBHOOK_PORT'].find((k) => io.env[k]);
+  if (parallel > 1 && fixedPort && drills.filter((d) => d.estate.monitoring).length > 1)
+    throw new UsageError(
+      `run: --parallel ${parallel} with ${fixedPort} set: drills with monitoring would share one receiver port (unset it, or run them one at a time)`,
+    );
   const objectives = parseObjectives(values.objective ?? []);
   // The system under test: the config file, validated whole before anything starts.
   const system = loadSystem(process.cwd(), io.env, values.config);
@@ -163,6 +180,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         signal: io.signal,
         onProgress,
         ...(runbook ? { runbook } : {}),
+        ...(monitoring ? { monitoring } : {}),
         ...(probeIntervalMs !== undefined ? { probeIntervalMs } : {}),
         ...(parallel > 1 ? { concurrency: parallel } : {}),
       });
@@ -304,7 +322,23 @@ export function parseObjectives(items: readonly string[]): { rtoMs?: number; rpo
 }
 
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
-  parse('doctor', argv, {});
+  const doctor = parse('doctor', argv, {
+    rules: { type: 'string' },
+    'alertmanager-config': { type: 'string' },
+    config: { type: 'string' },
+  });
+  // The rules against reality: a rules file's every metric looked up in a live Prometheus.
+  if (!doctor.values.rules && (doctor.values.config || doctor.values['alertmanager-config']))
+    throw new UsageError(
+      `doctor: --${doctor.values.config ? 'config' : 'alertmanager-config'} applies to doctor --rules only`,
+    );
+  if (doctor.values.rules)
+    return doctorRules(
+      resolve(doctor.values.rules),
+      doctor.values['alertmanager-config'] ? resolve(doctor.values['alertmanager-config']) : undefined,
+      loadSystem(process.cwd(), io.env, doctor.values.config),
+      io,
+    );
   const lines: string[] = [`ok    node ${process.version}`];
   const verdicts: string[] = [];
   let usable = 0;

@@ -34,6 +34,8 @@ ${CHECKLIST_USAGE.map((l) => `  ${l}\n`).join('')}  verify RUN_DIR [--public-key
   init [--compose FILE] [--force]            write a commented drillbook.config.yaml (from a compose file)
   keygen [--out DIR] [--force]               an Ed25519 key pair for signing run manifests
   doctor                                     which backends can run on this machine, and why not
+  doctor --rules FILE [--alertmanager-config FILE] [--config FILE]
+                                             every metric each alert rule selects, looked up in a live Prometheus
 ${BACKEND_USAGE}  cleanup [--run RUN_ID] [--dry-run] [--force]
                                              remove what a killed or --keep run left behind
 

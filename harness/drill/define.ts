@@ -64,6 +64,12 @@ export interface DrillSpec {
    * `Observer.sqlCanary()`, configured by `traffic`.
    */
   observers?: Observer[];
+  /**
+   * The alerts its fault must fire (and that must resolve after the recovery), watched when the estate has
+   * monitoring (`estate.monitoring`, or `--alerts`); `routing` overrides the runbook's promise of which receivers
+   * each severity reaches.
+   */
+  alerts?: { expect: string[]; routing?: Record<string, string[]> };
   /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
   prepare?(estate: Estate): Step[];
   /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */
@@ -165,6 +171,7 @@ function topologyNeeds(estate: Topology, declared: readonly Capability[]): Capab
   if (estate.postgres.standby && estate.postgres.replication === 'sync') needs.add('sync-replication');
   if (estate.redis) needs.add('redis');
   if (estate.sites) needs.add('sites');
+  if (estate.monitoring) needs.add('monitoring');
   return CAPABILITIES.filter((c) => needs.has(c));
 }
 

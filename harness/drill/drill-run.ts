@@ -1,4 +1,5 @@
 import type { SystemUnderTest } from '../config/system.ts';
+import type { MonitoringSettings } from '../estate/monitoring/config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TeardownStack } from '../core/teardown.ts';
 import type { BackendName, Estate, EstateResources, Topology } from '../estate/types.ts';
@@ -79,6 +80,8 @@ export interface RunOptions {
   probeIntervalMs?: number;
   /** How many drills this run runs at once (`--parallel`), for the record of the harness's own CPU. */
   concurrency?: number;
+  /** The monitoring files under test and the time scale, for drills whose estate has monitoring. */
+  monitoring?: MonitoringSettings;
 }
 
 export type Progress =

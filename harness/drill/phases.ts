@@ -16,8 +16,15 @@ import type { ObserverContext, ObserverMeasurements } from '../probes/observer.t
 import type { Step, StepContext } from '../runbook/step.ts';
 import type { DrillRun } from './drill-run.ts';
 import { runWithDeadline } from './run-step.ts';
-import { checklistCriterion, clientImpactCriterion, evaluate, shippingCriterion } from './verdict.ts';
+import {
+  alertsCriterion,
+  checklistCriterion,
+  clientImpactCriterion,
+  evaluate,
+  shippingCriterion,
+} from './verdict.ts';
 import { measureClientImpact } from '../measure/impact.ts';
+import { alertWatcher } from '../probes/alert-watcher.ts';
 
 const ms = (d: string) => parseDuration(d);
 
@@ -69,6 +76,7 @@ export async function provision(run: DrillRun): Promise<void> {
     system: run.opts.system,
     startTimeoutMs: ms(run.def.timeouts.provision),
     note: run.note,
+    ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
   });
   run.estate = estate;
   run.resources = estate.resources();
@@ -105,9 +113,20 @@ export async function steady(run: DrillRun): Promise<void> {
       settleMs: ms(t.settle),
     },
     emit: (e) => run.timeline.push(e),
+    timeline: () => run.timeline,
   };
   run.observing = { cpu: process.cpuUsage(), t: run.clock.now() };
-  for (const o of run.declaredObservers) run.observers.push(await o.start(ctx));
+  // An estate with monitoring is watched for the drill's expected alerts (and every other alert).
+  const observers = estate.monitoring
+    ? [
+        ...run.declaredObservers,
+        alertWatcher({
+          expect: run.def.alerts?.expect ?? [],
+          ...(run.def.alerts?.routing ? { routing: run.def.alerts.routing } : {}),
+        }),
+      ]
+    : run.declaredObservers;
+  for (const o of observers) run.observers.push(await o.start(ctx));
   const since = run.clock.now();
   const evidence = () => run.observers.flatMap((o) => (o.steady ? [o.steady(since)] : []));
   const what = evidence()
@@ -255,6 +274,7 @@ export function measure(run: DrillRun): void {
     ...(run.record.checklist ? [checklistCriterion(JSON.stringify(run.def.id), run.record.checklist)] : []),
     ...(clientImpact ? [clientImpactCriterion(JSON.stringify(run.def.id), clientImpact)] : []),
     ...(shipping && m.rpo ? [shippingCriterion(run.def.id, shipping)] : []),
+    ...(m.alerts ? [alertsCriterion(run.def.id, m.alerts)] : []),
   ];
 }
 

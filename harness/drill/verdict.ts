@@ -1,3 +1,4 @@
+import { alertProblems, type AlertsMeasurement } from '../measure/alerts.ts';
 import { formatDuration } from '../core/duration.ts';
 import type { ShippingMeasurement } from '../measure/shipping.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
@@ -180,5 +181,21 @@ export function shippingCriterion(subject: string, s: ShippingMeasurement): Crit
     message: passed
       ? `loss window ${formatDuration(s.lossWindowMs)} within the WAL shipping's ${formatDuration(bound)} for ${subject} (${last})`
       : `loss window ${formatDuration(s.lossWindowMs)} exceeded the WAL shipping's ${formatDuration(bound)} for ${subject} (${last}): the DR database did not get every shipped segment`,
+  };
+}
+
+/** The alerts of a drill with monitoring: every problem the watcher measured fails it, naming the rule. */
+export function alertsCriterion(drillId: string, m: AlertsMeasurement): Criterion {
+  const problems = alertProblems(m);
+  const fired = m.alerts.filter((a) => a.firedAtMs !== undefined).length;
+  const expected = m.alerts.filter((a) => a.expected).length;
+  return {
+    name: 'alerts',
+    objective: `expected alerts fire, reach their receivers and resolve; none in the steady state (time scale 1/${m.scale})`,
+    measured: `${fired} fired (${expected} expected), ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    passed: problems.length === 0,
+    message: problems.length
+      ? `alerts of "${drillId}": ${problems.join('; ')}`
+      : `alerts of "${drillId}": every expected alert fired, was notified as routed and resolved`,
   };
 }

@@ -13,6 +13,7 @@ import type {
   EstateIdentity,
   EstateResources,
   EstateSites,
+  MonitoringRole,
   PostgresRole,
   RedisRole,
   RouterRole,
@@ -54,6 +55,7 @@ export interface EstateParts<S extends SpareRole = SpareRole> {
   identity?(): Promise<Partial<Pick<EstateIdentity, 'appVersion' | 'images'>>>;
   /** A two-site estate's sites, and what its host blocks see of them. */
   sites?: { sites: EstateSites; view: SitesView };
+  monitoring?: MonitoringRole;
 }
 
 export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Estate {
@@ -73,6 +75,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
     runDir: parts.runDir,
     postgres: parts.postgres,
     ...(redis ? { redis } : {}),
+    ...(parts.monitoring ? { monitoring: parts.monitoring } : {}),
     app,
     router,
     endpoints,

@@ -6,6 +6,7 @@
 import { PrerequisiteError } from '../core/errors.ts';
 import type { SystemUnderTest } from '../config/system.ts';
 import type { TeardownStack } from '../core/teardown.ts';
+import type { MonitoringSettings } from './monitoring/config.ts';
 import type { Estate, Topology } from './types.ts';
 
 /**
@@ -26,6 +27,8 @@ export const CAPABILITIES = [
   'compose',
   /** Two sites (`Topology.sites`): a primary site and a DR site fed by shipped WAL and Redis snapshots. */
   'sites',
+  /** Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate. */
+  'monitoring',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -38,6 +41,8 @@ export interface ProvisionContext {
   startTimeoutMs: number;
   /** Progress inside the provision phase ("primary up", "standby streaming"). */
   note?: (message: string) => void;
+  /** The monitoring files under test and the time scale, when the estate gets monitoring. */
+  monitoring?: MonitoringSettings;
 }
 
 /** One thing a backend needs on this machine, found or not: a line of `drill doctor`. */

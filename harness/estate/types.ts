@@ -1,4 +1,6 @@
 import type { EstateIdentity } from '../record/record.ts';
+import type { AlertRuleInfo, ReceiverInfo } from './monitoring/config.ts';
+import type { Notification } from './monitoring/receivers.ts';
 import type { RouterClient } from './router/client.ts';
 
 /** A backend's name (`Backend.name`; the registry lists them). */
@@ -14,6 +16,11 @@ export interface Topology {
   };
   redis: boolean;
   app: { version: string };
+  /**
+   * Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate (the rules and
+   * routing under test; `monitoring` capability). A drill without it may still get them with `--alerts`.
+   */
+  monitoring?: boolean;
   /** Two sites: the roles above at the primary site, a DR site fed from it (see `SitesTopology`). */
   sites?: SitesTopology;
 }
@@ -113,6 +120,8 @@ export interface Estate {
   identity(): Promise<EstateIdentity>;
   /** Process ids and ports the estate owns, for the leak check after teardown. */
   resources(): EstateResources;
+  /** Prometheus, Alertmanager, the exporters and the alert receivers, when the drill has monitoring. */
+  readonly monitoring?: MonitoringRole;
   /** A two-site estate's sites (absent on one site). */
   readonly sites?: EstateSites;
   /** The Redis the service uses now: on two sites, the one at the site the app endpoint leads to. */
@@ -160,6 +169,27 @@ export interface DrSite {
   readonly redisDir: string;
   /** Start a role of the DR site by name (the database, Redis, the app), as a platform starts an instance. */
   start(name: string): Promise<void>;
+}
+
+/** The monitoring beside an estate: the rules and routing under test, running, and what the receivers got. */
+export interface MonitoringRole {
+  readonly prometheusUrl: string;
+  readonly alertmanagerUrl: string;
+  /** `--alert-time-scale`: every duration of the rules and routing divided by it. */
+  readonly scale: number;
+  /** The scrape and evaluation interval as running (scaled). */
+  readonly scrapeIntervalMs: number;
+  /** The alert rules under test, with their unscaled and scaled `for`. */
+  readonly rules: readonly AlertRuleInfo[];
+  readonly receivers: readonly ReceiverInfo[];
+  /** The root route's group_wait, group_interval and repeat_interval as written (unscaled). */
+  readonly routeTiming: Readonly<Record<string, string>>;
+  /** The files under test (the user's, never edited: the drill runs generated copies). */
+  readonly files: { rules: string; alertmanager: string; dashboard: string };
+  /** Every notification the drill's receivers got so far. */
+  notifications(): readonly Notification[];
+  /** The database's size-limited volume (a tmpfs of fixed size), when the backend could make one. */
+  readonly dbVolume?: { path: string; sizeBytes: number; owner?: { uid: number; gid: number } };
 }
 
 /**

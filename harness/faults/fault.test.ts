@@ -33,7 +33,7 @@ const estate = {
 function ctx(signal: AbortSignal = new AbortController().signal, marks: string[] = []): FaultContext {
   return {
     markInstant: () => marks.push('t_f'),
-    emit: (fact) => marks.push(fact.what),
+    emit: (fact) => marks.push(fact.kind === 'replication' ? fact.what : fact.state),
     estate,
     signal,
     timeoutMs: 10_000,

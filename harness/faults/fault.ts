@@ -4,7 +4,7 @@ import { delay } from '../core/poll.ts';
 import { parseDuration, type DurationString } from '../core/duration.ts';
 import { openReplicationMonitor, REPLICATION_ROUTE } from '../estate/postgres-config.ts';
 import type { Estate, PostgresRole, ProcessRole } from '../estate/types.ts';
-import type { ReplicationEvent } from '../measure/timeline.ts';
+import type { AlertEvent, ReplicationEvent } from '../measure/timeline.ts';
 import type { StepContext } from '../runbook/step.ts';
 import { executeBlock } from '../runbook/steps/runbook-block.ts';
 
@@ -14,6 +14,9 @@ export type ReplicationFact = ReplicationEvent extends infer E
     ? Omit<E, 't'>
     : never
   : never;
+
+/** An alert a fault announces it must raise from now on (`expected`), as a fault reports it. */
+export type AlertExpectedFact = Omit<AlertEvent, 't'> & { state: 'expected' };
 
 /** What a fault gets when it is injected: the steps' context, and two ways to tell the runner what happened. */
 export interface FaultContext extends StepContext {
@@ -27,7 +30,7 @@ export interface FaultContext extends StepContext {
    * A typed fact the fault observed or caused, put on the timeline at the drill clock's now, or `agoMs` before
    * (a fact the fault could only date after the event, such as the middle of a round trip).
    */
-  emit(fact: ReplicationFact, opts?: { agoMs?: number }): void;
+  emit(fact: ReplicationFact | AlertExpectedFact, opts?: { agoMs?: number }): void;
 }
 
 /**

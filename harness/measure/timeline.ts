@@ -154,6 +154,22 @@ export interface ShipmentEvent {
   seen: number;
 }
 
+/**
+ * What the alert watcher saw of one alert rule: Prometheus's state of it (pending, firing, resolved), or a
+ * notification of it at one of the drill's receivers (with the notification's status). `expected`: a fault
+ * that must raise this alert strikes now (a stage of a sequence of faults); its firing is measured from here.
+ */
+export interface AlertEvent {
+  kind: 'alert';
+  t: number;
+  name: string;
+  severity?: string;
+  state: 'pending' | 'firing' | 'resolved' | 'notified' | 'expected';
+  /** notified: the Alertmanager receiver that got it, and whether it said firing or resolved. */
+  receiver?: string;
+  status?: 'firing' | 'resolved';
+}
+
 export interface NoteEvent {
   kind: 'note';
   t: number;
@@ -170,6 +186,7 @@ export type TimelineEvent =
   | SwitchEvent
   | ReplicationEvent
   | ShipmentEvent
+  | AlertEvent
   | NoteEvent;
 
 export function ofKind<K extends TimelineEvent['kind']>(

@@ -11,6 +11,7 @@
 import type { SystemUnderTest } from '../config/system.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Estate } from '../estate/types.ts';
+import type { AlertsMeasurement } from '../measure/alerts.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
@@ -44,6 +45,11 @@ export interface ObserverContext {
   readonly signal: AbortSignal;
   /** Append a typed event to the drill's timeline. */
   emit(event: TimelineEvent): void;
+  /**
+   * The drill's timeline so far, read-only: what others put there that an observer's measurement depends on (the
+   * alert watcher reads the alerts a fault announced).
+   */
+  timeline(): readonly TimelineEvent[];
 }
 
 /** A declared observer: configuration only. `start` returns the running one, which alone holds state. */
@@ -77,6 +83,8 @@ export interface ObserverMeasurements {
   presentSeqRanges?: [number, number][];
   /** The Redis canary: acknowledged keys the cache lost. */
   cache?: CacheMeasurement;
+  /** The alert watcher: the alerts of the rules under test. */
+  alerts?: AlertsMeasurement;
 }
 
 export interface StartedObserver {

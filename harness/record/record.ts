@@ -3,6 +3,7 @@
  * timeline and the measurement result types only (a lint rule keeps it so): what a report states must be a
  * typed fact here or in the timeline, never recovered from the text of a note or a check's name.
  */
+import type { AlertsMeasurement } from '../measure/alerts.ts';
 import type { CacheMeasurement } from '../measure/cache.ts';
 import type { ClientImpact } from '../measure/impact.ts';
 import type { ReplicationMeasurement } from '../measure/replication.ts';
@@ -108,7 +109,8 @@ export interface Criterion {
     | 'checklist'
     | 'client-impact'
     | 'cleanup'
-    | 'shipping';
+    | 'shipping'
+    | 'alerts';
   objective: string;
   measured: string;
   passed: boolean;
@@ -181,6 +183,8 @@ export interface DrillRecord {
      * and Redis snapshot, their ages at t_f) and the loss it explains (exactly which acknowledged writes).
      */
     shipping?: ShippingMeasurement;
+    /** The alert watcher (a drill with monitoring): each rule's pending, firing, notifications, resolution. */
+    alerts?: AlertsMeasurement;
   };
   criteria: Criterion[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */

@@ -1,3 +1,4 @@
+import type { AlertsView } from './alerts-view.ts';
 import { formatDuration } from '../core/duration.ts';
 import type { DrillRecord } from '../record/record.ts';
 import { missingEvidence, type EvidenceInput } from './evidence.ts';
@@ -168,6 +169,7 @@ function drillSection(v: DrillView): string[] {
       );
     out.push('');
   }
+  if (v.alerts) out.push(...alertsSection(v.alerts));
   out.push('### Timeline', '', '| at | event | detail |', '| --- | --- | --- |');
   for (const row of v.timeline) out.push(`| ${at(row.t)} | ${timelineCells(row)} |`);
   out.push(
@@ -230,9 +232,34 @@ function timelineCells(row: TimelineRow): string {
       return `note | ${esc(row.message)}`;
     case 'replication':
       return `replication: ${esc(row.what)} | ${esc(row.summary)}`;
+    case 'alert':
+      return `alert ${esc(row.state)}: ${esc(row.name)} | ${esc(row.summary)}`;
     case 'detected':
       return 'first failed probe (detected) | ';
     case 'recovered':
       return '**recovered** (start of sustained success) | ';
   }
+}
+
+/** The alerts table: per rule, when it went pending, fired, reached each receiver and resolved. */
+function alertsSection(a: AlertsView): string[] {
+  return [
+    '### Alerts',
+    '',
+    `Rules ${mdCode(a.files.rules)}, routing ${mdCode(a.files.alertmanager)}, dashboard ${mdCode(a.files.dashboard)}; ${esc(a.scale)}.`,
+    '',
+    '| alert | severity | expected | pending | firing | notified | resolved | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...a.rows.map(
+      (r) =>
+        `| ${esc(r.name)} | ${esc(r.severity)} | ${esc(r.expected)} | ${esc(r.pending)} | ${esc(r.fired)} | ${esc(r.notified)} | ${esc(r.resolved)} | ${r.ok ? 'ok' : `**${esc(r.problems.join('; '))}**`} |`,
+    ),
+    '',
+    ...a.rules.map((x) => `- ${esc(x)}`),
+    ...(a.ruleSeries.length
+      ? a.ruleSeries.map((x) => `- **Rule against reality:** ${esc(x)}`)
+      : ['- Rules against reality: every metric each rule selects had live series before the fault']),
+    ...a.panels.map((x) => `- Dashboard panel ${esc(x)}`),
+    '',
+  ];
 }

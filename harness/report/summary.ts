@@ -40,6 +40,11 @@ export interface DrillSummary {
     /** The replication to the standby (an estate with one): mode, lag before the fault, what it cost. */
     replication?: ReplicationSummary;
   };
+  /**
+   * The alerts of the rules under test (a drill with monitoring), times in ms relative to t_f: when each fired,
+   * reached each receiver and resolved, and whether the drill expected it.
+   */
+  alerts?: AlertSummary[];
   /** One line per failed criterion, or the error that stopped the drill. */
   messages: string[];
   durationMs: number;
@@ -67,6 +72,19 @@ export interface ReplicationSummary {
   duringLag?: LagWrites;
   /** RPO minus the lag, when acknowledged writes were lost. */
   rpoMinusLagMs?: number;
+}
+
+export interface AlertSummary {
+  name: string;
+  severity?: string;
+  expected: boolean;
+  /** When the fault stage that must raise it struck (a sequence of faults); its times are measured from there on. */
+  expectedAtMs?: number;
+  pendingAtMs?: number;
+  firedAtMs?: number;
+  /** Per receiver: its first firing notice and its resolved notice. */
+  notified: { receiver: string; atMs?: number; resolvedAtMs?: number }[];
+  resolvedAtMs?: number;
 }
 
 export function runStatus(records: readonly DrillRecord[]): DrillStatus {
@@ -140,6 +158,20 @@ export function drillSummary(r: DrillRecord): DrillSummary {
           }
         : {}),
     },
+    ...(r.measurements?.alerts
+      ? {
+          alerts: r.measurements.alerts.alerts.map((a) => ({
+            name: a.name,
+            ...(a.severity ? { severity: a.severity } : {}),
+            expected: a.expected,
+            ...(a.expectedAtMs !== undefined ? { expectedAtMs: a.expectedAtMs } : {}),
+            ...(a.pendingAtMs !== undefined ? { pendingAtMs: a.pendingAtMs } : {}),
+            ...(a.firedAtMs !== undefined ? { firedAtMs: a.firedAtMs } : {}),
+            notified: a.notified.map((n) => ({ ...n })),
+            ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}),
+          })),
+        }
+      : {}),
     messages: [
       ...(r.error ? [`${r.drill.id}: ${r.error.message}`] : []),
       ...r.criteria.filter((c) => !c.passed || status === 'passed').map((c) => c.message),

@@ -162,7 +162,15 @@ export function timelineSvg(r: DrillRecord, win: ChartWindow, opts: { id: string
   const bandH = Math.max(1, levels.length) * LEVEL_H + 4;
   const rtoRow = k.faultAt !== undefined && k.recoveredAt !== undefined ? 18 : 0;
   const top = 26 + bandH + rtoRow;
-  const laneNames = ['Phases', 'Fault', 'Runbook steps', `Probes (${r.settings.probePath})`, 'Canary writes'];
+  const alertEvents = ofKind(r.timeline, 'alert');
+  const laneNames = [
+    'Phases',
+    'Fault',
+    'Runbook steps',
+    `Probes (${r.settings.probePath})`,
+    'Canary writes',
+    ...(alertEvents.length ? ['Alerts firing'] : []),
+  ];
   const laneY = laneNames.map((_, i) => top + i * (LANE_H + LANE_GAP));
   const bottom = (laneY.at(-1) ?? top) + LANE_H;
   const height = bottom + 30;
@@ -200,7 +208,7 @@ export function timelineSvg(r: DrillRecord, win: ChartWindow, opts: { id: string
 
   out.push(`<g clip-path="url(#${opts.id}-clip)">`);
   // Phases.
-  const [yPhase = 0, yFault = 0, yStep = 0, yProbe = 0, yWrite = 0] = laneY;
+  const [yPhase = 0, yFault = 0, yStep = 0, yProbe = 0, yWrite = 0, yAlert = 0] = laneY;
   for (const p of ofKind(r.timeline, 'phase')) {
     const end = p.end ?? r.durationMs;
     if (end < win.from || p.t > win.to) continue;
@@ -324,6 +332,23 @@ export function timelineSvg(r: DrillRecord, win: ChartWindow, opts: { id: string
     yWrite,
     'writes',
   );
+  // Alerts: a span from firing to resolved per rule (stacked thinly), a tick per notification.
+  const names = [...new Set(alertEvents.filter((e) => e.state === 'firing').map((e) => e.name))];
+  const h = Math.max(2, (LANE_H - 2) / Math.max(1, names.length));
+  for (const [i, name] of names.entries()) {
+    const own = alertEvents.filter((e) => e.name === name);
+    for (const f of own.filter((e) => e.state === 'firing')) {
+      const end = own.find((e) => e.state === 'resolved' && e.t >= f.t)?.t ?? win.to;
+      const x0 = clampX(f.t);
+      out.push(
+        `<rect x="${n(x0)}" y="${n(yAlert + 1 + i * h)}" width="${n(Math.max(2, clampX(end) - x0))}" height="${n(Math.max(1, h - 1))}" fill="${COLORS.fail}" opacity="0.75">${title(`${name} firing from ${at(f.t)}${end < win.to ? ` to ${at(end)}` : ', never resolved'}`)}</rect>`,
+      );
+    }
+    for (const nt of own.filter((e) => e.state === 'notified' && inWin(e.t)))
+      out.push(
+        `<rect x="${n(x(nt.t) - 0.5)}" y="${n(yAlert + 1 + i * h)}" width="1.5" height="${n(Math.max(1, h - 1))}" fill="${nt.status === 'resolved' ? COLORS.ok : '#000'}">${title(`${nt.status ?? 'firing'} notice of ${name} at ${nt.receiver ?? '?'} at ${at(nt.t)}`)}</rect>`,
+      );
+  }
   out.push('</g>');
 
   // The RTO bracket, then the markers over all lanes with their labels in the band.

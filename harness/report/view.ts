@@ -3,6 +3,7 @@
  * of junit.xml): a pure function of the record. Formats choose how to show a row, never what it says: a fact a
  * format needs is computed here once, from typed events and fields, and never recovered from text.
  */
+import { alertsView, type AlertsView } from './alerts-view.ts';
 import { formatDuration } from '../core/duration.ts';
 import type { RpoResult } from '../measure/rpo.ts';
 import type { RtoResult } from '../measure/rto.ts';
@@ -49,6 +50,13 @@ export type TimelineRow = { t: number } & (
   | { kind: 'note'; message: string }
   /** The replication link stalled or restored, or the replication state sampled (its words in `summary`). */
   | { kind: 'replication'; what: 'link-stalled' | 'link-restored' | 'sample'; summary: string }
+  /** The alert watcher saw a rule go pending, fire or resolve, or a receiver get a notice of it. */
+  | {
+      kind: 'alert';
+      name: string;
+      state: 'pending' | 'firing' | 'resolved' | 'notified' | 'expected';
+      summary: string;
+    }
   | { kind: 'detected' }
   | { kind: 'recovered' }
 );
@@ -186,6 +194,8 @@ export interface DrillView {
   deviations: string[];
   cleanup: CleanupView;
   estate?: EstateIdentity;
+  /** The alerts of the rules under test (a drill with monitoring). */
+  alerts?: AlertsView;
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
@@ -311,6 +321,19 @@ function timelineRows(r: DrillRecord, k: KeyInstants): TimelineRow[] {
             : e.what === 'link-stalled'
               ? 'replication link stalled: the standby receives no WAL, the primary no confirmation'
               : 'replication link restored',
+      });
+    else if (e.kind === 'alert')
+      rows.push({
+        kind: 'alert',
+        t: e.t,
+        name: e.name,
+        state: e.state,
+        summary:
+          e.state === 'notified'
+            ? `${e.status ?? 'firing'} notice of ${e.name} at receiver ${e.receiver ?? '?'}`
+            : e.state === 'expected'
+              ? `the next fault must raise ${e.name}`
+              : `${e.name}${e.severity ? ` (${e.severity})` : ''} ${e.state} in Prometheus`,
       });
   }
   if (k.detectedAt !== undefined) rows.push({ kind: 'detected', t: k.detectedAt });
@@ -585,6 +608,7 @@ export function drillView(r: DrillRecord): DrillView {
       clean: !r.teardown.kept && r.teardown.leaks.length === 0 && r.teardown.results.every((t) => t.ok),
     },
     ...(r.estate ? { estate: r.estate } : {}),
+    ...(alertsView(r) ? { alerts: alertsView(r) } : {}),
   };
 }
 

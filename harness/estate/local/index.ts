@@ -5,12 +5,13 @@
 import { describe, PrerequisiteError } from '../../core/errors.ts';
 import type { Backend, Prerequisite } from '../backend.ts';
 import { findPgBinDir, findRedisServer, unprivilegedUser } from '../host/binaries.ts';
+import { monitoringPrerequisites } from '../monitoring/binaries.ts';
 import { provisionLocal } from './local-backend.ts';
 
 export const localBackend: Backend = {
   name: 'local',
   description: 'processes on 127.0.0.1',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'sites'],
+  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'sites', 'monitoring'],
 
   prerequisites(env) {
     const found: Prerequisite[] = [];
@@ -48,6 +49,7 @@ export const localBackend: Backend = {
             onlyFor: 'redis',
           },
     );
+    found.push(...monitoringPrerequisites(env));
     return Promise.resolve(found);
   },
 

@@ -21,6 +21,7 @@ import type { Estate, Topology } from '../types.ts';
 import { NodeService } from './node-service.ts';
 import { appRole, ownedDir, routerRole } from './roles.ts';
 import { AdoptedPostgres, LocalPostgres } from './postgres.ts';
+import { startLocalMonitoring, type LocalMonitoring } from './monitoring.ts';
 import { LocalRedis } from './redis.ts';
 import { provisionLocalSites } from './sites.ts';
 
@@ -206,6 +207,27 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
   await together(standbyUp, redisUp, appUp);
   const app = appRole(appService, appPort, appVersion, envOf);
 
+  let monitoring: LocalMonitoring | undefined;
+  if (topology.monitoring && ctx.monitoring) {
+    monitoring = await startLocalMonitoring({
+      runDir,
+      runId: ctx.runId,
+      drillId: ctx.drillId,
+      settings: ctx.monitoring,
+      teardown: ctx.teardown,
+      teardownGroup: PROCESSES,
+      startTimeoutMs: ctx.startTimeoutMs,
+      appPort,
+      appInstance: 'app-1',
+      postgresDsn: `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${routerDbPort}/${APP_DATABASE}?sslmode=disable`,
+      ...(redis ? { redisPort } : {}),
+      ...(pgUser ? { dbUser: { uid: pgUser.uid, gid: pgUser.gid } } : {}),
+    });
+    ctx.note?.(
+      `monitoring up: Prometheus ${monitoring.role.prometheusUrl}, Alertmanager ${monitoring.role.alertmanagerUrl} (time scale 1/${monitoring.role.scale})`,
+    );
+  }
+
   return assembleEstate({
     backend: 'local',
     runDir,
@@ -230,8 +252,16 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       return role;
     },
     hostDbUser: pgUser ? { uid: pgUser.uid, gid: pgUser.gid } : undefined,
+    ...(monitoring ? { monitoring: monitoring.role } : {}),
     pids: () =>
-      [primary.pids, standby?.pids ?? [], redis?.pids ?? [], routerService.pids, appService.pids].flat(),
+      [
+        primary.pids,
+        standby?.pids ?? [],
+        redis?.pids ?? [],
+        routerService.pids,
+        appService.pids,
+        monitoring?.pids() ?? [],
+      ].flat(),
     ports: [
       pgPrimaryPort,
       ...(standby ? [pgStandbyPort] : []),
@@ -241,6 +271,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       routerAppPort,
       routerDbPort,
       ...(standby ? [routerReplPort] : []),
+      ...(monitoring?.ports ?? []),
     ],
   });
 }

@@ -2,6 +2,7 @@
 import type { DrillRecord } from '../../record/record.ts';
 import type { DrillView } from '../view.ts';
 import type { HtmlContext } from './context.ts';
+import { alertsSection } from './alerts.ts';
 import { criteria } from './criteria.ts';
 import { dataLoss } from './data-loss.ts';
 import { deviations } from './deviations.ts';
@@ -45,5 +46,6 @@ ${deviations(v, ctx.evidence)}
 ${teardown(v)}
 <h3>${n}.11 Estate identity and versions</h3>
 ${estate(v, ctx.drillbookVersion)}
+${v.alerts ? `<h3>${n}.12 Alerts</h3>\n${alertsSection(v.alerts)}` : ''}
 </section>`;
 }

@@ -33,6 +33,8 @@ function cells(row: TimelineRow): [string, string] {
       return ['note', esc(row.message)];
     case 'replication':
       return [`replication <strong>${esc(row.what)}</strong>`, esc(row.summary)];
+    case 'alert':
+      return [`alert <strong>${esc(row.state)}</strong>`, esc(row.summary)];
     case 'detected':
       return ['<strong>detected</strong>', 'first failed probe completed'];
     case 'recovered':

@@ -1,0 +1,122 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  findMonitoringBinary,
+  MONITORING_BINARIES,
+  MONITORING_REMEDY,
+} from '../../harness/estate/monitoring/binaries.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import { ofKind } from '../../harness/measure/timeline.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
+import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+
+const missing = (Object.keys(MONITORING_BINARIES) as (keyof typeof MONITORING_BINARIES)[]).filter(
+  (b) => !findMonitoringBinary(b),
+);
+const root = process.getuid?.() === 0;
+const skip = (missing.length > 0 || !root) && !process.env.CI;
+if (skip)
+  console.warn(
+    `skipping alerts-fire on the local backend: ${missing.length ? `${missing.join(', ')} not found; ${MONITORING_REMEDY}` : 'the database volume (a sized tmpfs) needs root; run as root'}`,
+  );
+
+// A notice is dated by its arrival at the receiver, a state by the watcher's poll of Prometheus (every scrape
+// interval, 375 ms): a notice may be dated up to a poll before the state change the watcher saw.
+const POLL_SLACK_MS = 1000;
+
+const ALERTS = [
+  'PodRestartingTooMuch',
+  'ServiceDown',
+  'RedisConnectionFailed',
+  'DatabaseConnectionPoolExhausted',
+  'HighErrorRate',
+  'HighLatency',
+  'DiskSpaceLow',
+];
+
+describe.skipIf(skip)('alerts-fire on the local backend', () => {
+  it('fires every rule in its own outage, notifies exactly the promised receivers, resolves them all', async () => {
+    const res = await drill(['run', 'alerts-fire', '--backend', 'local', '--report-dir', tempReportDir()]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    const d = summary.drills[0];
+    expect(d?.status).toBe('passed');
+    const alerts = d?.alerts ?? [];
+    expect(alerts.filter((a) => a.expected).map((a) => a.name)).toEqual(ALERTS);
+    for (const a of alerts.filter((x) => x.expected)) {
+      // Measured in this run, in order: announced, fired, notified, resolved.
+      expect(a.firedAtMs, a.name).toBeGreaterThanOrEqual(a.expectedAtMs ?? 0);
+      expect(a.resolvedAtMs, a.name).toBeGreaterThan(a.firedAtMs ?? Infinity);
+      const promised = a.severity === 'critical' ? ['email', 'slack-webhook'] : ['email'];
+      expect(a.notified.map((n) => n.receiver).sort(), a.name).toEqual(promised);
+      for (const n of a.notified) {
+        expect(n.atMs, `${a.name} at ${n.receiver}`).toBeGreaterThanOrEqual(
+          (a.firedAtMs ?? Infinity) - POLL_SLACK_MS,
+        );
+        expect(n.resolvedAtMs, `${a.name} at ${n.receiver}`).toBeGreaterThan(n.atMs ?? Infinity);
+        expect(n.resolvedAtMs, `${a.name} at ${n.receiver}`).toBeGreaterThanOrEqual(
+          (a.resolvedAtMs ?? Infinity) - POLL_SLACK_MS,
+        );
+      }
+    }
+    const record = JSON.parse(readFileSync(join(dir, 'alerts-fire.json'), 'utf8')) as DrillRecord;
+    const m = record.measurements?.alerts;
+    expect(m?.scale).toBe(40);
+    expect(m?.ruleSeries).toEqual([]);
+    expect(m?.dashboard.every((p) => p.hasData)).toBe(true);
+    // Nothing fired before the fault.
+    const tf = record.faultAt ?? 0;
+    expect(ofKind(record.timeline, 'alert').filter((e) => e.t < tf && e.state === 'firing')).toEqual([]);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/### Alerts[\s\S]*time scale 1\/40/);
+    expect(labelledProcesses(summary.runId)).toEqual([]);
+  }, 400_000);
+
+  it('a rules file that does not parse: exit 2 naming the file and line, nothing started', async () => {
+    const bad = join(tempReportDir(), 'rules.yml');
+    writeFileSync(
+      bad,
+      readFileSync(join(ROOT, 'fixtures/monitoring/rules.yml'), 'utf8').replace('for: 1m', 'for: [1m'),
+    );
+    const res = await drill(['run', 'alerts-fire', '--backend', 'local', '--rules', bad]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(bad);
+    expect(res.stderr).toMatch(/promtool check failed: .*line \d+/);
+    expect(res.stdout).not.toMatch(/PASSED|FAILED|ERROR/);
+  });
+
+  it('an Alertmanager file amtool refuses: exit 2 naming it', async () => {
+    const bad = join(tempReportDir(), 'am.yml');
+    writeFileSync(
+      bad,
+      readFileSync(join(ROOT, 'fixtures/monitoring/alertmanager.yml'), 'utf8').replace(
+        'receiver: email',
+        'receiver: nobody',
+      ),
+    );
+    const res = await drill(['run', 'alerts-fire', '--backend', 'local', '--alertmanager-config', bad]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(bad);
+    expect(res.stderr).toMatch(/amtool check-config failed: .*nobody/);
+  });
+
+  it('a receiver that cannot listen (port in use): exit 3 naming it', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const res = await drill(['run', 'alerts-fire', '--backend', 'local', '--report-dir', tempReportDir()], {
+        env: { DRILL_ALERT_SMTP_PORT: String(port) },
+      });
+      expect(res.code, res.stdout + res.stderr).toBe(3);
+      expect(res.stdout + res.stderr).toContain(
+        `SMTP receiver cannot listen on 127.0.0.1:${port}: the port is in use`,
+      );
+      expect(res.stdout).not.toMatch(/PASSED|FAILED|ERROR/);
+    } finally {
+      taken.close();
+    }
+  }, 120_000);
+});
