@@ -1,0 +1,69 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+/**
+ * What kubelet changes on the host when it starts, recorded before and restored after: it sets three kernel
+ * sysctls to the values it wants and creates directories under /var and /usr whatever its --root-dir says.
+ */
+export const KUBELET_SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'] as const;
+export const KUBELET_DIRS = [
+  '/var/log/pods',
+  '/var/log/containers',
+  '/var/lib/kubelet',
+  '/usr/libexec/kubernetes',
+] as const;
+
+export interface HostState {
+  /** sysctl (as a /proc/sys path suffix) -> its value before kubelet started. */
+  sysctls: Record<string, string>;
+  /** The directories of KUBELET_DIRS that did not exist before kubelet started (removed on restore). */
+  absentDirs: string[];
+}
+
+const sysctlPath = (name: string) => `/proc/sys/${name}`;
+
+export function recordHostState(): HostState {
+  const sysctls: Record<string, string> = {};
+  for (const s of KUBELET_SYSCTLS) {
+    try {
+      sysctls[s] = readFileSync(sysctlPath(s), 'utf8').trim();
+    } catch {
+      // not on this kernel: nothing to restore
+    }
+  }
+  return { sysctls, absentDirs: KUBELET_DIRS.filter((d) => !existsSync(d)) };
+}
+
+/** Put back what kubelet changed. Returns one line per thing restored, for the log. */
+export function restoreHostState(state: HostState): string[] {
+  const done: string[] = [];
+  for (const [s, before] of Object.entries(state.sysctls)) {
+    try {
+      const now = readFileSync(sysctlPath(s), 'utf8').trim();
+      if (now !== before) {
+        writeFileSync(sysctlPath(s), `${before}\n`);
+        done.push(`sysctl ${s.replace('/', '.')} ${now} -> ${before}`);
+      }
+    } catch (e) {
+      done.push(`sysctl ${s.replace('/', '.')}: could not restore ${before}: ${(e as Error).message}`);
+    }
+  }
+  for (const d of state.absentDirs) {
+    if (existsSync(d)) {
+      rmSync(d, { recursive: true, force: true });
+      done.push(`removed ${d}`);
+    }
+  }
+  return done;
+}
+
+/** Host changes that differ from a record (for the leak check: a change left behind is a leak). */
+export function hostChangesLeft(state: HostState): string[] {
+  const left: string[] = [];
+  for (const [s, before] of Object.entries(state.sysctls)) {
+    const now = existsSync(sysctlPath(s)) ? readFileSync(sysctlPath(s), 'utf8').trim() : before;
+    if (now !== before)
+      left.push(`sysctl ${s.replace('/', '.')} is ${now}, was ${before} before the cluster`);
+  }
+  for (const d of state.absentDirs) if (existsSync(d)) left.push(`directory ${d} left by kubelet`);
+  return left;
+}

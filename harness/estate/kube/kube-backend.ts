@@ -1,0 +1,485 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { EstateError } from '../../core/errors.ts';
+import { labels as runLabels, LABEL_RUN_ID } from '../../core/session.ts';
+import { assembleEstate } from '../assemble.ts';
+import type { ProvisionContext } from '../backend.ts';
+import {
+  imagePostgresUser,
+  PG_ARCHIVE,
+  PG_BACKUPS,
+  PG_CONTAINER_PATH,
+  PG_DATA,
+  PG_ENTRYPOINT,
+} from '../docker/postgres.ts';
+import { dockerImages } from '../docker/checks.ts';
+import { appImage } from '../docker/images.ts';
+import { freePorts } from '../host/ports.ts';
+import { createRunDir, removeRunDir } from '../host/run-dir.ts';
+import { NodeService } from '../local/node-service.ts';
+import {
+  APP_DATABASE,
+  followPrimary,
+  primarySettings,
+  replicationName,
+  replicationRoute,
+  STANDBY_ROLE,
+  standbySettings,
+  SUPERUSER,
+  confLines,
+} from '../postgres-config.ts';
+import { RouterClient } from '../router/client.ts';
+import { shellEnv } from '../shell-env.ts';
+import type { Estate, RouterRole, Topology } from '../types.ts';
+import { kubeApi, notFound, type KubeApi } from './api.ts';
+import type { Cluster } from './cluster.ts';
+import { EndpointProxy } from './endpoint-proxy.ts';
+import { podSite } from './exec-site.ts';
+import { startOfflineCluster } from './offline-source.ts';
+import { KubeApp, KubePostgres, KubeRedis } from './roles.ts';
+
+/** Replicas of the app's Deployment. */
+export const APP_REPLICAS = 2;
+const APP_PORT = 3000;
+/** The label every object of a kube estate carries, besides the run labels (the Deployment's selector uses it). */
+export const LABEL_ROLE = 'drillbook.role';
+
+/** The namespace of one drill of a run: lower case, at most 63 characters. */
+export function namespaceFor(runId: string, drillId: string): string {
+  return `drillbook-${runId}-${drillId}`.toLowerCase().slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * Provision the estate on Kubernetes: a cluster (the offline one from the machine's cache), a namespace of this
+ * drill labelled with the run id, Postgres primary (+ standby) and Redis as pods on the node's network at ports
+ * of this run, the router on the host where the pods reach it, and the app as the Deployment `backend`
+ * (APP_REPLICAS replicas of the release image, `imagePullPolicy: Never`) behind the Service `backend`, whose
+ * ready endpoints the router's app route leads to. Each part registers its undo the moment it exists.
+ */
+export async function provisionKube(topology: Topology, ctx: ProvisionContext): Promise<Estate> {
+  const images = await dockerImages();
+  const labels = runLabels(ctx.runId, ctx.drillId);
+  const runDir = createRunDir(ctx.runId, ctx.drillId);
+  ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDir(runDir));
+
+  const tCluster = performance.now();
+  const cluster: Cluster = await startOfflineCluster(
+    ctx.runId,
+    process.env,
+    Math.max(ctx.startTimeoutMs, 60_000),
+  );
+  ctx.teardown.push(
+    `stop the ${cluster.source} cluster and restore the host`,
+    async () => {
+      for (const line of await cluster.stop()) ctx.note?.(line);
+    },
+    90_000,
+  );
+  ctx.note?.(
+    `${cluster.source} cluster up in ${((performance.now() - tCluster) / 1000).toFixed(1)} s (${Object.entries(
+      cluster.timings,
+    )
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')})`,
+  );
+  const wanted = [
+    appImage(images, 'v1'),
+    appImage(images, 'v2'),
+    images.postgres,
+    ...(topology.redis ? [images.redis] : []),
+  ];
+  const tLoad = performance.now();
+  const loaded = await cluster.loadImages([...new Set([...wanted, appImage(images, topology.app.version)])]);
+  if (loaded.length)
+    ctx.note?.(
+      `loaded ${loaded.join(', ')} into the node in ${((performance.now() - tLoad) / 1000).toFixed(1)} s`,
+    );
+
+  const api = await kubeApi(cluster.kubeconfig, cluster.context);
+  const namespace = namespaceFor(ctx.runId, ctx.drillId);
+  await api.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+  ctx.teardown.push(`delete namespace ${namespace}`, () => deleteNamespace(api, namespace), 90_000);
+
+  const host = cluster.hostAddress;
+  const archiveDir = join(runDir, 'wal-archive');
+  const backupDir = join(runDir, 'backups');
+  const pgUser = await imagePostgresUser(images.postgres, labels);
+  for (const dir of [archiveDir, backupDir, join(runDir, 'postgres-primary'), join(runDir, STANDBY_ROLE)]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (process.getuid?.() === 0) chownSync(dir, pgUser.uid, pgUser.gid);
+    else chmodSync(dir, 0o777);
+  }
+
+  const [
+    pgPrimaryPort,
+    pgStandbyPort,
+    redisPort,
+    adminPort,
+    routerAppPort,
+    routerDbPort,
+    routerReplPort,
+    routerRedisPort,
+  ] = (await freePorts(8)) as [number, number, number, number, number, number, number, number];
+  const password = randomBytes(18).toString('base64url');
+  const creds = { user: SUPERUSER, password, database: APP_DATABASE };
+  const start = Math.max(ctx.startTimeoutMs, 60_000);
+
+  const pgPod = (role: string, port: number, standby: boolean) => (): V1Pod => ({
+    metadata: { name: role, labels: { ...labels, [LABEL_ROLE]: role } },
+    spec: {
+      ...podBasics(),
+      hostNetwork: true,
+      restartPolicy: 'Never',
+      securityContext: { runAsUser: pgUser.uid, runAsGroup: pgUser.gid },
+      containers: [
+        {
+          name: 'postgres',
+          image: images.postgres,
+          imagePullPolicy: 'Never',
+          command: ['bash', '-c', STANDBY_ENTRYPOINT],
+          env: Object.entries({
+            PG_ROLE: standby ? 'standby' : 'primary',
+            PG_SUPERUSER: SUPERUSER,
+            PG_PASSWORD: password,
+            LANG: 'C',
+            PG_CONF: confLines(
+              standby
+                ? {
+                    ...primarySettings(PG_ARCHIVE, pgListen(port)),
+                    ...standbySettings({ host: '127.0.0.1', port: routerReplPort }, password),
+                  }
+                : primarySettings(PG_ARCHIVE, pgListen(port)),
+            ),
+            ...(standby
+              ? {
+                  PG_UPSTREAM: '127.0.0.1',
+                  PG_UPSTREAM_PORT: String(routerReplPort),
+                  PG_SLOT: replicationName(STANDBY_ROLE),
+                }
+              : {}),
+          }).map(([name, value]) => ({ name, value })),
+          readinessProbe: {
+            exec: { command: ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(port)] },
+            periodSeconds: 1,
+          },
+          volumeMounts: [
+            { name: 'data', mountPath: PG_DATA },
+            { name: 'archive', mountPath: PG_ARCHIVE },
+            { name: 'backups', mountPath: PG_BACKUPS },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', hostPath: { path: join(runDir, role), type: 'Directory' } },
+        { name: 'archive', hostPath: { path: archiveDir, type: 'Directory' } },
+        { name: 'backups', hostPath: { path: backupDir, type: 'Directory' } },
+      ],
+    },
+  });
+
+  const primary = new KubePostgres(
+    'postgres-primary',
+    api,
+    namespace,
+    cluster,
+    pgPod('postgres-primary', pgPrimaryPort, false),
+    start,
+    pgPrimaryPort,
+    PG_DATA,
+    creds,
+  );
+  await primary.create();
+  await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+  ctx.note?.(`postgres-primary up in pod ${namespace}/postgres-primary (127.0.0.1:${pgPrimaryPort})`);
+
+  const redis = topology.redis
+    ? new KubeRedis(
+        api,
+        namespace,
+        cluster,
+        () => ({
+          metadata: { name: 'redis', labels: { ...labels, [LABEL_ROLE]: 'redis' } },
+          spec: {
+            ...podBasics(),
+            hostNetwork: true,
+            restartPolicy: 'Never',
+            securityContext: { runAsUser: 65534, runAsGroup: 65534 },
+            containers: [
+              {
+                name: 'redis',
+                image: images.redis,
+                imagePullPolicy: 'Never',
+                command: [
+                  'redis-server',
+                  '--bind',
+                  '127.0.0.1',
+                  '--port',
+                  String(redisPort),
+                  '--save',
+                  '',
+                  '--appendonly',
+                  'no',
+                  '--dir',
+                  '/tmp',
+                ],
+                readinessProbe: { tcpSocket: { host: '127.0.0.1', port: redisPort }, periodSeconds: 1 },
+              },
+            ],
+          },
+        }),
+        start,
+        redisPort,
+      )
+    : undefined;
+  if (redis) {
+    await redis.create();
+    ctx.note?.(`redis up in pod ${namespace}/redis (127.0.0.1:${redisPort})`);
+  }
+
+  // The app's Service, followed on the host; the router's app route leads to it.
+  const proxy = new EndpointProxy(api.kc, namespace, 'backend', APP_PORT);
+  await proxy.start('127.0.0.1');
+  ctx.teardown.push('stop the endpoint proxy of service backend', () => proxy.stop());
+
+  const routerService = new NodeService({
+    name: 'router',
+    entry: 'harness/estate/router/main.ts',
+    env: {
+      ROUTER_CONFIG: JSON.stringify({
+        host,
+        adminPort,
+        routes: [
+          { name: 'app', listen: routerAppPort, target: `127.0.0.1:${proxy.port}` },
+          { name: 'db', listen: routerDbPort, target: `127.0.0.1:${pgPrimaryPort}` },
+          ...(topology.postgres.standby
+            ? [replicationRoute(routerReplPort, `127.0.0.1:${pgPrimaryPort}`)]
+            : []),
+          ...(redis ? [{ name: 'redis', listen: routerRedisPort, target: `127.0.0.1:${redisPort}` }] : []),
+        ],
+      }),
+    },
+    runDir,
+    runId: ctx.runId,
+    healthUrl: `http://${host}:${adminPort}/health`,
+    startTimeoutMs: ctx.startTimeoutMs,
+  });
+  ctx.teardown.push(`stop router (${host}, admin ${adminPort})`, () => routerService.proc.stop());
+  await routerService.start();
+  const router: RouterRole = {
+    name: 'router',
+    get pid() {
+      return routerService.proc.pid;
+    },
+    running: () => routerService.proc.running(),
+    signal: (sig) => routerService.proc.signal(sig),
+    stop: () => routerService.stop(),
+    restart: () => routerService.start(),
+    client: new RouterClient(`http://${host}:${adminPort}`),
+    listenPort: (route) => (route === 'app' ? routerAppPort : routerDbPort),
+  };
+
+  let standby: KubePostgres | undefined;
+  if (topology.postgres.standby) {
+    standby = new KubePostgres(
+      STANDBY_ROLE,
+      api,
+      namespace,
+      cluster,
+      pgPod(STANDBY_ROLE, pgStandbyPort, true),
+      start,
+      pgStandbyPort,
+      PG_DATA,
+      creds,
+    );
+    await standby.create();
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
+    ctx.note?.(
+      `postgres-standby streaming (${topology.postgres.replication}) in pod ${namespace}/${STANDBY_ROLE}`,
+    );
+  }
+
+  // The app: a Secret with its configuration, the Deployment, and the Service whose endpoints carry traffic.
+  await api.core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name: 'backend-env', labels },
+      stringData: {
+        DATABASE_URL: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}:${routerDbPort}/${APP_DATABASE}`,
+        ...(redis ? { REDIS_URL: `redis://${host}:${routerRedisPort}` } : {}),
+      },
+    },
+  });
+  const appLabels = { ...labels, app: 'backend', [LABEL_ROLE]: 'app' };
+  await api.apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'backend', labels: appLabels },
+      spec: {
+        replicas: APP_REPLICAS,
+        revisionHistoryLimit: 10,
+        progressDeadlineSeconds: 600,
+        selector: { matchLabels: { app: 'backend', [LABEL_RUN_ID]: ctx.runId } },
+        // A new pod must be ready before an old one goes: a release that never gets ready costs no capacity.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: {
+          metadata: { labels: appLabels },
+          spec: {
+            ...podBasics(),
+            containers: [
+              {
+                name: 'backend',
+                image: appImage(images, topology.app.version),
+                imagePullPolicy: 'Never',
+                ports: [{ containerPort: APP_PORT }],
+                envFrom: [{ secretRef: { name: 'backend-env' } }],
+                env: [{ name: 'APP_INSTANCE', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+                // Ready means able to serve what clients ask for: the order path, database included.
+                readinessProbe: {
+                  httpGet: { path: '/orders?limit=1', port: APP_PORT },
+                  periodSeconds: 1,
+                  timeoutSeconds: 1,
+                  failureThreshold: 2,
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  await api.core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: 'backend', labels: appLabels },
+      spec: {
+        selector: { app: 'backend', [LABEL_RUN_ID]: ctx.runId },
+        ports: [{ port: APP_PORT, targetPort: APP_PORT }],
+      },
+    },
+  });
+  const app = new KubeApp(
+    api,
+    namespace,
+    cluster,
+    proxy,
+    images.app,
+    APP_REPLICAS,
+    topology.app.version,
+    start,
+  );
+  await app.waitRolledOut();
+  ctx.note?.(
+    `deployment backend: ${APP_REPLICAS} pods of ${appImage(images, topology.app.version)} ready behind the router on ${host}:${routerAppPort}`,
+  );
+
+  const conn = primary.connection();
+  const kubeEnv = {
+    KUBECONFIG: cluster.kubeconfig,
+    NAMESPACE: namespace,
+    APP_IMAGE: images.app,
+    PRIMARY_POD: 'postgres-primary',
+    ...(standby ? { STANDBY_POD: STANDBY_ROLE } : {}),
+  };
+  return assembleEstate({
+    backend: 'kube',
+    runDir,
+    postgres: standby ? { primary, standby } : { primary },
+    ...(redis ? { redis } : {}),
+    app,
+    router,
+    endpoints: { app: `http://${host}:${routerAppPort}`, db: { ...conn, host, port: routerDbPort } },
+    backups: { archiveDir, backupDir },
+    newSpare() {
+      return Promise.reject(new EstateError('the kube backend offers no spare servers'));
+    },
+    // as=postgres blocks run in the primary's pod, as its account (`kubectl exec`); it is on the node's
+    // network, so the addresses are the host's.
+    databaseSite: () =>
+      podSite(
+        {
+          kubeconfig: cluster.kubeconfig,
+          namespace,
+          pod: 'postgres-primary',
+          container: 'postgres',
+          envDir: backupDir,
+          envDirInPod: PG_BACKUPS,
+        },
+        shellEnv({
+          path: PG_CONTAINER_PATH,
+          home: PG_BACKUPS,
+          endpoint: { host, port: routerDbPort },
+          primary: { host: '127.0.0.1', port: pgPrimaryPort },
+          ...(standby ? { standby: { host: '127.0.0.1', port: pgStandbyPort } } : {}),
+          ...(redis ? { redis: { host: '127.0.0.1', port: redisPort } } : {}),
+          appUrl: `http://${host}:${routerAppPort}`,
+          backupDir: PG_BACKUPS,
+          archiveDir: PG_ARCHIVE,
+          credentials: { user: conn.user, database: conn.database, password: conn.password },
+        }),
+      ),
+    hostEnv: kubeEnv,
+    pids: () => [...cluster.pids, ...routerService.pids],
+    ports: [pgPrimaryPort, ...(standby ? [pgStandbyPort] : []), ...(redis ? [redisPort] : []), proxy.port],
+    async identity() {
+      const appVersion = await app.runningVersion();
+      return {
+        appVersion,
+        images: {
+          postgres: images.postgres,
+          ...(redis ? { redis: images.redis } : {}),
+          app: appImage(images, appVersion),
+        },
+      };
+    },
+  });
+}
+
+/** What every pod of the estate shares: no service account token, no service links, a short grace. */
+function podBasics(): {
+  automountServiceAccountToken: false;
+  enableServiceLinks: false;
+  terminationGracePeriodSeconds: number;
+} {
+  return { automountServiceAccountToken: false, enableServiceLinks: false, terminationGracePeriodSeconds: 5 };
+}
+
+function pgListen(port: number): Record<string, string> {
+  return { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: '' };
+}
+
+/**
+ * The docker backend's Postgres program, with the standby's base backup taken through the router's
+ * replication route (host and port of this run) instead of the primary's address on a container network.
+ */
+const STANDBY_ENTRYPOINT = (() => {
+  const from = '-p 5432 -U';
+  if (!PG_ENTRYPOINT.includes(from))
+    throw new Error('PG_ENTRYPOINT changed: the kube backend cannot adapt it');
+  return PG_ENTRYPOINT.replace(from, '-p "$PG_UPSTREAM_PORT" -U');
+})();
+
+/** Delete the namespace and wait until it (and every pod in it) is gone. */
+async function deleteNamespace(api: KubeApi, name: string): Promise<void> {
+  try {
+    await api.core.deleteNamespace({
+      name,
+      body: { gracePeriodSeconds: 0, propagationPolicy: 'Foreground' },
+    });
+  } catch (e) {
+    if (notFound(e)) return;
+    throw e;
+  }
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    try {
+      await api.core.readNamespace({ name });
+    } catch (e) {
+      if (notFound(e)) return;
+    }
+    if (performance.now() > deadline)
+      throw new EstateError(`namespace ${name} still there 60 s after its deletion`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
