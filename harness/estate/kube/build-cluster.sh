@@ -78,3 +78,27 @@ for c in "${missing[@]}"; do
 done
 "$KUBE_CACHE/bin/kube-apiserver" --version >&2
 log "done: $KUBE_CACHE/bin"
+
+# 3. The pods' sandbox program (kubelet's pause image, imported into the node engine at cluster start): a
+#    process that waits for SIGTERM, built here since no registry can provide the upstream image.
+if [ ! -x "$KUBE_CACHE/bin/pause" ]; then
+  mkdir -p "$KUBE_CACHE/pause-src"
+  cat > "$KUBE_CACHE/pause-src/pause.go" << 'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT)
+	<-c
+}
+GO
+  log "go build pause"
+  (cd "$KUBE_CACHE/pause-src" && GOROOT="$GO_ROOT" GOPATH="$KUBE_CACHE/gopath" GO111MODULE=off CGO_ENABLED=0 \
+    GOCACHE="$KUBE_CACHE/gocache" "$GO_ROOT/bin/go" build -ldflags "-s -w" -o "$KUBE_CACHE/bin/pause" pause.go)
+fi

@@ -51,9 +51,36 @@ async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]
   );
   // The images come from the shared engine (`drill images build`), loaded into the node.
   const { dockerPrerequisites } = await import('../docker/checks.ts');
-  for (const p of await dockerPrerequisites(env)) {
-    if (p.what === 'testcontainers reaper' || p.what === 'node image') continue;
+  const shared = await dockerPrerequisites(env);
+  for (const p of shared) {
+    if (p.what === 'testcontainers reaper' || p.what === 'node image' || p.what === 'app images') continue;
     found.push({ ...p, what: `${p.what} (loaded into the node)` });
+  }
+  // The release images as they are on the engine (the docker backend's rebuild-on-change is its own business:
+  // rebuilding a shared tag under other drills' feet is not this backend's to do).
+  if (shared[0]?.ok) {
+    const { dockerImages } = await import('../docker/checks.ts');
+    const { appImage } = await import('../docker/images.ts');
+    const { dockerode, inspectImage } = await import('../docker/engine.ts');
+    const images = await dockerImages(env);
+    const d = await dockerode();
+    const absent: string[] = [];
+    for (const v of ['v1', 'v2'])
+      if (!(await inspectImage(d, appImage(images, v)))) absent.push(appImage(images, v));
+    found.push(
+      absent.length
+        ? {
+            what: 'app images (loaded into the node)',
+            ok: false,
+            detail: `${absent.join(', ')} not on the engine`,
+            remedy: 'npx drill images build',
+          }
+        : {
+            what: 'app images (loaded into the node)',
+            ok: true,
+            detail: `${images.app}:v1, ${images.app}:v2`,
+          },
+    );
   }
   return found;
 }

@@ -67,6 +67,11 @@ export class OfflineCluster {
     return [...this.procs.flatMap((p) => p.pids), ...this.engine.proc.pids];
   }
 
+  /**
+   * Start everything, as much as possible at once: the node's engine beside etcd; kube-apiserver, the
+   * controller manager and the scheduler as soon as etcd answers (they wait for the API themselves); kubelet as
+   * soon as its engine answers (it registers once the API is up). Ready when the node is Ready.
+   */
   async start(): Promise<void> {
     const missing = missingBinaries(this.env);
     if (missing.length)
@@ -80,13 +85,6 @@ export class OfflineCluster {
     this.saveState();
 
     await this.makeBridge();
-    const engineUp = (async () => {
-      const t = performance.now();
-      await this.engine.start();
-      this.saveState();
-      lap('engine', t);
-    })();
-
     const [etcdClient, etcdPeer, apiPort, kubeletPort, healthzPort] = (await freePorts(5)) as [
       number,
       number,
@@ -94,73 +92,103 @@ export class OfflineCluster {
       number,
       number,
     ];
-    const pki = this.writePki(apiPort);
+    const pkiUp = this.writePki(apiPort);
 
-    const tEtcd = performance.now();
-    const etcd = this.proc('etcd', '/usr/bin/etcd', [
-      '--name=drillbook',
-      `--data-dir=${join(this.stateDir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=drillbook=http://127.0.0.1:${etcdPeer}`,
-      '--log-level=warn',
-    ]);
-    await etcd.startUntil(
-      () => httpsOk(`http://127.0.0.1:${etcdClient}/health`),
-      'etcd to answer',
-      this.startTimeoutMs,
-    );
-    lap('etcd', tEtcd);
+    const nodeUp = (async () => {
+      const t = performance.now();
+      await this.engine.start();
+      this.saveState();
+      lap('engine', t);
+      const pause = ensurePauseImage(this.engine.host, this.env);
+      this.hostState = recordHostState();
+      this.saveState();
+      this.startKubelet(kubeletPort, healthzPort);
+      await pause;
+    })();
 
-    const tApi = performance.now();
-    const api = this.proc('kube-apiserver', clusterBin('kube-apiserver', this.env), [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      '--insecure-port=0',
-      `--tls-cert-file=${pki.cert}`,
-      `--tls-private-key-file=${pki.key}`,
-      `--token-auth-file=${pki.tokens}`,
-      '--service-cluster-ip-range=10.96.0.0/24',
-      '--service-account-issuer=https://kubernetes.default.svc',
-      `--service-account-signing-key-file=${pki.saKey}`,
-      `--service-account-key-file=${pki.saKey}`,
-      '--api-audiences=https://kubernetes.default.svc',
-      '--authorization-mode=AlwaysAllow',
-      '--enable-admission-plugins=NamespaceLifecycle',
-      '--disable-admission-plugins=ServiceAccount',
-      '--kubelet-preferred-address-types=InternalIP',
-      '--endpoint-reconciler-type=none',
-      '--v=1',
-    ]);
-    await api.startUntil(
-      () => this.apiReady(apiPort, pki.token),
-      'kube-apiserver to be ready',
-      this.startTimeoutMs,
-    );
-    lap('apiserver', tApi);
+    const controlUp = (async () => {
+      const tEtcd = performance.now();
+      const etcd = this.proc('etcd', '/usr/bin/etcd', [
+        '--name=drillbook',
+        `--data-dir=${join(this.stateDir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-cluster=drillbook=http://127.0.0.1:${etcdPeer}`,
+        '--log-level=warn',
+      ]);
+      await etcd.startUntil(
+        () => curlOk([`http://127.0.0.1:${etcdClient}/health`]),
+        'etcd to answer',
+        this.startTimeoutMs,
+      );
+      lap('etcd', tEtcd);
+      const pki = await pkiUp;
+      const tApi = performance.now();
+      const api = this.proc('kube-apiserver', clusterBin('kube-apiserver', this.env), [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        '--insecure-port=0',
+        `--tls-cert-file=${pki.cert}`,
+        `--tls-private-key-file=${pki.key}`,
+        `--token-auth-file=${pki.tokens}`,
+        '--service-cluster-ip-range=10.96.0.0/24',
+        '--service-account-issuer=https://kubernetes.default.svc',
+        `--service-account-signing-key-file=${pki.saKey}`,
+        `--service-account-key-file=${pki.saKey}`,
+        '--api-audiences=https://kubernetes.default.svc',
+        '--authorization-mode=AlwaysAllow',
+        '--enable-admission-plugins=NamespaceLifecycle',
+        '--disable-admission-plugins=ServiceAccount',
+        '--kubelet-preferred-address-types=InternalIP',
+        '--endpoint-reconciler-type=none',
+        '--v=1',
+      ]);
+      api.start();
+      const kube = ['--kubeconfig', this.kubeconfig, '--leader-elect=false', '--port=0', '--v=1'];
+      this.proc('kube-controller-manager', clusterBin('kube-controller-manager', this.env), [
+        ...kube,
+        '--secure-port=0',
+        '--controllers=*,-serviceaccount-token,-csrsigning,-csrapproving,-csrcleaner,-nodeipam',
+        '--node-monitor-grace-period=20s',
+      ]).start();
+      this.proc('kube-scheduler', clusterBin('kube-scheduler', this.env), [
+        ...kube,
+        '--secure-port=0',
+      ]).start();
+      this.saveState();
+      await poll(
+        async () => {
+          if (!api.running())
+            throw new EstateError(`kube-apiserver exited (see ${join(this.stateDir, 'kube-apiserver.log')})`);
+          return curlOk([
+            '--cacert',
+            pki.cert,
+            '-H',
+            `Authorization: Bearer ${pki.token}`,
+            `https://127.0.0.1:${apiPort}/readyz`,
+          ]);
+        },
+        { subject: 'kube-apiserver to be ready', timeoutMs: this.startTimeoutMs, intervalMs: 100 },
+      );
+      lap('apiserver', tApi);
+    })();
 
-    const kube = ['--kubeconfig', this.kubeconfig, '--leader-elect=false', '--port=0', '--v=1'];
-    const tControl = performance.now();
-    this.proc('kube-controller-manager', clusterBin('kube-controller-manager', this.env), [
-      ...kube,
-      '--secure-port=0',
-      '--controllers=*,-serviceaccount-token,-csrsigning,-csrapproving,-csrcleaner,-nodeipam',
-      '--node-monitor-grace-period=20s',
-    ]).start();
-    this.proc('kube-scheduler', clusterBin('kube-scheduler', this.env), [...kube, '--secure-port=0']).start();
+    await Promise.all([nodeUp, controlUp]);
+    const tNode = performance.now();
+    await poll(() => this.nodeReady(), {
+      subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
+      timeoutMs: this.startTimeoutMs,
+      intervalMs: 250,
+    });
+    lap('node-ready-after-api', tNode);
+    lap('total', t0);
+  }
 
-    await engineUp;
-    const tPause = performance.now();
-    await ensurePauseImage(this.engine.host, this.env);
-    lap('pause-image', tPause);
-
-    this.hostState = recordHostState();
-    this.saveState();
-    const tKubelet = performance.now();
+  private startKubelet(port: number, healthzPort: number): void {
     const kdir = join(this.stateDir, 'kubelet');
     mkdirSync(kdir, { recursive: true });
     this.proc('kubelet', clusterBin('kubelet', this.env), [
@@ -171,7 +199,7 @@ export class OfflineCluster {
       `--hostname-override=${NODE_NAME}`,
       `--node-ip=${this.gateway}`,
       `--address=${this.gateway}`,
-      `--port=${kubeletPort}`,
+      `--port=${port}`,
       '--read-only-port=0',
       '--healthz-bind-address=127.0.0.1',
       `--healthz-port=${healthzPort}`,
@@ -194,14 +222,6 @@ export class OfflineCluster {
       '--v=1',
     ]).start();
     this.saveState();
-    await poll(() => this.nodeReady(), {
-      subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
-      timeoutMs: Math.max(this.startTimeoutMs, 60_000),
-      intervalMs: 250,
-    });
-    lap('kubelet', tKubelet);
-    lap('control-plane', tControl);
-    lap('total', t0);
   }
 
   /** `kubectl` arguments that reach this cluster. */
@@ -278,13 +298,9 @@ export class OfflineCluster {
     await run('ip', ['link', 'set', this.bridge, 'up']);
   }
 
-  private writePki(apiPort: number): {
-    cert: string;
-    key: string;
-    saKey: string;
-    tokens: string;
-    token: string;
-  } {
+  private async writePki(
+    apiPort: number,
+  ): Promise<{ cert: string; key: string; saKey: string; tokens: string; token: string }> {
     const dir = join(this.stateDir, 'pki');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const cert = join(dir, 'apiserver.crt');
@@ -293,7 +309,25 @@ export class OfflineCluster {
     const tokens = join(dir, 'tokens.csv');
     const token = randomBytes(24).toString('hex');
     writeFileSync(tokens, `${token},drillbook,drillbook,system:masters\n`, { mode: 0o600 });
-    this.pkiJobs = [
+    writeFileSync(
+      this.kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'drillbook',
+            cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority': cert },
+          },
+        ],
+        users: [{ name: 'drillbook', user: { token } }],
+        contexts: [{ name: 'drillbook', context: { cluster: 'drillbook', user: 'drillbook' } }],
+        'current-context': 'drillbook',
+      }),
+      { mode: 0o600 },
+    );
+    // A self-signed serving certificate for 127.0.0.1 (the kubeconfig trusts it) and the service-account key.
+    await Promise.all([
       run('openssl', [
         'req',
         '-x509',
@@ -312,45 +346,8 @@ export class OfflineCluster {
         'subjectAltName=IP:127.0.0.1,DNS:localhost',
       ]),
       run('openssl', ['genrsa', '-out', saKey, '2048']),
-    ];
-    writeFileSync(
-      this.kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'drillbook',
-            cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority': cert },
-          },
-        ],
-        users: [{ name: 'drillbook', user: { token } }],
-        contexts: [{ name: 'drillbook', context: { cluster: 'drillbook', user: 'drillbook' } }],
-        'current-context': 'drillbook',
-      }),
-      { mode: 0o600 },
-    );
+    ]);
     return { cert, key, saKey, tokens, token };
-  }
-  private pkiJobs: Promise<unknown>[] = [];
-
-  private async apiReady(port: number, token: string): Promise<boolean> {
-    await Promise.all(this.pkiJobs);
-    const r = await run(
-      'curl',
-      [
-        '-fsS',
-        '--max-time',
-        '2',
-        '--cacert',
-        join(this.stateDir, 'pki', 'apiserver.crt'),
-        '-H',
-        `Authorization: Bearer ${token}`,
-        `https://127.0.0.1:${port}/readyz`,
-      ],
-      { check: false },
-    );
-    return r.exitCode === 0;
   }
 
   private async nodeReady(): Promise<boolean> {
@@ -370,8 +367,8 @@ export class OfflineCluster {
   }
 }
 
-async function httpsOk(url: string): Promise<boolean> {
-  const r = await run('curl', ['-fsS', '--max-time', '2', url], { check: false });
+async function curlOk(args: string[]): Promise<boolean> {
+  const r = await run('curl', ['-fsS', '--max-time', '2', ...args], { check: false });
   return r.exitCode === 0;
 }
 
