@@ -15,7 +15,7 @@ import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb } from './shared.ts';
 
 /** How long the rollout gets before it counts as failed (the runbook's default is 300s). */
-const ROLLOUT_TIMEOUT = '15s';
+const ROLLOUT_TIMEOUT = '10s';
 
 export default defineDrill({
   id: 'k8s-rollout-undo',

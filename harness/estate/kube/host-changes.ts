@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
@@ -66,4 +67,27 @@ export function hostChangesLeft(state: HostState): string[] {
   }
   for (const d of state.absentDirs) if (existsSync(d)) left.push(`directory ${d} left by kubelet`);
   return left;
+}
+
+/**
+ * Unmount whatever is mounted under `dir` (kubelet bind-mounts its root directory onto itself), deepest first,
+ * so the directory can be removed. Returns the mount points it unmounted.
+ */
+export function unmountUnder(dir: string): string[] {
+  let mounts: string[];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .map((p) => p.replace(/\\040/g, ' '))
+      .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  } catch {
+    return [];
+  }
+  const done: string[] = [];
+  for (const m of [...new Set(mounts)].sort((a, b) => b.length - a.length)) {
+    const r = spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    if (r.status === 0) done.push(m);
+  }
+  return done;
 }

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { EstateError } from '../../core/errors.ts';
+import { poll } from '../../core/poll.ts';
 import { labels as runLabels, LABEL_RUN_ID } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
@@ -370,6 +371,12 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
     start,
   );
   await app.waitRolledOut();
+  // Traffic goes where the Service's endpoints say: wait until they list every replica.
+  await poll(() => proxy.ready().length >= APP_REPLICAS, {
+    subject: `the endpoints of service backend to list ${APP_REPLICAS} ready pods`,
+    timeoutMs: start,
+    intervalMs: 50,
+  });
   ctx.note?.(
     `deployment backend: ${APP_REPLICAS} pods of ${appImage(images, topology.app.version)} ready behind the router on ${host}:${routerAppPort}`,
   );
@@ -460,26 +467,28 @@ const STANDBY_ENTRYPOINT = (() => {
   return PG_ENTRYPOINT.replace(from, '-p "$PG_UPSTREAM_PORT" -U');
 })();
 
-/** Delete the namespace and wait until it (and every pod in it) is gone. */
+/**
+ * Delete the namespace with everything in it: its pods at once (no grace: the estate is being thrown away),
+ * then the namespace itself. Waits until no pod of it is left (kubelet has stopped their containers); the
+ * namespace's own finalization goes on in the cluster, and with the offline cluster its etcd goes next anyway.
+ */
 async function deleteNamespace(api: KubeApi, name: string): Promise<void> {
   try {
-    await api.core.deleteNamespace({
-      name,
-      body: { gracePeriodSeconds: 0, propagationPolicy: 'Foreground' },
-    });
+    await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
+    await api.core.deleteNamespace({ name, gracePeriodSeconds: 0 });
   } catch (e) {
     if (notFound(e)) return;
     throw e;
   }
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    try {
-      await api.core.readNamespace({ name });
-    } catch (e) {
-      if (notFound(e)) return;
-    }
-    if (performance.now() > deadline)
-      throw new EstateError(`namespace ${name} still there 60 s after its deletion`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await poll(
+    async () => {
+      try {
+        return (await api.core.listNamespacedPod({ namespace: name })).items.length === 0;
+      } catch (e) {
+        if (notFound(e)) return true;
+        throw e;
+      }
+    },
+    { subject: `the pods of namespace ${name} to be gone`, timeoutMs: 60_000, intervalMs: 200 },
+  );
 }

@@ -26,13 +26,14 @@ export class NodeEngine {
   readonly socket: string;
   readonly proc: LocalProcess;
   private readonly lockFile: string;
+  private readonly wrapper: string | undefined;
 
   constructor(private readonly spec: NodeEngineSpec) {
     this.socket = join(spec.stateDir, 'docker.sock');
     this.lockFile = join(spec.cacheDir, 'engine.lock');
-    const runtime = oomScoresRefused() ? runcWrapper(spec.stateDir) : undefined;
+    this.wrapper = oomScoresRefused() ? join(spec.stateDir, 'runc-oom-wrapper') : undefined;
+    const runtime = this.wrapper;
     const config = join(spec.stateDir, 'daemon.json');
-    writeFileSync(config, '{}\n');
     this.proc = new LocalProcess({
       name: 'node-dockerd',
       file: 'dockerd',
@@ -65,6 +66,9 @@ export class NodeEngine {
   }
 
   async start(): Promise<void> {
+    mkdirSync(this.spec.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(this.spec.stateDir, 'daemon.json'), '{}\n');
+    if (this.wrapper) writeRuncWrapper(this.wrapper);
     this.lock();
     try {
       await this.proc.startUntil(
@@ -168,8 +172,7 @@ export function oomScoresRefused(): boolean {
 }
 
 /** runc, with a negative `oomScoreAdj` in the bundle's config.json raised to 0 before the container is created. */
-function runcWrapper(dir: string): string {
-  const path = join(dir, 'runc-oom-wrapper');
+function writeRuncWrapper(path: string): void {
   writeFileSync(
     path,
     `#!/bin/sh
@@ -188,7 +191,6 @@ exec runc "$@"
 `,
   );
   chmodSync(path, 0o755);
-  return path;
 }
 
 /** Wait until a unix socket's file is gone (dockerd removes it on exit). */

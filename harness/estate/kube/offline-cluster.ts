@@ -7,7 +7,13 @@ import { logger } from '../../core/log.ts';
 import { poll } from '../../core/poll.ts';
 import { freePorts } from '../host/ports.ts';
 import { LocalProcess } from '../local/process.ts';
-import { hostChangesLeft, recordHostState, restoreHostState, type HostState } from './host-changes.ts';
+import {
+  hostChangesLeft,
+  recordHostState,
+  restoreHostState,
+  unmountUnder,
+  type HostState,
+} from './host-changes.ts';
 import { NodeEngine } from './node-engine.ts';
 import { clusterBin, KUBE_RUN_BASE, kubeCacheDir, missingBinaries } from './paths.ts';
 import { PAUSE_IMAGE } from './pause.ts';
@@ -241,6 +247,7 @@ export class OfflineCluster {
       await run('ip', ['link', 'del', this.bridge], { check: false });
       done.push(`removed bridge ${this.bridge}`);
     }
+    unmountUnder(this.stateDir);
     rmSync(this.stateDir, { recursive: true, force: true });
     return done;
   }

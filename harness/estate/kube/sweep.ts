@@ -4,7 +4,7 @@ import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import type { SweepOptions } from '../backend.ts';
 import { labelledProcesses } from '../host/leaks.ts';
-import { restoreHostState } from './host-changes.ts';
+import { restoreHostState, unmountUnder } from './host-changes.ts';
 import { readClusterState } from './offline-cluster.ts';
 import { KUBE_RUN_BASE, kubeCacheDir } from './paths.ts';
 
@@ -94,7 +94,7 @@ export async function sweepKube(opts: SweepOptions): Promise<number> {
       const del = await run('ip', ['link', 'del', state.bridge], { check: false });
       if (del.exitCode === 0) opts.log(`removed bridge ${state.bridge} (run ${runId})`);
     }
-    await run('umount', ['-R', '-l', dir], { check: false });
+    unmountUnder(dir);
     rmSync(dir, { recursive: true, force: true });
     opts.log(`removed ${dir}`);
   }
