@@ -54,7 +54,13 @@ export async function waitPodReady(
       const trouble = podTrouble(p);
       if (trouble && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|exited/.test(trouble))
         throw new EstateError(`pod ${name}: ${trouble}`);
-      throw new Error(`pod ${name} ${p.status?.phase ?? 'pending'}${trouble ? `: ${trouble}` : ''}`);
+      const unscheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status !== 'True');
+      const why =
+        trouble ??
+        (unscheduled
+          ? `not scheduled (${unscheduled.reason ?? ''} ${unscheduled.message ?? ''})`
+          : undefined);
+      throw new Error(`pod ${name} ${p.status?.phase ?? 'pending'}${why ? `: ${why}` : ''}`);
     },
     { subject: `pod ${name} to be ready`, timeoutMs, intervalMs: 100 },
   ).catch((e: unknown) => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
  * What kubelet changes on the host when it starts, recorded before and restored after: it sets three kernel
@@ -13,7 +13,15 @@ export const KUBELET_DIRS = [
   '/usr/libexec/kubernetes',
 ] as const;
 
+/**
+ * kubelet's dockershim also sets the OOM score of every process named `dockerd` (the machine's shared engine
+ * included) to -999 every few minutes: recorded and put back too, per pid.
+ */
+const OOM_PROCESSES = ['dockerd', 'containerd'];
+
 export interface HostState {
+  /** pid -> oom_score_adj before kubelet started, of the processes kubelet adjusts. */
+  oomScores?: Record<string, string>;
   /** sysctl (as a /proc/sys path suffix) -> its value before kubelet started. */
   sysctls: Record<string, string>;
   /** The directories of KUBELET_DIRS that did not exist before kubelet started (removed on restore). */
@@ -31,7 +39,16 @@ export function recordHostState(): HostState {
       // not on this kernel: nothing to restore
     }
   }
-  return { sysctls, absentDirs: KUBELET_DIRS.filter((d) => !existsSync(d)) };
+  const oomScores: Record<string, string> = {};
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!OOM_PROCESSES.includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+      oomScores[pid] = readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim();
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { sysctls, absentDirs: KUBELET_DIRS.filter((d) => !existsSync(d)), oomScores };
 }
 
 /** Put back what kubelet changed. Returns one line per thing restored, for the log. */
@@ -46,6 +63,17 @@ export function restoreHostState(state: HostState): string[] {
       }
     } catch (e) {
       done.push(`sysctl ${s.replace('/', '.')}: could not restore ${before}: ${(e as Error).message}`);
+    }
+  }
+  for (const [pid, before] of Object.entries(state.oomScores ?? {})) {
+    try {
+      const now = readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim();
+      if (now !== before) {
+        writeFileSync(`/proc/${pid}/oom_score_adj`, `${before}\n`);
+        done.push(`oom_score_adj of pid ${pid} ${now} -> ${before}`);
+      }
+    } catch {
+      // the process is gone: nothing to put back
     }
   }
   for (const d of state.absentDirs) {

@@ -340,8 +340,8 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
                 readinessProbe: {
                   httpGet: { path: '/orders?limit=1', port: APP_PORT },
                   periodSeconds: 1,
-                  timeoutSeconds: 1,
-                  failureThreshold: 2,
+                  timeoutSeconds: 2,
+                  failureThreshold: 3,
                 },
               },
             ],

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { EstateError, PrerequisiteError } from '../../core/errors.ts';
 import { run } from '../../core/exec.ts';
@@ -154,17 +162,6 @@ export class OfflineCluster {
         '--v=1',
       ]);
       api.start();
-      const kube = ['--kubeconfig', this.kubeconfig, '--leader-elect=false', '--port=0', '--v=1'];
-      this.proc('kube-controller-manager', clusterBin('kube-controller-manager', this.env), [
-        ...kube,
-        '--secure-port=0',
-        '--controllers=*,-serviceaccount-token,-csrsigning,-csrapproving,-csrcleaner,-nodeipam',
-        '--node-monitor-grace-period=20s',
-      ]).start();
-      this.proc('kube-scheduler', clusterBin('kube-scheduler', this.env), [
-        ...kube,
-        '--secure-port=0',
-      ]).start();
       this.saveState();
       await poll(
         async () => {
@@ -181,15 +178,38 @@ export class OfflineCluster {
         { subject: 'kube-apiserver to be ready', timeoutMs: this.startTimeoutMs, intervalMs: 100 },
       );
       lap('apiserver', tApi);
+      // After the API is ready: the controller manager gives up (exits) when it is not healthy within 10 s.
+      const kube = ['--kubeconfig', this.kubeconfig, '--leader-elect=false', '--port=0', '--v=1'];
+      this.proc('kube-controller-manager', clusterBin('kube-controller-manager', this.env), [
+        ...kube,
+        '--secure-port=0',
+        '--controllers=*,-serviceaccount-token,-csrsigning,-csrapproving,-csrcleaner,-nodeipam',
+        '--node-monitor-grace-period=20s',
+      ]).start();
+      this.proc('kube-scheduler', clusterBin('kube-scheduler', this.env), [
+        ...kube,
+        '--secure-port=0',
+      ]).start();
+      this.saveState();
     })();
 
     await Promise.all([nodeUp, controlUp]);
     const tNode = performance.now();
-    await poll(() => this.nodeReady(), {
-      subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
-      timeoutMs: this.startTimeoutMs,
-      intervalMs: 250,
-    });
+    await poll(
+      async () => {
+        const dead = this.procs.find((p) => !p.running());
+        if (dead)
+          throw new EstateError(
+            `${dead.spec.name} exited (see ${join(this.stateDir, `${dead.spec.name}.log`)})`,
+          );
+        return this.nodeReady();
+      },
+      {
+        subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
+        timeoutMs: this.startTimeoutMs,
+        intervalMs: 250,
+      },
+    );
     lap('node-ready-after-api', tNode);
     lap('total', t0);
   }
@@ -247,9 +267,23 @@ export class OfflineCluster {
       await run('ip', ['link', 'del', this.bridge], { check: false });
       done.push(`removed bridge ${this.bridge}`);
     }
+    this.keepLogs();
     unmountUnder(this.stateDir);
     rmSync(this.stateDir, { recursive: true, force: true });
     return done;
+  }
+
+  /** The logs of the last cluster, kept in the cache (`<cache>/last-cluster-logs/`) for a look after a failure. */
+  private keepLogs(): void {
+    const to = join(kubeCacheDir(this.env), 'last-cluster-logs');
+    try {
+      rmSync(to, { recursive: true, force: true });
+      mkdirSync(to, { recursive: true });
+      for (const f of readdirSync(this.stateDir).filter((n) => n.endsWith('.log')))
+        copyFileSync(join(this.stateDir, f), join(to, f));
+    } catch {
+      // logs are a convenience; the teardown goes on
+    }
   }
 
   /** What of this cluster is still there after `stop()`. */
