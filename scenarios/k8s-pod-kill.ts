@@ -25,7 +25,7 @@ export default defineDrill({
   objectives: { rto: '30s', rpo: '0ms' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   traffic: { probePath: '/orders?limit=1' },
-  timeouts: { provision: '240s', step: '90s' },
+  timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () => Fault.block('k8s-pod-kill', {}, { name: 'delete a backend pod', target: 'app' }),
   procedure: () => [
     Step.block('k8s-heal-check', {

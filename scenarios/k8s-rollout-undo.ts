@@ -36,7 +36,7 @@ export default defineDrill({
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   // The release's failure shows on the order path (v2 answers /health and /ready).
   traffic: { probePath: '/orders?limit=1' },
-  timeouts: { provision: '240s', step: '90s' },
+  timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () =>
     Fault.block('k8s-deploy', { VERSION: 'v2', ROLLOUT_TIMEOUT }, { name: 'roll out v2', target: 'app' }),
   procedure: () => [

@@ -31,7 +31,7 @@ export default defineDrill({
   ],
   objectives: { rto: '30m', rpo: '1h' },
   estate: { postgres: { standby: true, replication: 'async' }, redis: false, app: { version: 'v1' } },
-  timeouts: { provision: '240s', step: '90s' },
+  timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: (estate) => Fault.kill(estate.postgres.primary),
   procedure: (estate) => {
     const primary = estate.postgres.primary.name;

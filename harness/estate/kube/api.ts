@@ -47,13 +47,13 @@ export async function waitPodReady(
   name: string,
   timeoutMs: number,
 ): Promise<V1Pod> {
-  return poll(
+  const r = await poll<V1Pod | { fatal: string }>(
     async () => {
       const p = await api.core.readNamespacedPod({ name, namespace });
       if (podReady(p)) return p;
       const trouble = podTrouble(p);
       if (trouble && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|exited/.test(trouble))
-        throw new EstateError(`pod ${name}: ${trouble}`);
+        return { fatal: `pod ${name}: ${trouble}` };
       const unscheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status !== 'True');
       const why =
         trouble ??
@@ -63,11 +63,9 @@ export async function waitPodReady(
       throw new Error(`pod ${name} ${p.status?.phase ?? 'pending'}${why ? `: ${why}` : ''}`);
     },
     { subject: `pod ${name} to be ready`, timeoutMs, intervalMs: 100 },
-  ).catch((e: unknown) => {
-    const last = (e as { lastError?: unknown }).lastError;
-    if (last instanceof EstateError) throw last;
-    throw e;
-  });
+  );
+  if ('fatal' in r) throw new EstateError(r.fatal);
+  return r;
 }
 
 /** Wait until a pod is gone from the API. */

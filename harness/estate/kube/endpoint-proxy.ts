@@ -4,6 +4,9 @@ import { logger } from '../../core/log.ts';
 
 const log = logger('estate');
 
+/** How long each successive connection attempt may take before the next address is tried. */
+const CONNECT_TIMEOUTS_MS = [250, 500, 1000, 2000];
+
 /**
  * The Service's traffic on this machine: a TCP listener on the host that sends each new connection to the next
  * ready address of the Service's Endpoints (round robin), following them through a watch, as kube-proxy's
@@ -66,24 +69,43 @@ export class EndpointProxy {
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
   }
 
+  /**
+   * Connect to the next ready address; one that does not accept in time (a pod just deleted: its address
+   * answers nothing) is skipped for the next, as kube-proxy's userspace mode retried, with growing timeouts.
+   */
   private forward(client: Socket): void {
-    const list = this.addresses;
-    if (!list.length) {
-      client.resetAndDestroy();
-      return;
-    }
-    const ip = list[this.next++ % list.length] as string;
-    const upstream = connect(this.targetPort, ip);
-    this.sockets.add(client).add(upstream);
-    const done = () => {
-      client.destroy();
-      upstream.destroy();
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
+    client.pause();
+    client.on('error', () => client.destroy());
+    const attempt = (n: number) => {
+      const list = this.addresses;
+      if (!list.length || n >= CONNECT_TIMEOUTS_MS.length) {
+        client.resetAndDestroy();
+        return;
+      }
+      const ip = list[this.next++ % list.length] as string;
+      const upstream = connect({ port: this.targetPort, host: ip, timeout: CONNECT_TIMEOUTS_MS[n] });
+      const retry = () => {
+        upstream.destroy();
+        if (!client.destroyed) attempt(n + 1);
+      };
+      upstream.once('timeout', retry);
+      upstream.once('error', retry);
+      upstream.once('connect', () => {
+        upstream.removeListener('timeout', retry).removeListener('error', retry).setTimeout(0);
+        this.sockets.add(client).add(upstream);
+        const done = () => {
+          client.destroy();
+          upstream.destroy();
+          this.sockets.delete(client);
+          this.sockets.delete(upstream);
+        };
+        client.on('close', done);
+        upstream.on('error', done).on('close', done);
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
     };
-    client.on('error', done).on('close', done);
-    upstream.on('error', done).on('close', done);
-    client.pipe(upstream).pipe(client);
+    attempt(0);
   }
 
   async stop(): Promise<void> {

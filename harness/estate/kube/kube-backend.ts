@@ -101,7 +101,11 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
   const api = await kubeApi(cluster.kubeconfig, cluster.context);
   const namespace = namespaceFor(ctx.runId, ctx.drillId);
   await api.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
-  ctx.teardown.push(`delete namespace ${namespace}`, () => deleteNamespace(api, namespace), 90_000);
+  ctx.teardown.push(
+    `delete namespace ${namespace}`,
+    () => deleteNamespace(api, namespace, cluster.source === 'offline', ctx.note),
+    90_000,
+  );
 
   const host = cluster.hostAddress;
   const archiveDir = join(runDir, 'wal-archive');
@@ -149,13 +153,13 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
               standby
                 ? {
                     ...primarySettings(PG_ARCHIVE, pgListen(port)),
-                    ...standbySettings({ host: '127.0.0.1', port: routerReplPort }, password),
+                    ...standbySettings({ host, port: routerReplPort }, password),
                   }
                 : primarySettings(PG_ARCHIVE, pgListen(port)),
             ),
             ...(standby
               ? {
-                  PG_UPSTREAM: '127.0.0.1',
+                  PG_UPSTREAM: host,
                   PG_UPSTREAM_PORT: String(routerReplPort),
                   PG_SLOT: replicationName(STANDBY_ROLE),
                 }
@@ -472,7 +476,12 @@ const STANDBY_ENTRYPOINT = (() => {
  * then the namespace itself. Waits until no pod of it is left (kubelet has stopped their containers); the
  * namespace's own finalization goes on in the cluster, and with the offline cluster its etcd goes next anyway.
  */
-async function deleteNamespace(api: KubeApi, name: string): Promise<void> {
+async function deleteNamespace(
+  api: KubeApi,
+  name: string,
+  offline: boolean,
+  note?: (line: string) => void,
+): Promise<void> {
   try {
     await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
     await api.core.deleteNamespace({ name, gracePeriodSeconds: 0 });
@@ -489,6 +498,11 @@ async function deleteNamespace(api: KubeApi, name: string): Promise<void> {
         throw e;
       }
     },
-    { subject: `the pods of namespace ${name} to be gone`, timeoutMs: 60_000, intervalMs: 200 },
-  );
+    { subject: `the pods of namespace ${name} to be gone`, timeoutMs: 30_000, intervalMs: 200 },
+  ).catch((e: unknown) => {
+    // On the offline cluster, stopping the node next removes every container it still has: a slow kubelet is
+    // not a leak. (The leak check after teardown still finds any process left.)
+    if (!offline) throw e;
+    note?.(`namespace ${name}: pods not gone after 30 s; the node's stop removes their containers`);
+  });
 }
