@@ -17,7 +17,7 @@ log() { printf '[cluster build] %s\n' "$*" >&2; }
 mkdir -p "$KUBE_CACHE/bin"
 missing=()
 for c in "${components[@]}"; do [ -x "$KUBE_CACHE/bin/$c" ] || missing+=("$c"); done
-if ((${#missing[@]} == 0)); then
+if ((${#missing[@]} == 0)) && [ -x "$KUBE_CACHE/bin/pause" ]; then
   log "binaries present in $KUBE_CACHE/bin; nothing to build"
   exit 0
 fi
@@ -71,7 +71,7 @@ for pkg in k8s.io/kubernetes/vendor/k8s.io/component-base/version k8s.io/kuberne
   ld="$ld -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
   ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
-for c in "${missing[@]}"; do
+for c in "${missing[@]+"${missing[@]}"}"; do
   log "go build $c"
   go build -ldflags "$ld" -o "$KUBE_CACHE/bin/$c.tmp" "./cmd/$c"
   mv "$KUBE_CACHE/bin/$c.tmp" "$KUBE_CACHE/bin/$c"
