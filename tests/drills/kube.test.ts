@@ -81,8 +81,8 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
 
       const undo = recordOf(dir, 'k8s-rollout-undo');
       const steps = ofKind(undo.timeline, 'step');
-      const rollout = steps.find((s) => s.name === 'roll out v2' || /k8s-deploy/.test(s.source ?? ''));
-      expect(rollout?.output ?? '').toMatch(/rollout failed: \S+:v2 not rolled out within \d+s/);
+      const rollout = ofKind(undo.timeline, 'fault').find((f) => /k8s-deploy/.test(f.detail ?? ''));
+      expect(rollout?.detail).toMatch(/rollout failed: \S+:v2 not rolled out within \d+s/);
       const before2 = steps.find((s) => s.name === 'ReplicaSet revisions before the rollback');
       const after = steps.find((s) => s.name === 'ReplicaSet revisions after the rollback');
       expect(before2?.output).toMatch(/REVISION/);
