@@ -94,7 +94,7 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
       expect(undo.measurements?.rpo?.lostAckedWrites).toBe(0);
       console.info(
         `k8s-rollout-undo: rto ${undo.measurements?.rto?.status === 'recovered' ? `${undo.measurements.rto.rtoMs} ms` : 'n/a'}, ` +
-          `lost writes ${undo.measurements?.rpo?.lostAckedWrites}, drill ${Math.round(undo.durationMs / 1000)} s; three drills ${Math.round(wallMs / 1000)} s`,
+          `lost writes ${undo.measurements?.rpo?.lostAckedWrites}, drill ${Math.round(undo.durationMs / 1000)} s; both drills ${Math.round(wallMs / 1000)} s`,
       );
 
       const kill = recordOf(dir, 'k8s-pod-kill');
