@@ -15,6 +15,9 @@ export const SCENARIO_FILES = [
   'db-migration-rollback.ts',
   'deploy-rollback-docker.ts',
   'redis-failure.ts',
+  'k8s-rollout-undo.ts',
+  'k8s-pod-kill.ts',
+  'q1-db-failover-k8s.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

@@ -24,6 +24,8 @@ export const CAPABILITIES = [
   'spare-postgres',
   /** The app deployed as a compose-like stack the runbook's Docker commands can replace (image tags). */
   'compose',
+  /** The app as a Kubernetes Deployment the runbook's `kubectl` commands act on (`NAMESPACE`, `KUBECONFIG`). */
+  'kubernetes',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
