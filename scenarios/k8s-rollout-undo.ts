@@ -35,7 +35,9 @@ export default defineDrill({
   objectives: { rto: '4h', rpo: '1h' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   // The release's failure shows on the order path (v2 answers /health and /ready).
-  traffic: { probePath: '/orders?limit=1' },
+  // Probed at the interval the kube drills were measured at (main's default of 15 ms sends ~66 requests a second
+  // through the endpoint proxy to the pods, which the single loaded node cannot serve; `--probe-interval` overrides).
+  traffic: { probePath: '/orders?limit=1', probeInterval: '100ms' },
   timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () =>
     Fault.block('k8s-deploy', { VERSION: 'v2', ROLLOUT_TIMEOUT }, { name: 'roll out v2', target: 'app' }),
