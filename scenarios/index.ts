@@ -23,6 +23,9 @@ export const SCENARIO_FILES = [
   'maintenance-weekly.ts',
   'maintenance-monthly.ts',
   'alerts-fire.ts',
+  'k8s-rollout-undo.ts',
+  'k8s-pod-kill.ts',
+  'q1-db-failover-k8s.ts',
 ] as const;
 
 export async function loadScenarios(): Promise<DrillDefinition[]> {

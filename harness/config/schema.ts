@@ -118,6 +118,18 @@ export const ConfigSchema = z
           })
           .optional()
           .meta({ description: 'The app on the docker backend: a container of a release image.' }),
+        kube: z
+          .strictObject({
+            readinessPath: z.string().regex(/^\//, { message: 'a path starting with /' }).optional().meta({
+              description:
+                "The path of the pods' readiness probe (an HTTP GET on the app's port); `health.path` when unset.",
+            }),
+          })
+          .optional()
+          .meta({
+            description:
+              'The app on the kube backend: a Deployment of the `system.docker` image, port and environment.',
+          }),
         releases: z
           .record(
             z.string().regex(/^[\w.-]+$/, { message: 'a release name like "v1"' }),

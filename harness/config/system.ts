@@ -26,6 +26,8 @@ export interface SystemUnderTest {
     env: Record<string, string>;
     compose?: { file: string; services: { database: string; cache?: string; app: string } };
   };
+  /** The app on the kube backend: `docker`'s image, port and env as a Deployment, probed for readiness here. */
+  readonly kube?: { readinessPath?: string };
   readonly releases: Readonly<Record<string, { env: Record<string, string> }>>;
   /** Absolute directories of the system's own tools, on the PATH of runbook blocks. */
   readonly tools: readonly string[];
@@ -157,6 +159,7 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
     name: s.name,
     ...(local ? { local } : {}),
     ...(docker ? { docker } : {}),
+    ...(s.kube ? { kube: s.kube.readinessPath ? { readinessPath: s.kube.readinessPath } : {} } : {}),
     tools: s.tools.map((t, i) => mustExist(`system.tools.${i}`, t, 'directory')),
     releases: Object.fromEntries(Object.entries(s.releases).map(([k, v]) => [k, { env: v.env }])),
     health: {

@@ -29,6 +29,8 @@ export const CAPABILITIES = [
   'sites',
   /** Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate. */
   'monitoring',
+  /** The app as a Kubernetes Deployment the runbook's `kubectl` commands act on (`NAMESPACE`, `KUBECONFIG`). */
+  'kubernetes',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -5,9 +5,10 @@
 import { UsageError } from '../core/errors.ts';
 import type { Backend } from './backend.ts';
 import { dockerBackend } from './docker/index.ts';
+import { kubeBackend } from './kube/index.ts';
 import { localBackend } from './local/index.ts';
 
-export const BACKENDS: readonly Backend[] = [dockerBackend, localBackend];
+export const BACKENDS: readonly Backend[] = [dockerBackend, localBackend, kubeBackend];
 
 /** The backend of that name; a name no backend has is a usage error (exit 2). */
 export function backendNamed(name: string): Backend {

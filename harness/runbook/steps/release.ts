@@ -13,7 +13,7 @@ import {
   type RollbackDecision,
 } from '../../measure/rollback.ts';
 import type { IntegrityCheck } from '../../record/record.ts';
-import type { Step } from '../step.ts';
+import type { Step, StepContext } from '../step.ts';
 
 /**
  * Wait until live traffic since the fault meets one of the seed runbook's rollback decision criteria (health
@@ -28,6 +28,12 @@ export function decideRollback(
      * the rollout itself replaces the running instance and its brief gap is not the release's behaviour.
      */
     from?: 'fault' | 'step';
+    /**
+     * "Health checks failing" as the platform reports it (an orchestrator's readiness checks of the new
+     * release), when the release never takes traffic: a reason (a step captured it) triggers the criterion;
+     * live traffic is still judged and its numbers recorded beside it.
+     */
+    healthCheck?: (ctx: StepContext) => string | undefined;
   } = {},
 ): Step {
   return {
@@ -41,6 +47,9 @@ export function decideRollback(
         () => {
           const { probes, writes } = ctx.observe();
           last = rollbackDecision(probes, writes, since, criteria);
+          const health = last.triggered ? undefined : opts.healthCheck?.(ctx);
+          if (health)
+            last = { ...last, triggered: 'health-check', reason: `${health}; live traffic: ${last.reason}` };
           return last.triggered ? last : undefined;
         },
         {

@@ -1,0 +1,121 @@
+/**
+ * The kube backend: the estate on a real Kubernetes cluster, the app as a Deployment, the databases as pods,
+ * runbook blocks typing `kubectl` as operators do. The cluster is the offline single-node one this machine
+ * builds once (`drill cluster build`) and starts per drill. Heavy modules load only when used.
+ */
+import { existsSync } from 'node:fs';
+import type { Backend, Prerequisite } from '../backend.ts';
+import { findOnPath, kubeCacheDir, KUBE_VERSION, missingBinaries } from './paths.ts';
+import { sweepKube, sweepKubeNow } from './sweep.ts';
+
+export const CLUSTER_BUILD_REMEDY =
+  'run `npx drill cluster build` once on this machine (about 10 minutes on 2 cores)';
+
+async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]> {
+  const found: Prerequisite[] = [];
+  const tool = (what: string, bin: string, remedy: string) => {
+    const path = findOnPath(bin, env);
+    found.push(
+      path ? { what, ok: true, detail: path } : { what, ok: false, detail: `${bin} not on PATH`, remedy },
+    );
+  };
+  tool('kubectl', 'kubectl', 'apt-get install kubernetes-client (or install kubectl)');
+  tool('etcd', 'etcd', 'apt-get install etcd-server');
+  tool('dockerd (for the node)', 'dockerd', 'apt-get install docker.io');
+  const root = process.getuid?.() === 0;
+  found.push(
+    root
+      ? { what: 'root', ok: true, detail: 'kubelet and the node engine run as root' }
+      : {
+          what: 'root',
+          ok: false,
+          detail: 'kubelet and its Docker engine need root',
+          remedy: 'run the kube drills as root',
+        },
+  );
+  const missing = missingBinaries(env);
+  found.push(
+    missing.length
+      ? {
+          what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
+          ok: false,
+          detail: `${missing.join(', ')} not built in ${kubeCacheDir(env)}`,
+          remedy: CLUSTER_BUILD_REMEDY,
+        }
+      : {
+          what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
+          ok: existsSync(`${kubeCacheDir(env)}/bin/pause`),
+          detail: `${kubeCacheDir(env)}/bin`,
+          ...(existsSync(`${kubeCacheDir(env)}/bin/pause`) ? {} : { remedy: CLUSTER_BUILD_REMEDY }),
+        },
+  );
+  // The images come from the shared engine (`drill images build`), loaded into the node.
+  const { dockerPrerequisites } = await import('../docker/checks.ts');
+  const shared = await dockerPrerequisites(env);
+  for (const p of shared) {
+    if (p.what === 'testcontainers reaper' || p.what === 'node image' || p.what === 'app images') continue;
+    found.push({ ...p, what: `${p.what} (loaded into the node)` });
+  }
+  // The release images as they are on the engine (the docker backend's rebuild-on-change is its own business:
+  // rebuilding a shared tag under other drills' feet is not this backend's to do).
+  if (shared[0]?.ok) {
+    const { dockerImages } = await import('../docker/checks.ts');
+    const { appImage } = await import('../docker/images.ts');
+    const { dockerode, inspectImage } = await import('../docker/engine.ts');
+    const images = await dockerImages(env);
+    const d = await dockerode();
+    const absent: string[] = [];
+    for (const v of ['v1', 'v2'])
+      if (!(await inspectImage(d, appImage(images, v)))) absent.push(appImage(images, v));
+    found.push(
+      absent.length
+        ? {
+            what: 'app images (loaded into the node)',
+            ok: false,
+            detail: `${absent.join(', ')} not on the engine`,
+            remedy: 'npx drill images build',
+          }
+        : {
+            what: 'app images (loaded into the node)',
+            ok: true,
+            detail: `${images.app}:v1, ${images.app}:v2`,
+          },
+    );
+  }
+  return found;
+}
+
+export const kubeBackend: Backend = {
+  name: 'kube',
+  description: 'pods on a Kubernetes cluster (offline single node from `drill cluster build`)',
+  capabilities: ['standby', 'sync-replication', 'redis', 'kubernetes'],
+
+  prerequisites: kubePrerequisites,
+
+  async provision(topology, ctx) {
+    return (await import('./kube-backend.ts')).provisionKube(topology, ctx);
+  },
+
+  // The cluster's processes carry the run and drill ids and are checked with every backend's; what is the
+  // backend's own is the cluster's state directory, one per run.
+  async leaks(runId, _drillId) {
+    const { clusterStates } = await import('./sweep.ts');
+    return clusterStates()
+      .filter((s) => s.runId === runId)
+      .map((s) => `offline cluster state ${s.dir} still exists`);
+  },
+  sweep: sweepKube,
+  sweepNow: sweepKubeNow,
+
+  commands: {
+    cluster: {
+      usage: [
+        "cluster build [--force]                    build the offline cluster's binaries from Debian's sources (once)",
+        'cluster status                             where the offline cluster comes from here, and what is missing',
+      ],
+      async run(argv, io) {
+        return (await import('./cluster-command.ts')).clusterCommand(argv, io, kubePrerequisites);
+      },
+    },
+  },
+};
