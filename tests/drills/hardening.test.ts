@@ -117,13 +117,18 @@ describe('every flag and path of drill run is checked before anything starts', (
 describe('a backend given with no drill named', () => {
   it('runs every drill that backend supports and names the ones left out, and why', async () => {
     const reports = mkdtempSync(join(work, 'q4-'));
-    const res = await drill(['run', '--backend', 'local', '--quarter', 'Q4', '--report-dir', reports]);
+    const res = await drill(['run', '--backend', 'local', '--quarter', 'Q1', '--report-dir', reports]);
     expect(res.code, res.stderr).not.toBe(2);
     expect(res.stderr).toMatch(
-      /left out: deploy-rollback-docker does not run on the local backend \(it needs compose; runs on docker\)/,
+      /left out: q1-db-failover-k8s does not run on the local backend \(it needs kubernetes; runs on kube\)/,
     );
     const summary = readSummary(reportDirOf(res.stdout));
-    expect(summary.drills.map((d) => d.id).sort()).toEqual(['db-migration-rollback', 'redis-failure']);
+    expect(summary.drills.map((d) => d.id).sort()).toEqual([
+      'q1-db-failover',
+      'q1-db-failover-lagging',
+      'q1-db-failover-lagging-sync',
+      'q1-db-failover-sync',
+    ]);
     expect(res.code).toBe(summary.status === 'passed' ? 0 : 1);
   });
 
