@@ -485,15 +485,10 @@ function pgListen(port: number): Record<string, string> {
 }
 
 /**
- * The docker backend's Postgres program, with the standby's base backup taken through the router's
- * replication route (host and port of this run) instead of the primary's address on a container network.
+ * The docker backend's Postgres program: the standby's base backup is taken through the router's replication
+ * route, whose port (this run's) the pod gets as `PG_UPSTREAM_PORT`.
  */
-const STANDBY_ENTRYPOINT = (() => {
-  const from = '-p 5432 -U';
-  if (!PG_ENTRYPOINT.includes(from))
-    throw new Error('PG_ENTRYPOINT changed: the kube backend cannot adapt it');
-  return PG_ENTRYPOINT.replace(from, '-p "$PG_UPSTREAM_PORT" -U');
-})();
+const STANDBY_ENTRYPOINT = PG_ENTRYPOINT;
 
 /**
  * Delete the namespace with everything in it: its pods at once (no grace: the estate is being thrown away),
