@@ -109,34 +109,9 @@ export class LocalPostgres implements PostgresRole {
    * primary through `upstream` (the router's replication route).
    */
   async initStandby(primary: LocalPostgres, upstream: { host: string; port: number }): Promise<void> {
-    const s = this.spec;
-    this.makeOwnedDir(this.dataDir);
-    await this.runAsPgUser(
-      'pg_basebackup',
-      [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(primary.port),
-        '-U',
-        s.superuser,
-        '-D',
-        this.dataDir,
-        '-X',
-        'stream',
-        '-c',
-        'fast',
-        '-C',
-        '-S',
-        replicationName(s.name),
-        '--no-sync',
-        '-w',
-      ],
-      primary.toolEnv(),
-    );
-    appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(standbySettings(upstream, s.password)));
-    writeFileSync(join(this.dataDir, 'standby.signal'), '');
-    if (s.user) chownSync(join(this.dataDir, 'standby.signal'), s.user.uid, s.user.gid);
+    await this.initDr(primary, standbySettings(upstream, this.spec.password), {
+      slot: replicationName(this.spec.name),
+    });
   }
 
   /**
