@@ -185,7 +185,7 @@ function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: s
     if (!dir) return `no report (exit ${res.status}): ${res.stderr.trim()}`;
     const record = JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as RecordShape;
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
-      drills: { id: string; status: string }[];
+      drills: { id: string; status: string; messages?: string[] }[];
     };
     const phase = (name: string) =>
       record.timeline.find((e) => e.kind === 'phase' && e.phase === name && e.end !== undefined);
@@ -214,7 +214,11 @@ function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: s
         ? { cpuPct: (100 * record.harnessCpu.cpuMs) / record.harnessCpu.wallMs }
         : {}),
     };
-    return { row, status: summary.drills.find((d) => d.id === id)?.status ?? '?' };
+    const drill = summary.drills.find((d) => d.id === id);
+    // A run that did not pass says why, so a failure in a bench is never a bare word.
+    const why =
+      drill && drill.status !== 'passed' ? `: ${(drill.messages ?? []).join('; ').slice(0, 300)}` : '';
+    return { row, status: `${drill?.status ?? '?'}${why}` };
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
   }
