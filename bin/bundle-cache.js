@@ -12,7 +12,16 @@
 // `import.meta.dirname`, `.filename` and `.url` are replaced, per source file, by that file's own location, so
 // modules that find their files relative to themselves find them where they are.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,9 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'drillbook');
-/** Built bundles of an entry older than this are removed when it is rebuilt (a running process may still load
- * a lazy chunk of the one it started with). */
-const KEEP_OLD_MS = 24 * 3600_000;
+const KEEP_OLD_MS = 3600_000;
 
 const META = /\bimport\.meta\.(dirname|filename|url)\b/g;
 
@@ -64,6 +71,39 @@ function current(manifestFile, versions) {
     return undefined;
   }
   return manifest.out;
+}
+
+/**
+ * Remove what no process will load again: this entry's older bundles, and the bundles of entries whose sources
+ * are gone (a removed worktree), once they are an hour old (a running process may still load a lazy chunk of
+ * the bundle it started with).
+ */
+function sweep(key, keep) {
+  const old = (path) => Date.now() - statSync(path).mtimeMs > KEEP_OLD_MS;
+  const gone = new Set();
+  for (const name of readdirSync(CACHE)) {
+    if (!name.endsWith('.json')) continue;
+    const path = join(CACHE, name);
+    try {
+      const { source } = JSON.parse(readFileSync(path, 'utf8'));
+      if (typeof source === 'string' && !existsSync(source) && old(path)) {
+        gone.add(name.slice(0, -'.json'.length));
+        rmSync(path, { force: true });
+      }
+    } catch {
+      // being written, or removed by another process
+    }
+  }
+  for (const name of readdirSync(CACHE)) {
+    const path = join(CACHE, name);
+    const [owner] = name.split('-');
+    if (name.endsWith('.json') || path === keep || !(owner === key || gone.has(owner ?? ''))) continue;
+    try {
+      if (old(path)) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed by another process
+    }
+  }
 }
 
 /**
@@ -123,21 +163,14 @@ export async function cachedBundle(entry) {
       JSON.stringify({
         versions,
         entry,
+        source: join(ROOT, entry),
         out: join(outdir, 'main.mjs'),
         built: new Date().toISOString(),
         inputs,
       }),
     );
     renameSync(tmp, manifestFile);
-    for (const old of readdirSync(CACHE)) {
-      const path = join(CACHE, old);
-      if (!old.startsWith(`${key}-`) || path === outdir) continue;
-      try {
-        if (Date.now() - statSync(path).mtimeMs > KEEP_OLD_MS) rmSync(path, { recursive: true, force: true });
-      } catch {
-        // another process removed it
-      }
-    }
+    sweep(key, outdir);
     return join(outdir, 'main.mjs');
   } catch {
     return undefined;
