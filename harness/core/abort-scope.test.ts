@@ -48,3 +48,22 @@ describe('abort scope', () => {
     await expect(poll(() => true, { subject: 'now', timeoutMs: 100 })).resolves.toBe(true);
   });
 });
+
+describe('abort scope, after its work', () => {
+  it('does not abort what the work left behind when the signal aborts later', async () => {
+    const ac = new AbortController();
+    let later: Promise<unknown> = Promise.resolve();
+    await withAbortScope(ac.signal, () => {
+      // A timer set inside the scope (as a server's handler or an exit listener would be) fires after it.
+      later = new Promise((resolve, reject) => {
+        setTimeout(() => {
+          let n = 0;
+          poll(() => ++n >= 3, { subject: 'later', timeoutMs: 5_000, intervalMs: 20 }).then(resolve, reject);
+        }, 30);
+      });
+      return Promise.resolve();
+    });
+    ac.abort(new AbortedError('SIGINT'));
+    await expect(later).resolves.toBe(true);
+  });
+});

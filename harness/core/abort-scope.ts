@@ -11,9 +11,22 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 const scope = new AsyncLocalStorage<AbortSignal>();
 
-/** Run `work` with `signal` as the signal of every wait and command inside it that names none of its own. */
-export function withAbortScope<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  return scope.run(signal, work);
+/**
+ * Run `work` with `signal` as the signal of every wait and command inside it that names none of its own, while
+ * `work` runs: what it leaves behind (a server's handlers, a process's exit listener, a timer) keeps the scope
+ * as its async context, but its signal stops following `signal` once `work` has settled, so an interrupt later
+ * in the drill changes nothing for them that it did not change before.
+ */
+export async function withAbortScope<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  const during = new AbortController();
+  const follow = () => during.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  try {
+    return await scope.run(during.signal, work);
+  } finally {
+    signal.removeEventListener('abort', follow);
+  }
 }
 
 /** The signal of the scope this code runs in, if any. */
