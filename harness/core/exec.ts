@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { scopeSignal } from './abort-scope.ts';
 import { CommandError } from './errors.ts';
 import { announceSpawn } from './spawn-hook.ts';
 
@@ -13,6 +14,7 @@ export interface RunOptions {
   /** Throw CommandError on a non-zero exit (default true). */
   check?: boolean;
   input?: string;
+  /** Kill the command's process group when this aborts (default: the signal of the abort scope, if any). */
   signal?: AbortSignal | undefined;
 }
 
@@ -33,6 +35,7 @@ export interface RunResult {
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const command = [file, ...args].join(' ');
+  const abort = opts.signal ?? scopeSignal();
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = {
       cwd: opts.cwd,
@@ -59,7 +62,8 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
             killGroup();
           }, opts.timeoutMs)
         : undefined;
-    opts.signal?.addEventListener('abort', killGroup, { once: true });
+    if (abort?.aborted) killGroup();
+    else abort?.addEventListener('abort', killGroup, { once: true });
     if (opts.input !== undefined) {
       // A program that exits without reading its input closes the pipe: that is its business, not an error here.
       child.stdin?.on('error', () => undefined);
@@ -71,7 +75,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', killGroup);
+      abort?.removeEventListener('abort', killGroup);
       const result = {
         command,
         exitCode,

@@ -1,3 +1,4 @@
+import { scopeSignal } from './abort-scope.ts';
 import { AbortedError, TimeoutError } from './errors.ts';
 
 export interface PollOptions {
@@ -13,17 +14,19 @@ export interface PollOptions {
 /**
  * The one way drillbook waits: call `attempt` until it returns a value other than `undefined`/`false`, or the
  * deadline passes. A thrown error counts as "not yet" and is kept; the timeout error carries the last one, so
- * "timed out waiting for the standby" also says why. Aborting the signal ends the wait at once.
+ * "timed out waiting for the standby" also says why. Aborting the signal (or, when none is given, the signal of
+ * the abort scope it runs in: `withAbortScope`) ends the wait at once.
  */
 export async function poll<T>(
   attempt: () => Promise<T | undefined | false> | T | undefined | false,
   opts: PollOptions,
 ): Promise<T> {
   const interval = opts.intervalMs ?? 50;
+  const signal = opts.signal ?? scopeSignal();
   const deadline = performance.now() + opts.timeoutMs;
   let lastError: unknown;
   for (;;) {
-    throwIfAborted(opts.signal);
+    throwIfAborted(signal);
     try {
       const value = await attempt();
       if (value !== undefined && value !== false) return value;
@@ -34,7 +37,7 @@ export async function poll<T>(
     }
     const left = deadline - performance.now();
     if (left <= 0) throw new TimeoutError(opts.subject, opts.timeoutMs, lastError);
-    await delay(Math.min(interval, left), opts.signal);
+    await delay(Math.min(interval, left), signal);
   }
 }
 

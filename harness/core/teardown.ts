@@ -1,3 +1,4 @@
+import { outsideAbortScope } from './abort-scope.ts';
 import { describe } from './errors.ts';
 
 export interface TeardownEntry {
@@ -72,7 +73,12 @@ export class TeardownStack {
 async function undoOne(entry: TeardownEntry): Promise<TeardownResult> {
   const started = performance.now();
   try {
-    await withTimeout(Promise.resolve().then(entry.undo), entry.timeoutMs, entry.name);
+    // An undo finishes what an aborted provisioning left half-done: its own waits are not cut short.
+    await withTimeout(
+      outsideAbortScope(() => Promise.resolve().then(entry.undo)),
+      entry.timeoutMs,
+      entry.name,
+    );
     return { name: entry.name, ok: true, durationMs: performance.now() - started };
   } catch (e) {
     return { name: entry.name, ok: false, durationMs: performance.now() - started, error: describe(e) };

@@ -2,6 +2,7 @@
  * The phases of a drill, each a small function over the drill-run state. The order they run in is written
  * once, in runner.ts.
  */
+import { withAbortScope } from '../core/abort-scope.ts';
 import { isoAt } from '../core/clock.ts';
 import { formatDuration, parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, StepError, TimeoutError } from '../core/errors.ts';
@@ -67,17 +68,23 @@ export function probeOf(run: Pick<DrillRun, 'def' | 'opts'>): {
 /** Nothing to start yet: the objectives, settings and runbook identity are resolved with the record. */
 export function plan(): void {}
 
-/** Stand the estate up; every resource registers its undo on the teardown stack as it is acquired. */
+/**
+ * Stand the estate up; every resource registers its undo on the teardown stack as it is acquired. An interrupt
+ * ends it at once: every wait and command inside runs in the drill's abort scope, and what was started by then
+ * is torn down like any other part of a failed provisioning.
+ */
 export async function provision(run: DrillRun): Promise<void> {
-  const estate = await run.backend.provision(run.opts.backend, run.def.estate, {
-    runId: run.opts.runId,
-    drillId: run.def.id,
-    teardown: run.teardown,
-    system: run.opts.system,
-    startTimeoutMs: ms(run.def.timeouts.provision),
-    note: run.note,
-    ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
-  });
+  const estate = await withAbortScope(run.signal, () =>
+    run.backend.provision(run.opts.backend, run.def.estate, {
+      runId: run.opts.runId,
+      drillId: run.def.id,
+      teardown: run.teardown,
+      system: run.opts.system,
+      startTimeoutMs: ms(run.def.timeouts.provision),
+      note: run.note,
+      ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
+    }),
+  );
   run.estate = estate;
   run.resources = estate.resources();
   run.record.estate = await estate.identity();

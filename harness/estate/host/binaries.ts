@@ -35,13 +35,8 @@ export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string | und
   const pg = onPath('postgres', env);
   if (pg) candidates.push(join(pg, '..'));
   const pgConfig = onPath('pg_config', env);
-  if (pgConfig) {
-    try {
-      candidates.push(execFileSync(pgConfig, ['--bindir'], { encoding: 'utf8' }).trim());
-    } catch {
-      // pg_config without a server is common (client-only installs); try the next place.
-    }
-  }
+  const bindir = pgConfig ? pgConfigBindir(pgConfig) : undefined;
+  if (bindir) candidates.push(bindir);
   try {
     const versions = readdirSync('/usr/lib/postgresql')
       .filter((v) => /^\d+$/.test(v))
@@ -51,6 +46,23 @@ export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string | und
     // not a Debian-style layout
   }
   return candidates.find(hasPgTools);
+}
+
+/**
+ * `pg_config --bindir`, asked once per pg_config: a run asks for the binaries several times (prerequisites,
+ * provisioning, the estate's tools), and each spawn cost 40-100 ms of CPU measured under load.
+ */
+const bindirs = new Map<string, string | undefined>();
+function pgConfigBindir(pgConfig: string): string | undefined {
+  if (!bindirs.has(pgConfig)) {
+    try {
+      bindirs.set(pgConfig, execFileSync(pgConfig, ['--bindir'], { encoding: 'utf8' }).trim());
+    } catch {
+      // pg_config without a server is common (client-only installs); try the next place.
+      bindirs.set(pgConfig, undefined);
+    }
+  }
+  return bindirs.get(pgConfig);
 }
 
 export function requirePgBinDir(env: NodeJS.ProcessEnv = process.env): string {
