@@ -13,7 +13,9 @@
  * the machine, so they are the figure to compare under load;
  * then, per drill, the median of each phase with the backends side by side. Beside the times: the RTO's
  * resolution (the probe interval the record states) against the RTO measured, and the harness's own CPU while it
- * observed (the record's `harnessCpu`, as a share of one core; '—' for a commit that does not record it).
+ * observed (the record's `harnessCpu`, as a share of one core; '—' for a commit that does not record it): `cpu%`
+ * from steady state until the observers stop (the procedure's and the fault's one-off work included), `watch%`
+ * over the steady state alone, where only the observers run: the cost of watching at that probe interval.
  *
  * `--suite` then runs a suite of drills on each backend in one `drill run --parallel N` (default 2) per tree,
  * also alternating, and prints the wall time of each whole suite against its goal; a commit whose CLI has no
@@ -158,12 +160,17 @@ const COLUMNS = [
   'cpu',
 ] as const;
 type Column = (typeof COLUMNS)[number];
-type Row = Partial<Record<Column, number>> & { resolutionMs?: number; rtoMs?: number; cpuPct?: number };
+type Row = Partial<Record<Column, number>> & {
+  resolutionMs?: number;
+  rtoMs?: number;
+  cpuPct?: number;
+  watchPct?: number;
+};
 
 interface RecordShape {
   faultAt?: number;
   settings?: { probeIntervalMs?: number };
-  harnessCpu?: { cpuMs: number; wallMs: number };
+  harnessCpu?: { cpuMs: number; wallMs: number; watching?: { cpuMs: number; wallMs: number } };
   measurements?: { rto?: { status: string; rtoMs: number; resolutionMs?: number } };
   timeline: { kind: string; phase?: string; t: number; end?: number }[];
 }
@@ -213,6 +220,9 @@ function runOnce(tree: Tree, id: string, backend: string): { row: Row; status: s
       ...(record.harnessCpu && record.harnessCpu.wallMs > 0
         ? { cpuPct: (100 * record.harnessCpu.cpuMs) / record.harnessCpu.wallMs }
         : {}),
+      ...(record.harnessCpu?.watching && record.harnessCpu.watching.wallMs > 0
+        ? { watchPct: (100 * record.harnessCpu.watching.cpuMs) / record.harnessCpu.watching.wallMs }
+        : {}),
     };
     const drill = summary.drills.find((d) => d.id === id);
     // A run that did not pass says why, so a failure in a bench is never a bare word.
@@ -253,7 +263,7 @@ try {
   console.log(`${process.platform}-${process.arch}, ${cpus().length} cores, node ${process.version}`);
   if (refDir) console.log(`comparing ${values.against} (${refDir}) with the working tree, alternating`);
   console.log(
-    `${'drill'.padEnd(23)} ${'backend'.padEnd(8)} ${'tree'.padEnd(10)} run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  cpu(s)  res(ms)  cpu%  status`,
+    `${'drill'.padEnd(23)} ${'backend'.padEnd(8)} ${'tree'.padEnd(10)} run  provision  steady  fault→recovered  recovery-confirmed  after  teardown  wall(s)  cpu(s)  res(ms)  cpu%  watch%  status`,
   );
   const rows = new Map<string, Row[]>(); // `${id} ${backend} ${tree}` -> runs
   for (const id of ids) {
@@ -288,6 +298,7 @@ try {
               s(r.cpu).padStart(7),
               (r.resolutionMs === undefined ? '—' : r.resolutionMs.toFixed(0)).padStart(8),
               (r.cpuPct === undefined ? '—' : r.cpuPct.toFixed(1)).padStart(5),
+              (r.watchPct === undefined ? '—' : r.watchPct.toFixed(1)).padStart(7),
               ` ${out.status}`,
             ].join(' '),
           );
@@ -354,6 +365,11 @@ try {
     line(
       'harness CPU',
       (r) => r.cpuPct,
+      (x) => `${x.toFixed(1)} % core`,
+    );
+    line(
+      'CPU watching only',
+      (r) => r.watchPct,
       (x) => `${x.toFixed(1)} % core`,
     );
     for (const [backend, goal] of Object.entries(WALL_GOALS[id] ?? {})) {

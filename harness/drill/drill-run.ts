@@ -58,6 +58,8 @@ export interface DrillRun {
   readonly runbookIdentity?: Promise<RunbookIdentity>;
   /** process.cpuUsage() and the drill clock when the observers started. */
   observing?: { cpu: NodeJS.CpuUsage; t: number };
+  /** The harness's CPU while only the observers ran (the steady state), set when steady state held. */
+  watchingCpu?: { cpuMs: number; wallMs: number };
   /** A note on the timeline and a progress line. */
   note: (message: string) => void;
 }

@@ -135,6 +135,7 @@ export async function steady(run: DrillRun): Promise<void> {
     : run.declaredObservers;
   for (const o of observers) run.observers.push(await o.start(ctx));
   const since = run.clock.now();
+  const watchingCpu = process.cpuUsage();
   const evidence = () => run.observers.flatMap((o) => (o.steady ? [o.steady(since)] : []));
   const what = evidence()
     .map((e) => e.subject)
@@ -145,6 +146,10 @@ export async function steady(run: DrillRun): Promise<void> {
     intervalMs: 50,
     signal: run.signal,
   });
+  // While the steady state is proven nothing but the observers runs in the harness (no step, no fault): their
+  // CPU over that window is what watching the estate costs, whatever the procedure later spends.
+  const watching = process.cpuUsage(watchingCpu);
+  run.watchingCpu = { cpuMs: (watching.user + watching.system) / 1000, wallMs: run.clock.now() - since };
 }
 
 /**
@@ -295,6 +300,7 @@ export async function stopObservers(run: DrillRun): Promise<void> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       wallMs: run.clock.now() - since.t,
       drillsAtOnce: run.opts.concurrency ?? 1,
+      ...(run.watchingCpu ? { watching: run.watchingCpu } : {}),
     };
   }
 }

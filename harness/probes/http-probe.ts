@@ -76,7 +76,7 @@ export class HttpProber {
     let event: ProbeEvent;
     try {
       const res = await httpRequest(this.opts.url, { timeoutMs: this.opts.timeoutMs });
-      const servedBy = res.headers['x-served-by'] as string | undefined;
+      const servedBy = res.headers['x-served-by'];
       const dbPort = Number(res.headers['x-db-port']);
       event = {
         kind: 'probe',

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest } from './http-request.ts';
+import { httpRequest, parseAnswer } from './http-request.ts';
 
 describe('httpRequest', () => {
   let server: http.Server;
@@ -45,5 +45,53 @@ describe('httpRequest', () => {
 
   it('rejects when nothing listens', async () => {
     await expect(httpRequest('http://127.0.0.1:1/ready', { timeoutMs: 2000 })).rejects.toThrow();
+  });
+
+  it('reads a chunked answer, and a streamed one without a length, as node:http sends them', async () => {
+    const chunked = http.createServer((_req, res) => {
+      res.write('{"a":');
+      res.end('1}');
+    });
+    await new Promise<void>((r) => chunked.listen(0, '127.0.0.1', r));
+    const port = (chunked.address() as AddressInfo).port;
+    try {
+      const a = await httpRequest(`http://127.0.0.1:${port}/x`, { timeoutMs: 2000 });
+      expect(a.status).toBe(200);
+      expect(a.body).toBe('{"a":1}');
+    } finally {
+      await new Promise<void>((r) => chunked.close(() => r()));
+    }
+  });
+});
+
+describe('parseAnswer', () => {
+  const raw = (s: string) => Buffer.from(s, 'latin1');
+  it('takes the status, lower-cased headers and the body its length names', () => {
+    const a = parseAnswer(
+      raw('HTTP/1.1 503 Service Unavailable\r\nX-Served-By: app-2\r\nContent-Length: 4\r\n\r\ndown'),
+    );
+    expect(a).toEqual({
+      status: 503,
+      headers: { 'x-served-by': 'app-2', 'content-length': '4' },
+      body: 'down',
+    });
+  });
+  it('decodes chunked coding', () => {
+    const a = parseAnswer(
+      raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n'),
+    );
+    expect(a.body).toBe('abcde');
+  });
+  it('calls an answer shorter than it says, or cut before its last chunk, cut off', () => {
+    expect(() => parseAnswer(raw('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort'))).toThrow(
+      'answer cut off',
+    );
+    expect(() => parseAnswer(raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab'))).toThrow(
+      'answer cut off',
+    );
+    expect(() => parseAnswer(raw('HTTP/1.1 200 OK\r\nContent-Le'))).toThrow('answer cut off');
+  });
+  it('refuses what is not HTTP', () => {
+    expect(() => parseAnswer(raw('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow('not an HTTP answer');
   });
 });

@@ -1,36 +1,81 @@
 /**
- * One HTTP request on a connection of its own, for the observers' open-loop traffic. node:http directly rather
- * than a client library: at a probe every 20 ms and 50 writes a second, the client's own CPU is what limits the
- * RTO's resolution on a small machine (measured: about half the CPU per request of the library it replaces).
+ * One HTTP request on a connection of its own, for the observers' open-loop traffic: HTTP/1.1 with
+ * `Connection: close` over a bare socket, the answer read to the server's close. At a probe every 15 ms and 50
+ * writes a second the client's own CPU is the harness's cost of watching, and node:http's general machinery
+ * (agent, parser pool, stream wrappers) was most of it: measured over a steady state on local, 17.8 % of a core
+ * with node:http, see docs/speed.md for this client's figure. The exchange is the smallest part of HTTP a
+ * probe needs: one request, a status line, headers, and a body delimited by Content-Length, chunked coding or
+ * the close.
  */
-import http from 'node:http';
+import net from 'node:net';
 
 export interface HttpAnswer {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Header names lower-cased; a repeated header keeps its last value. */
+  headers: Record<string, string>;
   body: string;
 }
 
 /**
  * Where a URL points, parsed once: the probes ask the same URL tens of times a second, and parsing it on every
- * request was a fifth of a request's CPU (with the shared agent's bookkeeping another fifth; measured: 386 µs a
- * request before, 241 µs after, warm, on loopback).
+ * request was a fifth of a request's CPU.
  */
-const targets = new Map<string, { protocol: string; hostname: string; port: string; path: string }>();
+const targets = new Map<string, { host: string; port: number; path: string; hostHeader: string }>();
 function targetOf(url: string) {
   let t = targets.get(url);
   if (!t) {
     const u = new URL(url);
+    if (u.protocol !== 'http:') throw new Error(`${url}: only http:// is probed`);
     t = {
-      protocol: u.protocol,
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port,
-      path: `${u.pathname}${u.search}`,
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port ? Number(u.port) : 80,
+      path: `${u.pathname}${u.search}` || '/',
+      hostHeader: u.host,
     };
     if (targets.size >= 64) targets.clear();
     targets.set(url, t);
   }
   return t;
+}
+
+const cutOff = () => new Error('answer cut off');
+
+/** The answer in `raw` (everything the server sent before closing), or why it is not one. */
+export function parseAnswer(raw: Buffer): HttpAnswer {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (headEnd < 0) throw cutOff();
+  const lines = raw.toString('latin1', 0, headEnd).split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+  if (!status?.[1]) throw new Error(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = raw.subarray(headEnd + 4);
+  if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(body);
+  else if (headers['content-length'] !== undefined) {
+    const length = Number(headers['content-length']);
+    if (!Number.isInteger(length) || length < 0 || body.length < length) throw cutOff();
+    body = body.subarray(0, length);
+  }
+  return { status: Number(status[1]), headers, body: body.toString('utf8') };
+}
+
+/** A chunked body decoded; throws when it ends before its last chunk. */
+function dechunk(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = data.indexOf('\r\n', at);
+    if (eol < 0) throw cutOff();
+    const size = parseInt(data.toString('latin1', at, eol).split(';')[0] ?? '', 16);
+    if (!Number.isInteger(size) || size < 0) throw cutOff();
+    if (size === 0) return Buffer.concat(parts);
+    if (data.length < eol + 2 + size + 2) throw cutOff();
+    parts.push(data.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
 }
 
 /**
@@ -42,46 +87,41 @@ export function httpRequest(
   opts: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH'; json?: unknown; timeoutMs: number },
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
-    // No keep-alive (`agent: false`: a connection of its own, closed after the answer): each request opens its
-    // own connection, as a new client would, so a repointed route is seen.
-    const req = http.request({
-      ...targetOf(url),
-      method: opts.method ?? 'GET',
-      agent: false,
-      headers:
-        body === undefined
-          ? {}
-          : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    });
+    const t = targetOf(url);
+    const body = opts.json === undefined ? '' : JSON.stringify(opts.json);
+    // A connection of its own, closed after the answer, as a new client would open: a repointed route is seen.
+    const request =
+      `${opts.method ?? 'GET'} ${t.path} HTTP/1.1\r\nHost: ${t.hostHeader}\r\nConnection: close\r\n` +
+      (body ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : '') +
+      `\r\n${body}`;
+    const socket = net.connect(t.port, t.host);
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const settle = (e: Error | undefined, answer?: HttpAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (e) reject(e);
+      else resolve(answer as HttpAnswer);
+    };
     const timer = setTimeout(
       () =>
-        req.destroy(
-          Object.assign(new Error(`timeout of ${opts.timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' }),
-        ),
+        settle(Object.assign(new Error(`timeout of ${opts.timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' })),
       opts.timeoutMs,
     );
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      reject(e);
-    };
-    req.once('error', fail);
-    req.once('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('error', fail);
-      res.once('aborted', () => fail(new Error('answer cut off')));
-      res.once('end', () => {
-        clearTimeout(timer);
-        if (!res.complete) return fail(new Error('answer cut off'));
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-      });
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('error', (e) => settle(e));
+    socket.once('end', () => {
+      const raw = Buffer.concat(chunks);
+      if (raw.length === 0) return settle(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      try {
+        settle(undefined, parseAnswer(raw));
+      } catch (e) {
+        settle(e as Error);
+      }
     });
-    req.end(body);
   });
 }
 

@@ -199,9 +199,16 @@ export interface DrillRecord {
   /**
    * What observing cost the harness itself, from steady state until the observers stopped: its own process's CPU
    * time (user + system, children excluded) over that wall time. `drillsAtOnce` > 1 (`--parallel`) means the
-   * CPU was shared with other drills of the run.
+   * CPU was shared with other drills of the run. `watching`: the same over the steady state alone, where only
+   * the observers (probes, canary writes, any watcher) run: the cost of observing itself, without the
+   * procedure's and the fault's one-off work.
    */
-  harnessCpu?: { cpuMs: number; wallMs: number; drillsAtOnce: number };
+  harnessCpu?: {
+    cpuMs: number;
+    wallMs: number;
+    drillsAtOnce: number;
+    watching?: { cpuMs: number; wallMs: number };
+  };
 }
 
 export function drillStatus(r: Pick<DrillRecord, 'error' | 'criteria'>): DrillStatus {
