@@ -32,6 +32,7 @@ import {
   checkReceiverPorts,
   MONITORING_OPTIONS,
   monitoringSettings,
+  offerMonitoring,
   withAlerts,
 } from './monitoring-options.ts';
 
@@ -115,7 +116,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const parallel = parseParallel(values.parallel);
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   const probeIntervalMs = parseProbeInterval(values['probe-interval']);
-  const monitoring = monitoringSettings(values, drills, io.env);
+  let monitoring = monitoringSettings(values, drills, io.env);
   if (monitoring) await checkReceiverPorts(io.env);
   if (values.alerts) drills = drills.map(withAlerts);
   // A receiver's fixed port (DRILL_ALERT_SMTP_PORT, DRILL_ALERT_WEBHOOK_PORT) can serve one estate at a time.
@@ -147,6 +148,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const selected = drillsForBackend(drills, chosen, named, backendsFor);
   drills = selected.drills;
   for (const why of selected.leftOut) io.err.write(`drill: left out: ${why}\n`);
+  // Drills that use the monitoring where the backend offers it (the checklist) get it now the backend is known.
+  ({ drills, settings: monitoring } = await offerMonitoring(drills, chosen, values, monitoring, io.env, (l) =>
+    io.err.write(`drill: ${l}\n`),
+  ));
   if (shard) {
     const selected = drills.length;
     drills = shardOf(drills, shard);

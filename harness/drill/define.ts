@@ -77,6 +77,12 @@ export interface DrillSpec {
   /** The documented recovery procedure, in order. */
   procedure(estate: Estate): Step[];
   /**
+   * Stand the monitoring up where the backend offers it (and its programs are installed), and run without it
+   * elsewhere: a drill that checks the monitoring rather than one that needs it to measure (the pre-deployment
+   * checklist, whose Monitoring items skip without one).
+   */
+  monitoringWhenOffered?: boolean;
+  /**
    * The procedure must cause no outage (a maintenance routine under traffic): any failed probe or refused write
    * from steady state to the end fails the drill (the `client-impact` criterion).
    */
