@@ -44,6 +44,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       id: d.id,
       title: d.title,
       quarter: d.quarter,
+      kind: d.kind ?? 'drill',
       objectives: {
         ...(d.objectives.rto ? { rtoMs: parseDuration(d.objectives.rto) } : {}),
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
@@ -62,7 +63,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
+      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
     );
   }
   return 0;
@@ -80,6 +81,8 @@ function needsOf(drills: readonly DrillDefinition[]): Capability[] {
 
 const RUN_OPTIONS = {
   quarter: { type: 'string' },
+  // The maintenance routines (kind 'routine'), which --quarter never selects.
+  routines: { type: 'boolean', default: false },
   backend: { type: 'string', default: 'auto' },
   'report-dir': { type: 'string', default: 'reports' },
   keep: { type: 'boolean', default: false },
@@ -111,8 +114,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   let drills: DrillDefinition[] = positionals.length
     ? positionals.map((id) => all.find((d) => d.id === id) as DrillDefinition)
     : all;
-  if (quarter) drills = drills.filter((d) => d.quarter === quarter);
-  if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  if (quarter && values.routines)
+    throw new UsageError('run: --routines and --quarter exclude each other (routines have no quarter)');
+  if (quarter) drills = drills.filter((d) => d.quarter === quarter && d.kind !== 'routine');
+  if (values.routines) drills = drills.filter((d) => d.kind === 'routine');
+  if (drills.length === 0)
+    throw new UsageError(
+      `run: no drill matches ${values.routines ? '--routines' : `--quarter ${quarter ?? ''}`}`,
+    );
   const parallel = parseParallel(values.parallel);
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   const probeIntervalMs = parseProbeInterval(values['probe-interval']);
