@@ -4,14 +4,14 @@
  * in the declaration (a missing secret, a service name that does not resolve, a failing gate), and the checklist
  * must fail on exactly that item, with a sentence a person can act on, and hold the rollout.
  */
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKLIST_BREAKS } from '../../harness/faults/checklist-breaks.ts';
 import { findRedisServer } from '../../harness/estate/host/binaries.ts';
 import { monitoringPrerequisites } from '../../harness/estate/monitoring/binaries.ts';
-import { drillInOwnTmp } from '../cli.ts';
+import { drillInOwnTmp, ROOT } from '../cli.ts';
 import { assertCaughtOnlyBy, checklist, configFile, reportText } from './checklist.ts';
 
 const redis = findRedisServer();
@@ -148,6 +148,29 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
       expect(res.json.broken).toMatchObject({ name, item: brk.item });
     });
   }
+
+  it.skipIf(!monitoring)(
+    'a rule selecting a metric nobody exports (--rules) fails the Prometheus item, naming the rule and the metric',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'drill-checklist-rules-'));
+      const rules = join(dir, 'rules.yml');
+      writeFileSync(
+        rules,
+        `${readFileSync(join(ROOT, 'fixtures/monitoring/rules.yml'), 'utf8')}
+      - alert: OrdersNotShipped
+        expr: rate(orders_shipped_total[5m]) == 0
+        for: 10m
+        labels:
+          severity: warning
+`,
+      );
+      const res = await checklist(['--backend', 'local', '--rules', rules]);
+      assertCaughtOnlyBy(res, 'check-prometheus');
+      expect(res.json.items.find((i) => i.id === 'check-prometheus')?.reason).toMatch(
+        /^alert rule OrdersNotShipped uses the metric orders_shipped_total, of which Prometheus at http:\/\/127\.0\.0\.1:\d+ has no series now: the rule can never fire; start what exports orders_shipped_total \(its scrape target\) or fix the rule before deploying$/,
+      );
+    },
+  );
 
   it('a declared secret that is not set fails the variables item, naming it and not its value', async () => {
     const config = configFile({ secrets: ['PGPASSWORD', 'DRILL_CHECKLIST_MISSING_SECRET'] });
