@@ -92,6 +92,11 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
       expect(by('check-prometheus')?.reason).toContain('no Prometheus');
       expect(by('check-alertmanager')).toMatchObject({ status: 'skip' });
     }
+    // Not on Kubernetes: the nodes item says so.
+    expect(by('check-kube-nodes')).toMatchObject({
+      status: 'skip',
+      reason: 'the estate does not run on Kubernetes (KUBECONFIG unset)',
+    });
     // Everything else ran for real and says what it saw.
     expect(items.filter((i) => i.status === 'pass' || i.id === 'check-disk').map((i) => i.id)).toEqual([
       'check-postgres',
