@@ -5,9 +5,7 @@
  */
 import { appendFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import axios from 'axios';
 import pg from 'pg';
-import { poll } from '../core/poll.ts';
 import { run } from '../core/exec.ts';
 import { issueCert, tlsFrontOf } from '../estate/tls-front.ts';
 import type { Capability } from '../estate/backend.ts';
@@ -131,40 +129,6 @@ function monitoringProcess(e: Estate, name: string): ProcessRole {
   return role;
 }
 
-/**
- * An exporter stopped, and held until Prometheus has seen it: its scrape job `job` reports `up == 0`, so the
- * series it exported are stale (a check that ran sooner could still see them).
- */
-function exporterDown(e: Estate, name: string, job: string): Fault {
-  const stop = F.stop(monitoringProcess(e, name));
-  return {
-    ...stop,
-    name: `${name} stopped`,
-    async inject(ctx) {
-      await stop.inject(ctx);
-      const url = e.monitoring?.prometheusUrl ?? '';
-      await poll(
-        async () => {
-          const r = await axios.get<{ data: { result: { value: [number, string] }[] } }>(
-            `${url}/api/v1/query`,
-            {
-              params: { query: `up{job="${job}"}` },
-              timeout: 5000,
-            },
-          );
-          return r.data.data.result.length > 0 && r.data.data.result.every((s) => s.value[1] === '0');
-        },
-        {
-          subject: `Prometheus to see the ${job} job down`,
-          timeoutMs: 30_000,
-          intervalMs: 100,
-          signal: ctx.signal,
-        },
-      );
-    },
-  };
-}
-
 /** The breaks `drill checklist --break` knows, by name. */
 export const CHECKLIST_BREAKS: Record<string, ChecklistBreak> = {
   'postgres-read-only': {
@@ -246,12 +210,6 @@ export const CHECKLIST_BREAKS: Record<string, ChecklistBreak> = {
     what: 'Alertmanager stopped (Prometheus and the exporters still run)',
     needs: ['monitoring'],
     fault: (e) => F.stop(monitoringProcess(e, 'alertmanager')),
-  },
-  'redis-exporter-down': {
-    item: 'check-prometheus',
-    what: 'the Redis exporter stopped: the metrics a rule selects (redis_up) have no series any more',
-    needs: ['monitoring'],
-    fault: (e) => exporterDown(e, 'redis-exporter', 'redis'),
   },
   'expired-cert': {
     item: 'check-tls',

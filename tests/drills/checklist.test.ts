@@ -172,7 +172,7 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
       const res = await checklist(['--backend', 'local', '--rules', rules]);
       assertCaughtOnlyBy(res, 'check-prometheus');
       expect(res.json.items.find((i) => i.id === 'check-prometheus')?.reason).toMatch(
-        /^alert rule OrdersNotShipped uses the metric orders_shipped_total, of which Prometheus at http:\/\/127\.0\.0\.1:\d+ has no series now: the rule can never fire; start what exports orders_shipped_total \(its scrape target\) or fix the rule before deploying$/,
+        /^alert rule OrdersNotShipped uses the metric orders_shipped_total, of which Prometheus at http:\/\/127\.0\.0\.1:\d+ has no series: the rule can never fire; scrape what exports orders_shipped_total or fix the rule before deploying$/,
       );
     },
   );
