@@ -2,8 +2,8 @@
  * The runbook's maintenance routines (section 6, Maintenance Operations: daily, weekly, monthly, from the seed
  * runbook's "Maintenance Operations") as drills: each runs its routine's blocks on a live estate under traffic,
  * verifies what each did, and must cause no outage (the `client-impact` criterion: no failed probe, no refused
- * write, from steady state to the end). They are routines, not quarterly DR drills: they carry Q4, the quarter
- * of the full exercise, for the calendar.
+ * write, from steady state to the end). They are routines, not quarterly DR drills (`kind: 'routine'`): `drill
+ * run --routines` runs them, `--quarter` and the drill calendar leave them out.
  */
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import type { Step } from '../harness/runbook/step.ts';
@@ -25,6 +25,7 @@ export function maintenanceDrill(spec: {
     id: spec.id,
     title: spec.title,
     quarter: 'Q4',
+    kind: 'routine',
     description: spec.description,
     runbookSection: spec.section,
     runbookDoc: rb,

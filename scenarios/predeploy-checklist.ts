@@ -10,13 +10,16 @@
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import type { Fault } from '../harness/faults/fault.ts';
 import type { Estate } from '../harness/estate/types.ts';
-import { ESTATE_CHECKLIST, type ChecklistOptions } from '../harness/runbook/checklist.ts';
+import type { ChecklistOptions } from '../harness/runbook/checklist.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb } from './shared.ts';
 
-/** The checklist drill with a declaration (a config file's `checklist`) and, to prove an item, a break. */
+/**
+ * The checklist drill with a declaration (default: the config file's `checklist` section, read when it runs) and,
+ * to prove an item, a break.
+ */
 export function predeployChecklist(
-  opts: ChecklistOptions = ESTATE_CHECKLIST,
+  opts?: ChecklistOptions,
   brk?: { name: string; fault: (estate: Estate) => Fault },
 ): DrillDefinition {
   return defineDrill({
@@ -33,12 +36,14 @@ export function predeployChecklist(
     runbookBlocks: ['backup-db', 'backup-base', 'backup-redis', 'deploy-release', ...checkIds()],
     objectives: {},
     estate: { postgres: { standby: true, replication: 'async' }, redis: true, app: { version: 'v1' } },
+    // Prometheus, Alertmanager and the exporters where the backend runs them: the Monitoring items check them.
+    monitoringWhenOffered: true,
     timeouts: { step: '120s', steady: '45s', drill: '6m' },
     prepare: () => [
       Step.block('backup-db', { expect: { stdout: /^dump: / } }),
       Step.block('backup-base', { expect: { stdout: /^base backup: / } }),
       Step.block('backup-redis', { expect: { stdout: /^redis snapshot taken at / } }),
-      Step.tlsEndpoint(opts.serviceName),
+      Step.tlsEndpoint(opts?.serviceName),
     ],
     ...(brk ? { fault: (e: Estate) => brk.fault(e) } : {}),
     procedure: () => [

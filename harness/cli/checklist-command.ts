@@ -3,8 +3,8 @@
  * items printed, or with --json as `items[]`. Exit 0 when no item fails, 1 when one does. `--break NAME` first
  * breaks one item's condition on the estate, to prove that the item catches it.
  */
-import { dirname, resolve } from 'node:path';
-import { loadConfig, loadSystem } from '../config/load.ts';
+import { resolve } from 'node:path';
+import { loadSystem } from '../config/load.ts';
 import { parse } from '../core/args.ts';
 import { newRunId } from '../core/session.ts';
 import { PrerequisiteError, UsageError } from '../core/errors.ts';
@@ -14,7 +14,7 @@ import { CHECKLIST_BREAKS } from '../faults/checklist-breaks.ts';
 import { drillStatus, type ChecklistItem, type DrillRecord } from '../record/record.ts';
 import { runSummary } from '../report/summary.ts';
 import { writeReports } from '../report/write.ts';
-import { parseChecklistOptions, type ChecklistOptions } from '../runbook/checklist.ts';
+import { checklistOf } from '../runbook/checklist.ts';
 import { ofKind } from '../measure/timeline.ts';
 import { predeployChecklist } from '../../scenarios/predeploy-checklist.ts';
 import { checkConfiguredBlocks, chooseBackend } from './commands.ts';
@@ -23,27 +23,27 @@ import { releaseOf } from '../config/system.ts';
 import { isInteractive, progressPrinter } from './progress.ts';
 import { prepareReportInputs, REPORT_OPTIONS } from './report-commands.ts';
 import type { Io } from './io.ts';
+import {
+  checkReceiverPorts,
+  MONITORING_OPTIONS,
+  monitoringSettings,
+  offerMonitoring,
+  withAlerts,
+} from './monitoring-options.ts';
 
 export const CHECKLIST_USAGE = [
   'checklist [--backend auto|local|docker] [--json] [--config FILE] [--break NAME] [--report-dir DIR]',
-  `    the pre-deployment checklist on a live estate; --break (${Object.keys(CHECKLIST_BREAKS).join(', ')}) breaks one item first`,
+  '          [--rules FILE] [--alertmanager-config FILE] [--alert-time-scale F]',
+  `    the pre-deployment checklist on a live estate (with its monitoring where the backend runs one); --break (${Object.keys(CHECKLIST_BREAKS).join(', ')}) breaks one item first`,
 ];
 
-/**
- * The `checklist` section of the config file (--config, DRILL_CONFIG, else the project's drillbook.config.yaml),
- * read and validated by the one config loader; without a section, the demo estate's own declaration.
- */
-export function loadChecklistConfig(
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  file: string | undefined,
-): ChecklistOptions {
-  const loaded = loadConfig(cwd, env, file);
-  const section = loaded.config.checklist;
-  const opts = parseChecklistOptions(section, loaded.display);
-  // Gates the file declares run beside it; the estate's own run in the project.
-  return section?.gates !== undefined && loaded.path ? { ...opts, gatesDir: dirname(loaded.path) } : opts;
-}
+/** The monitoring flags of `drill run` that make sense for the checklist (not --alerts: it decides itself). */
+const CHECKLIST_MONITORING_OPTIONS = {
+  rules: MONITORING_OPTIONS.rules,
+  'alertmanager-config': MONITORING_OPTIONS['alertmanager-config'],
+  dashboard: MONITORING_OPTIONS.dashboard,
+  'alert-time-scale': MONITORING_OPTIONS['alert-time-scale'],
+} as const;
 
 export async function checklistCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('checklist', argv, {
@@ -53,17 +53,22 @@ export async function checklistCommand(argv: string[], io: Io): Promise<number> 
     break: { type: 'string' },
     'report-dir': { type: 'string', default: 'reports' },
     ...REPORT_OPTIONS,
+    ...CHECKLIST_MONITORING_OPTIONS,
   });
-  // The config, validated whole (its checklist section and the system under test) before anything starts.
-  const opts = loadChecklistConfig(process.cwd(), io.env, values.config);
+  // The config, validated whole (the system under test and its checklist section) before anything starts.
   const system = loadSystem(process.cwd(), io.env, values.config);
+  const opts = checklistOf(system);
   const brkName = values.break;
   const brk = brkName === undefined ? undefined : CHECKLIST_BREAKS[brkName];
   if (brkName !== undefined && !brk)
     throw new UsageError(
       `checklist: --break must be one of ${Object.keys(CHECKLIST_BREAKS).join(', ')}, not '${brkName}'`,
     );
-  const def = predeployChecklist(opts, brk && brkName ? { name: brkName, fault: brk.fault } : undefined);
+  let def = predeployChecklist(opts, brk && brkName ? { name: brkName, fault: brk.fault } : undefined);
+  // A break of the monitoring needs it: the drill then needs it too, wherever it runs.
+  if (brk?.needs?.includes('monitoring')) def = withAlerts(def);
+  let monitoring = monitoringSettings(values, [def], io.env);
+  if (monitoring) await checkReceiverPorts(io.env);
   checkConfig(io.env);
   releaseOf(system, def.estate.app.version);
   if (system.runbook) checkConfiguredBlocks(def, system);
@@ -72,7 +77,14 @@ export async function checklistCommand(argv: string[], io: Io): Promise<number> 
   const chosen = await chooseBackend(values.backend, { ...io, out: say }, [def]);
   const missing = missingCapabilities(chosen, def.needs);
   if (missing.length)
-    throw new UsageError(`checklist: the ${chosen.name} backend lacks ${missing.join(', ')}`);
+    throw new UsageError(
+      `checklist: the ${chosen.name} backend lacks ${missing.join(', ')}${brkName ? `, which --break ${brkName} needs` : ''}`,
+    );
+  const log = (line: string) => io.err.write(`drill: ${line}\n`);
+  // The monitoring stands up where the backend offers it; the Monitoring items check it.
+  const offered = await offerMonitoring([def], chosen, values, monitoring, io.env, log);
+  def = offered.drills[0] ?? def;
+  monitoring = offered.settings;
   if (brk?.backends && !brk.backends.includes(chosen.name))
     throw new UsageError(
       `checklist: --break ${brkName ?? ''} runs on ${brk.backends.join(', ')} only, not on ${chosen.name}`,
@@ -82,7 +94,6 @@ export async function checklistCommand(argv: string[], io: Io): Promise<number> 
       `--break ${brkName ?? ''} mounts a small file system (tmpfs) for the database, which needs root`,
       'run it as root',
     );
-  const log = (line: string) => io.err.write(`drill: ${line}\n`);
   if (chosen.prepare) await chosen.prepare({ env: io.env, needs: def.needs, log });
   else await requirePrerequisites(chosen, io.env, def.needs);
   const reportInputs = prepareReportInputs(values, io.env);
@@ -95,6 +106,7 @@ export async function checklistCommand(argv: string[], io: Io): Promise<number> 
     backend: chosen.name,
     system,
     signal: io.signal,
+    ...(monitoring ? { monitoring } : {}),
     ...(interactive ? { onProgress: progressPrinter(io.out, true) } : {}),
   });
   const summary = runSummary(runId, chosen.name, startedAt, [record]);

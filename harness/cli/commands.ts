@@ -32,6 +32,7 @@ import {
   checkReceiverPorts,
   MONITORING_OPTIONS,
   monitoringSettings,
+  offerMonitoring,
   withAlerts,
 } from './monitoring-options.ts';
 
@@ -43,6 +44,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       id: d.id,
       title: d.title,
       quarter: d.quarter,
+      kind: d.kind ?? 'drill',
       objectives: {
         ...(d.objectives.rto ? { rtoMs: parseDuration(d.objectives.rto) } : {}),
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
@@ -61,7 +63,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.quarter}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
+      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
     );
   }
   return 0;
@@ -79,6 +81,8 @@ function needsOf(drills: readonly DrillDefinition[]): Capability[] {
 
 const RUN_OPTIONS = {
   quarter: { type: 'string' },
+  // The maintenance routines (kind 'routine'), which --quarter never selects.
+  routines: { type: 'boolean', default: false },
   backend: { type: 'string', default: 'auto' },
   'report-dir': { type: 'string', default: 'reports' },
   keep: { type: 'boolean', default: false },
@@ -110,12 +114,18 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   let drills: DrillDefinition[] = positionals.length
     ? positionals.map((id) => all.find((d) => d.id === id) as DrillDefinition)
     : all;
-  if (quarter) drills = drills.filter((d) => d.quarter === quarter);
-  if (drills.length === 0) throw new UsageError(`run: no drill matches --quarter ${quarter ?? ''}`);
+  if (quarter && values.routines)
+    throw new UsageError('run: --routines and --quarter exclude each other (routines have no quarter)');
+  if (quarter) drills = drills.filter((d) => d.quarter === quarter && d.kind !== 'routine');
+  if (values.routines) drills = drills.filter((d) => d.kind === 'routine');
+  if (drills.length === 0)
+    throw new UsageError(
+      `run: no drill matches ${values.routines ? '--routines' : `--quarter ${quarter ?? ''}`}`,
+    );
   const parallel = parseParallel(values.parallel);
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   const probeIntervalMs = parseProbeInterval(values['probe-interval']);
-  const monitoring = monitoringSettings(values, drills, io.env);
+  let monitoring = monitoringSettings(values, drills, io.env);
   if (monitoring) await checkReceiverPorts(io.env);
   if (values.alerts) drills = drills.map(withAlerts);
   // A receiver's fixed port (DRILL_ALERT_SMTP_PORT, DRILL_ALERT_WEBHOOK_PORT) can serve one estate at a time.
@@ -147,6 +157,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const selected = drillsForBackend(drills, chosen, named, backendsFor);
   drills = selected.drills;
   for (const why of selected.leftOut) io.err.write(`drill: left out: ${why}\n`);
+  // Drills that use the monitoring where the backend offers it (the checklist) get it now the backend is known.
+  ({ drills, settings: monitoring } = await offerMonitoring(drills, chosen, values, monitoring, io.env, (l) =>
+    io.err.write(`drill: ${l}\n`),
+  ));
   if (shard) {
     const selected = drills.length;
     drills = shardOf(drills, shard);

@@ -19,12 +19,13 @@ const BACKEND_USAGE = Object.values(BACKEND_COMMANDS)
 const USAGE = `usage: drill <command> [options]
 
 commands:
-  list [--json]                              the drills, their quarter, objectives and backends
-  run [ids...] [--quarter Q1|Q2|Q3|Q4] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
+  list [--json]                              the drills (their quarter, or routine), objectives and backends
+  run [ids...] [--quarter Q1|Q2|Q3|Q4 | --routines] [--backend ${['auto', ...BACKENDS.map((b) => b.name)].join('|')}] [--report-dir DIR] [--keep]
       [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md] [--config FILE]
       [--evidence FILE] [--signing-key FILE] [--pdf]
       [--parallel N] [--shard I/N] [--probe-interval DURATION]
-                                             run drills (all when no id is given), write reports
+                                             run drills (all when no id is given; --quarter: that quarter's
+                                             DR drills; --routines: the maintenance routines), write reports
 ${CHECKLIST_USAGE.map((l) => `  ${l}\n`).join('')}  verify RUN_DIR [--public-key FILE] [--json]
                                              check a run's artifacts, event chain and signature
   report RUN_DIR [--pdf] [--evidence FILE] [--signing-key FILE]

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { PrerequisiteError, UsageError } from '../core/errors.ts';
 import type { DrillDefinition } from '../drill/define.ts';
+import { blocking, type Backend } from '../estate/backend.ts';
 import { checkMonitoringFiles } from '../estate/monitoring/check.ts';
 import { defaultMonitoringSettings, type MonitoringSettings } from '../estate/monitoring/config.ts';
 
@@ -40,7 +41,8 @@ export function monitoringSettings(
     (k) => values[k] !== undefined,
   );
   if (!wanted) {
-    if (given.length)
+    // A drill that uses the monitoring where offered reads them once the backend is known (offerMonitoring).
+    if (given.length && !drills.some((d) => d.monitoringWhenOffered))
       throw new UsageError(
         `run: --${given[0]} applies to drills with monitoring; none of ${drills.map((d) => d.id).join(', ')} has it (add --alerts)`,
       );
@@ -99,4 +101,39 @@ export async function checkReceiverPorts(env: NodeJS.ProcessEnv): Promise<void> 
         `free the port, or unset ${name} to take a free one`,
       );
   }
+}
+
+/**
+ * The drills that use the monitoring where it is offered (`monitoringWhenOffered`) get it when `backend` offers it
+ * and its programs are installed, with the settings of `values`; elsewhere they run without it and `log` says
+ * why (in CI a missing program is an error: CI installs them). Returns the drills as they will run and the
+ * monitoring settings of the run (`settings` when already known).
+ */
+export async function offerMonitoring(
+  drills: readonly DrillDefinition[],
+  backend: Backend,
+  values: MonitoringFlags,
+  settings: MonitoringSettings | undefined,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ drills: DrillDefinition[]; settings: MonitoringSettings | undefined }> {
+  const wanting = drills.filter((d) => d.monitoringWhenOffered && !d.estate.monitoring);
+  if (!wanting.length) return { drills: [...drills], settings };
+  const ids = wanting.map((d) => d.id).join(', ');
+  if (!backend.capabilities.includes('monitoring')) {
+    log(`${ids}: the ${backend.name} backend runs no monitoring; the checklist's Monitoring items will skip`);
+    return { drills: [...drills], settings };
+  }
+  const [missing] = blocking(await backend.prerequisites(env), ['monitoring']);
+  if (missing) {
+    if (env.CI) throw new PrerequisiteError(`${missing.what}: ${missing.detail}`, missing.remedy ?? '');
+    log(
+      `${ids} without monitoring: ${missing.detail}; the checklist's Monitoring items will skip (${missing.remedy ?? ''})`,
+    );
+    return { drills: [...drills], settings };
+  }
+  const offered = drills.map((d) => (d.monitoringWhenOffered ? withAlerts(d) : d));
+  const chosen = settings ?? monitoringSettings(values, offered, env);
+  if (!settings) await checkReceiverPorts(env);
+  return { drills: offered, settings: chosen };
 }

@@ -282,8 +282,7 @@ export const ConfigSchema = z
           .array(z.string().regex(/^[A-Z_]\w*$/i, { message: 'an environment variable name' }))
           .optional()
           .meta({
-            description:
-              "Environment variables the deployment needs (names, never values); default: the demo estate's.",
+            description: 'Environment variables the deployment needs (names, never values); default: none.',
           }),
         secrets: z
           .array(z.string().regex(/^[A-Z_]\w*$/i, { message: 'an environment variable name' }))
@@ -358,15 +357,20 @@ export const ConfigSchema = z
               .string()
               .regex(/^https?:\/\/\S+$/, { message: 'an http(s) URL' })
               .optional()
-              .meta({ description: "The estate's Prometheus (the monitoring items skip without it)." }),
+              .meta({
+                description:
+                  "A Prometheus of your own for the monitoring items; default: the estate's, when it runs monitoring (they skip without one).",
+              }),
             alertmanagerUrl: z
               .string()
               .regex(/^https?:\/\/\S+$/, { message: 'an http(s) URL' })
               .optional()
-              .meta({ description: "The estate's Alertmanager." }),
+              .meta({ description: "An Alertmanager of your own; default: the estate's." }),
           })
           .optional()
-          .meta({ description: "The estate's monitoring, when it has some." }),
+          .meta({
+            description: "Monitoring of your own to check instead of the estate's (each URL on its own).",
+          }),
       })
       .optional()
       .meta({

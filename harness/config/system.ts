@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadRunbook, type Runbook } from '../runbook/markdown.ts';
-import type { CanaryConfig, Config } from './schema.ts';
+import type { CanaryConfig, ChecklistConfig, Config } from './schema.ts';
 
 export type Objectives = { rto?: string; rpo?: string };
 
@@ -40,6 +40,8 @@ export interface SystemUnderTest {
   /** Images per role from the config (docker backend), before environment overrides. */
   readonly images: { postgres?: string; redis?: string; node?: string; app?: string };
   readonly postgresVersion?: string;
+  /** The config's `checklist` section as validated (the pre-deployment checklist's declaration), if any. */
+  readonly checklist?: ChecklistConfig;
 }
 
 /** The values an app's environment template may use. */
@@ -184,6 +186,7 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
       ...(s.docker ? { app: s.docker.image } : {}),
     },
     ...(s.postgres.version ? { postgresVersion: s.postgres.version } : {}),
+    ...(config.checklist ? { checklist: config.checklist } : {}),
   };
 }
 

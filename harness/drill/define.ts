@@ -39,7 +39,17 @@ export interface TrafficSettings {
 export interface DrillSpec {
   id: string;
   title: string;
+  /**
+   * The quarter of the DR plan's schedule it belongs to (`drill run --quarter`). A routine keeps one for the
+   * record's shape, but nothing selects or shows a routine by it.
+   */
   quarter: Quarter;
+  /**
+   * 'routine': a maintenance routine of the runbook (daily, weekly, monthly), not a DR drill: `drill run
+   * --routines` selects the routines, `--quarter` and the drill calendar (`drill status`) leave them out, `drill
+   * list` and the reports show `routine` for its quarter. Default 'drill'.
+   */
+  kind?: 'drill' | 'routine';
   /** Why this drill exists, for the report. */
   description: string;
   /** The runbook / DR-plan section this drill exercises. */
@@ -76,6 +86,12 @@ export interface DrillSpec {
   fault?(estate: Estate): Fault;
   /** The documented recovery procedure, in order. */
   procedure(estate: Estate): Step[];
+  /**
+   * Stand the monitoring up where the backend offers it (and its programs are installed), and run without it
+   * elsewhere: a drill that checks the monitoring rather than one that needs it to measure (the pre-deployment
+   * checklist, whose Monitoring items skip without one).
+   */
+  monitoringWhenOffered?: boolean;
   /**
    * The procedure must cause no outage (a maintenance routine under traffic): any failed probe or refused write
    * from steady state to the end fails the drill (the `client-impact` criterion).
@@ -124,6 +140,8 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
   if (typeof spec.id !== 'string' || !ID.test(spec.id)) throw bad('id', 'must be kebab-case (a-z, 0-9, -)');
   if (!spec.title) throw bad('title', 'is required');
   if (!QUARTERS.includes(spec.quarter)) throw bad('quarter', `must be one of ${QUARTERS.join(', ')}`);
+  if (spec.kind !== undefined && spec.kind !== 'drill' && spec.kind !== 'routine')
+    throw bad('kind', "must be 'drill' or 'routine'");
   for (const [k, v] of Object.entries(spec.objectives)) {
     if (k !== 'rto' && k !== 'rpo') throw bad(`objectives.${k}`, 'is not an objective (rto, rpo)');
     if (v !== undefined) parseDuration(v, `${where}: objectives.${k}`);

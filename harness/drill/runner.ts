@@ -193,6 +193,7 @@ function newRun(def: DrillDefinition, opts: RunOptions, deps: RunnerDeps): Drill
       id: def.id,
       title: def.title,
       quarter: def.quarter,
+      ...(def.kind === 'routine' ? { kind: 'routine' as const } : {}),
       description: def.description,
       runbookSection: def.runbookSection,
       ...(def.source ? { source: def.source } : {}),

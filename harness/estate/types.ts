@@ -188,6 +188,12 @@ export interface MonitoringRole {
   readonly files: { rules: string; alertmanager: string; dashboard: string };
   /** Every notification the drill's receivers got so far. */
   notifications(): readonly Notification[];
+  /**
+   * The monitoring's own programs by name (`prometheus`, `alertmanager`, `node-exporter`, `postgres-exporter`,
+   * `redis-exporter`), where the backend can stop and start them: what a fault of the monitoring itself acts on
+   * (Alertmanager down before a deploy).
+   */
+  readonly processes?: Readonly<Record<string, ProcessRole>>;
   /** The database's size-limited volume (a tmpfs of fixed size), when the backend could make one. */
   readonly dbVolume?: { path: string; sizeBytes: number; owner?: { uid: number; gid: number } };
 }

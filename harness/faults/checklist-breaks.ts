@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { run } from '../core/exec.ts';
 import { issueCert, tlsFrontOf } from '../estate/tls-front.ts';
-import type { Estate } from '../estate/types.ts';
+import type { Capability } from '../estate/backend.ts';
+import type { Estate, ProcessRole } from '../estate/types.ts';
 import type { Fault } from './fault.ts';
 import { Fault as F } from './fault.ts';
 
@@ -20,6 +21,8 @@ export interface ChecklistBreak {
   backends?: readonly string[];
   /** It needs the harness to run as root (mounting a small file system). */
   root?: boolean;
+  /** What it needs of the backend beyond the checklist's estate (the monitoring, to stop a part of it). */
+  needs?: readonly Capability[];
   fault: (estate: Estate) => Fault;
 }
 
@@ -117,6 +120,15 @@ function expiredCert(e: Estate): Fault {
   };
 }
 
+/** A program of the estate's monitoring (`alertmanager`, an exporter), as the backend exposes it. */
+function monitoringProcess(e: Estate, name: string): ProcessRole {
+  const mon = e.monitoring;
+  if (!mon) throw new Error('the estate has no monitoring');
+  const role = mon.processes?.[name];
+  if (!role) throw new Error(`the ${e.backend} backend does not expose the monitoring's ${name} to stop it`);
+  return role;
+}
+
 /** The breaks `drill checklist --break` knows, by name. */
 export const CHECKLIST_BREAKS: Record<string, ChecklistBreak> = {
   'postgres-read-only': {
@@ -192,6 +204,12 @@ export const CHECKLIST_BREAKS: Record<string, ChecklistBreak> = {
         revert: () => Promise.resolve(),
       };
     },
+  },
+  'alertmanager-down': {
+    item: 'check-alertmanager',
+    what: 'Alertmanager stopped (Prometheus and the exporters still run)',
+    needs: ['monitoring'],
+    fault: (e) => F.stop(monitoringProcess(e, 'alertmanager')),
   },
   'expired-cert': {
     item: 'check-tls',

@@ -23,6 +23,11 @@ export const SCHEMA_VERSION = 1;
 export type Quarter = 'Q1' | 'Q2' | 'Q3' | 'Q4';
 export const QUARTERS: readonly Quarter[] = ['Q1', 'Q2', 'Q3', 'Q4'];
 
+/** When a drill is run, as reports show it: its quarter, or `routine` for a maintenance routine. */
+export function scheduleOf(drill: { quarter: Quarter; kind?: 'routine' }): Quarter | 'routine' {
+  return drill.kind === 'routine' ? 'routine' : drill.quarter;
+}
+
 /**
  * What kind of fact a check establishes, so a report can place it (a restore target next to the data loss)
  * without reading its name. Optional: a check without a kind is listed with the others.
@@ -128,6 +133,8 @@ export interface DrillRecord {
     id: string;
     title: string;
     quarter: Quarter;
+    /** A maintenance routine (run on its own cadence), not a quarterly DR drill: reports say `routine`. */
+    kind?: 'routine';
     description: string;
     runbookSection: string;
     source?: string;

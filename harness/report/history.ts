@@ -10,7 +10,8 @@ export const HISTORY_FILE = 'history.jsonl';
 export interface HistoryEntry {
   runId: string;
   drillId: string;
-  quarter: Quarter;
+  /** A routine's runs are remembered too, but the calendar is of DR drills only. */
+  quarter: Quarter | 'routine';
   status: DrillStatus;
   finishedAt: string;
   /** The run directory, relative to the report directory (so a copied report directory still works). */
@@ -55,7 +56,7 @@ export function parseHistory(text: string): ParsedHistory {
     if (
       typeof v.runId !== 'string' ||
       typeof v.drillId !== 'string' ||
-      !QUARTERS.includes(v.quarter as Quarter) ||
+      !(QUARTERS.includes(v.quarter as Quarter) || v.quarter === 'routine') ||
       !['passed', 'failed', 'error'].includes(v.status as string) ||
       typeof v.finishedAt !== 'string' ||
       Number.isNaN(Date.parse(v.finishedAt))

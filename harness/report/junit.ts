@@ -1,4 +1,4 @@
-import { drillStatus, type DrillRecord } from '../record/record.ts';
+import { drillStatus, scheduleOf, type DrillRecord } from '../record/record.ts';
 import { esc as xmlEscape } from './escape.ts';
 import type { RunSummary } from './summary.ts';
 import { switchover } from './view.ts';
@@ -44,7 +44,7 @@ export function renderJunit(summary: RunSummary, records: readonly DrillRecord[]
   for (const [i, r] of records.entries()) {
     const status = statuses[i];
     out.push(
-      `    <testcase${attrs({ name: r.drill.id, classname: r.drill.quarter, time: secs(r.durationMs) })}>`,
+      `    <testcase${attrs({ name: r.drill.id, classname: scheduleOf(r.drill), time: secs(r.durationMs) })}>`,
     );
     const failed = r.criteria.filter((c) => !c.passed);
     if (status === 'error') {

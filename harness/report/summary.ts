@@ -1,4 +1,10 @@
-import { drillStatus, SCHEMA_VERSION, type DrillRecord, type DrillStatus } from '../record/record.ts';
+import {
+  drillStatus,
+  scheduleOf,
+  SCHEMA_VERSION,
+  type DrillRecord,
+  type DrillStatus,
+} from '../record/record.ts';
 import type { Quarter } from '../record/record.ts';
 import type { LagWrites } from '../measure/replication.ts';
 import type { ReplicationSample } from '../measure/timeline.ts';
@@ -21,7 +27,8 @@ export interface RunSummary {
 export interface DrillSummary {
   id: string;
   title: string;
-  quarter: Quarter;
+  /** The drill's quarter, or `routine` for a maintenance routine. */
+  quarter: Quarter | 'routine';
   status: DrillStatus;
   objectives: { rtoMs?: number; rpoMs?: number };
   measured: {
@@ -102,7 +109,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
   return {
     id: r.drill.id,
     title: r.drill.title,
-    quarter: r.drill.quarter,
+    quarter: scheduleOf(r.drill),
     status,
     objectives: r.objectives,
     measured: {

@@ -30,6 +30,7 @@ import {
   type IntegrityCheck,
   type Quarter,
   type TeardownEntry,
+  scheduleOf,
 } from '../record/record.ts';
 
 /** Drill-clock instants the picture and the tables mark. */
@@ -138,7 +139,8 @@ export interface ChecklistView {
 export interface DrillView {
   id: string;
   title: string;
-  quarter: Quarter;
+  /** The drill's quarter, or `routine` for a maintenance routine. */
+  quarter: Quarter | 'routine';
   description: string;
   runbookSection: string;
   /** The scenario file, or the drill id when unknown. */
@@ -556,7 +558,7 @@ export function drillView(r: DrillRecord): DrillView {
   return {
     id: r.drill.id,
     title: r.drill.title,
-    quarter: r.drill.quarter,
+    quarter: scheduleOf(r.drill),
     description: r.drill.description,
     runbookSection: r.drill.runbookSection,
     scenario: r.drill.source ?? r.drill.id,

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.ts';
+import { join } from 'node:path';
+import { loadSystem } from '../config/load.ts';
 import { checklistCriterion } from '../drill/verdict.ts';
 import { checklistView } from '../report/view.ts';
 import type { ChecklistItem } from '../record/record.ts';
-import { checklistEnv, checkName, ESTATE_CHECKLIST, judgeCheck, parseChecklistOptions } from './checklist.ts';
+import {
+  checklistEnv,
+  checklistMonitoring,
+  checklistOf,
+  checkName,
+  judgeCheck,
+  NO_DECLARATION,
+  parseChecklistOptions,
+} from './checklist.ts';
 import type { BlockRun } from './execute.ts';
 import { parseRunbook } from './markdown.ts';
 
@@ -88,12 +98,23 @@ describe('judgeCheck', () => {
 });
 
 describe('parseChecklistOptions', () => {
-  it('is the estate’s own declaration when there is no section, and fills what a section leaves out', () => {
-    expect(parseChecklistOptions(undefined, 'c.json')).toBe(ESTATE_CHECKLIST);
+  it('declares nothing when there is no section, and fills what a section leaves out', () => {
+    expect(parseChecklistOptions(undefined, 'c.json')).toBe(NO_DECLARATION);
+    expect(NO_DECLARATION).toMatchObject({ variables: [], secrets: [], gates: [], monitoring: {} });
     const o = parseChecklistOptions({ secrets: ['API_KEY'], limits: { minCertDays: 14 } }, 'c.json');
     expect(o.secrets).toEqual(['API_KEY']);
-    expect(o.variables).toEqual(ESTATE_CHECKLIST.variables);
+    expect(o.variables).toEqual([]);
     expect(o.limits).toMatchObject({ minCertDays: 14, minFreePct: 20, maxBackupAgeHours: 24 });
+  });
+
+  it('the demo’s declaration is the project’s config file (nothing in the harness names it)', () => {
+    const system = loadSystem(join(import.meta.dirname, '..', '..'), {});
+    const o = checklistOf(system);
+    expect(o.secrets).toEqual(['PGPASSWORD', 'INFRA_TOKEN']);
+    expect(o.gates.map((g) => g.name)).toEqual(["the application's migration unit tests"]);
+    // Its gates run beside the file that declares them.
+    expect(o.gatesDir).toBe(system.dir);
+    expect(checklistOf(undefined)).toBe(NO_DECLARATION);
   });
 
   it.each([
@@ -110,6 +131,23 @@ describe('parseChecklistOptions', () => {
   ])('refuses %j', (raw, message) => {
     expect(() => parseChecklistOptions(raw, 'c.json')).toThrow(UsageError);
     expect(() => parseChecklistOptions(raw, 'c.json')).toThrow(message);
+  });
+});
+
+describe('checklistMonitoring', () => {
+  const estate = { prometheusUrl: 'http://127.0.0.1:1001', alertmanagerUrl: 'http://127.0.0.1:1002' };
+  it('is the estate’s when the declaration names none, none without either', () => {
+    expect(checklistMonitoring({}, estate)).toEqual(estate);
+    expect(checklistMonitoring({}, undefined)).toEqual({});
+  });
+  it('the declaration’s URL wins, each on its own', () => {
+    expect(checklistMonitoring({ prometheusUrl: 'http://prom.example:9090' }, estate)).toEqual({
+      prometheusUrl: 'http://prom.example:9090',
+      alertmanagerUrl: 'http://127.0.0.1:1002',
+    });
+    expect(checklistMonitoring({ alertmanagerUrl: 'http://am:9093' }, undefined)).toEqual({
+      alertmanagerUrl: 'http://am:9093',
+    });
   });
 });
 

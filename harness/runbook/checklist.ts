@@ -3,6 +3,7 @@
  * the deployment declares, the limits the checks hold the estate to, and how a `check=` block's run becomes a
  * pass, a skip or a fail. Pure: no process is started here.
  */
+import type { SystemUnderTest } from '../config/system.ts';
 import { UsageError } from '../core/errors.ts';
 import type { ChecklistItem } from '../record/record.ts';
 import type { BlockRun } from './execute.ts';
@@ -43,30 +44,45 @@ export const DEFAULT_LIMITS: ChecklistOptions['limits'] = {
   minCertDays: 30,
 };
 
-/** The demo estate's own declaration: what its deployment needs, and one test gate. */
-export const ESTATE_CHECKLIST: ChecklistOptions = {
-  variables: ['DB_HOST', 'DB_PORT', 'DB_USER', 'DB_NAME', 'APP_URL', 'REDIS_HOST'],
-  secrets: ['PGPASSWORD', 'INFRA_TOKEN'],
-  gates: [
-    {
-      name: "the application's migration unit tests",
-      run: 'npx vitest run --project unit fixtures/app/migrate.test.ts',
-    },
-  ],
+/**
+ * No declaration: no variables, secrets or gates (their items skip and say so), the service name `localhost`, the
+ * default limits. A config file's `checklist` section is laid over it; the demo's own declaration is the
+ * project's drillbook.config.yaml.
+ */
+export const NO_DECLARATION: ChecklistOptions = {
+  variables: [],
+  secrets: [],
+  gates: [],
   serviceName: 'localhost',
   limits: DEFAULT_LIMITS,
   monitoring: {},
 };
 
+/**
+ * The monitoring the checks look at, URL by URL: the declaration's (a user's own Prometheus or Alertmanager, named
+ * in the config) wins; else the estate's, when it runs monitoring; else none, and the Monitoring items skip.
+ */
+export function checklistMonitoring(
+  declared: ChecklistOptions['monitoring'],
+  estate: { prometheusUrl: string; alertmanagerUrl: string } | undefined,
+): ChecklistOptions['monitoring'] {
+  const prometheusUrl = declared.prometheusUrl ?? estate?.prometheusUrl;
+  const alertmanagerUrl = declared.alertmanagerUrl ?? estate?.alertmanagerUrl;
+  return {
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+    ...(alertmanagerUrl ? { alertmanagerUrl } : {}),
+  };
+}
+
 const NAME = /^[a-z_]\w*$/i;
 
 /**
- * The `checklist` section of a config file over the estate's own declaration: every field optional; a bad one is
- * a UsageError naming `where` and the field.
+ * The `checklist` section of a config file over `NO_DECLARATION`: every field optional; a bad one is a UsageError
+ * naming `where` and the field.
  */
 export function parseChecklistOptions(raw: unknown, where: string): ChecklistOptions {
   const bad = (field: string, why: string) => new UsageError(`${where}: checklist.${field} ${why}`);
-  if (raw === undefined) return ESTATE_CHECKLIST;
+  if (raw === undefined) return NO_DECLARATION;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('', 'must be an object');
   const o = raw as Record<string, unknown>;
   const known = ['variables', 'secrets', 'gates', 'serviceName', 'limits', 'monitoring'];
@@ -74,12 +90,12 @@ export function parseChecklistOptions(raw: unknown, where: string): ChecklistOpt
     if (!known.includes(k)) throw bad(k, `is not a field (${known.join(', ')})`);
   const names = (field: 'variables' | 'secrets'): string[] => {
     const v = o[field];
-    if (v === undefined) return ESTATE_CHECKLIST[field];
+    if (v === undefined) return NO_DECLARATION[field];
     if (!Array.isArray(v) || !v.every((n) => typeof n === 'string' && NAME.test(n)))
       throw bad(field, 'must be a list of environment variable names');
     return v as string[];
   };
-  let gates = ESTATE_CHECKLIST.gates;
+  let gates = NO_DECLARATION.gates;
   if (o.gates !== undefined) {
     if (!Array.isArray(o.gates)) throw bad('gates', 'must be a list of { "name", "run" }');
     gates = o.gates.map((g: unknown, i) => {
@@ -91,7 +107,7 @@ export function parseChecklistOptions(raw: unknown, where: string): ChecklistOpt
       return { name: r.name, run: r.run };
     });
   }
-  const serviceName = o.serviceName ?? ESTATE_CHECKLIST.serviceName;
+  const serviceName = o.serviceName ?? NO_DECLARATION.serviceName;
   if (typeof serviceName !== 'string' || !/^[a-z0-9.-]+$/i.test(serviceName))
     throw bad('serviceName', 'must be a host name');
   const limits = { ...DEFAULT_LIMITS };
@@ -119,6 +135,16 @@ export function parseChecklistOptions(raw: unknown, where: string): ChecklistOpt
     }
   }
   return { variables: names('variables'), secrets: names('secrets'), gates, serviceName, limits, monitoring };
+}
+
+/**
+ * The declaration of the system under test: its config file's `checklist` section over `NO_DECLARATION`, the
+ * gates it declares run in the config file's directory.
+ */
+export function checklistOf(system: SystemUnderTest | undefined): ChecklistOptions {
+  const section = system?.checklist;
+  const opts = parseChecklistOptions(section, system?.configFile ?? 'config');
+  return section?.gates !== undefined && system ? { ...opts, gatesDir: system.dir } : opts;
 }
 
 /**

@@ -4,13 +4,14 @@
  * in the declaration (a missing secret, a service name that does not resolve, a failing gate), and the checklist
  * must fail on exactly that item, with a sentence a person can act on, and hold the rollout.
  */
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKLIST_BREAKS } from '../../harness/faults/checklist-breaks.ts';
 import { findRedisServer } from '../../harness/estate/host/binaries.ts';
-import { drillInOwnTmp } from '../cli.ts';
+import { monitoringPrerequisites } from '../../harness/estate/monitoring/binaries.ts';
+import { drillInOwnTmp, ROOT } from '../cli.ts';
 import { assertCaughtOnlyBy, checklist, configFile, reportText } from './checklist.ts';
 
 const redis = findRedisServer();
@@ -19,6 +20,14 @@ if (!redis && !process.env.CI)
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && !process.env.CI)
   console.warn('skipping --break disk-full: it mounts a tmpfs and needs root; run the tests as root');
+
+// The local estate runs Prometheus, Alertmanager and the exporters when their programs are installed.
+const noMonitoring = monitoringPrerequisites(process.env).find((p) => !p.ok);
+if (noMonitoring && !process.env.CI)
+  console.warn(
+    `the checklist's Monitoring items will skip and its monitoring breaks are skipped: ${noMonitoring.detail}; ${noMonitoring.remedy ?? ''}`,
+  );
+const monitoring = !noMonitoring || Boolean(process.env.CI);
 
 const SECRET = 'checklist-secret-value-7f3a91';
 
@@ -71,10 +80,23 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
       if (i.id === 'check-disk') continue;
       expect(i.status === 'pass' || (i.status === 'skip' && i.reason), JSON.stringify(i)).toBeTruthy();
     }
-    // No monitoring in this estate yet: those items say so instead of passing.
-    expect(by('check-prometheus')?.status).toBe('skip');
-    expect(by('check-prometheus')?.reason).toContain('no Prometheus');
-    expect(by('check-alertmanager')).toMatchObject({ status: 'skip' });
+    // The estate's own Prometheus and Alertmanager (stood up by the checklist), checked through their APIs.
+    if (monitoring) {
+      expect(by('check-prometheus')?.detail).toMatch(
+        /^Prometheus ready at http:\/\/127\.0\.0\.1:\d+; 7 alert rules loaded, every metric they use has series$/,
+      );
+      expect(by('check-alertmanager')?.detail).toMatch(/^Alertmanager ready at http:\/\/127\.0\.0\.1:\d+ /);
+      expect(res.record.criteria.find((c) => c.name === 'alerts')).toMatchObject({ passed: true });
+    } else {
+      expect(by('check-prometheus')).toMatchObject({ status: 'skip' });
+      expect(by('check-prometheus')?.reason).toContain('no Prometheus');
+      expect(by('check-alertmanager')).toMatchObject({ status: 'skip' });
+    }
+    // Not on Kubernetes: the nodes item says so.
+    expect(by('check-kube-nodes')).toMatchObject({
+      status: 'skip',
+      reason: 'the estate does not run on Kubernetes (KUBECONFIG unset)',
+    });
     // Everything else ran for real and says what it saw.
     expect(items.filter((i) => i.status === 'pass' || i.id === 'check-disk').map((i) => i.id)).toEqual([
       'check-postgres',
@@ -90,6 +112,7 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
       'check-tls',
       'check-dns',
       'check-gates',
+      ...(monitoring ? ['check-prometheus', 'check-alertmanager'] : []),
     ]);
     expect(by('check-replication')?.detail).toMatch(/streaming, replay lag \d+ bytes/);
     if (diskFailed) expect(disk?.reason).toMatch(/^only \d+ % free where the database lives .*limit 20 %/);
@@ -122,15 +145,37 @@ describe.skipIf(!redis && !process.env.CI)('drill checklist on the local backend
   });
 
   for (const [name, brk] of Object.entries(CHECKLIST_BREAKS)) {
-    it.skipIf(brk.root && !isRoot && !process.env.CI)(
-      `--break ${name} (${brk.what}) fails on ${brk.item} only`,
-      async () => {
-        const res = await checklist(['--backend', 'local', '--break', name]);
-        assertCaughtOnlyBy(res, brk.item);
-        expect(res.json.broken).toMatchObject({ name, item: brk.item });
-      },
-    );
+    it.skipIf(
+      ((brk.root && !isRoot) || (brk.needs?.includes('monitoring') && !monitoring)) && !process.env.CI,
+    )(`--break ${name} (${brk.what}) fails on ${brk.item} only`, async () => {
+      const res = await checklist(['--backend', 'local', '--break', name]);
+      assertCaughtOnlyBy(res, brk.item);
+      expect(res.json.broken).toMatchObject({ name, item: brk.item });
+    });
   }
+
+  it.skipIf(!monitoring)(
+    'a rule selecting a metric nobody exports (--rules) fails the Prometheus item, naming the rule and the metric',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'drill-checklist-rules-'));
+      const rules = join(dir, 'rules.yml');
+      writeFileSync(
+        rules,
+        `${readFileSync(join(ROOT, 'fixtures/monitoring/rules.yml'), 'utf8')}
+      - alert: OrdersNotShipped
+        expr: rate(orders_shipped_total[5m]) == 0
+        for: 10m
+        labels:
+          severity: warning
+`,
+      );
+      const res = await checklist(['--backend', 'local', '--rules', rules]);
+      assertCaughtOnlyBy(res, 'check-prometheus');
+      expect(res.json.items.find((i) => i.id === 'check-prometheus')?.reason).toMatch(
+        /^alert rule OrdersNotShipped uses the metric orders_shipped_total, of which Prometheus at http:\/\/127\.0\.0\.1:\d+ has no series: the rule can never fire; scrape what exports orders_shipped_total or fix the rule before deploying$/,
+      );
+    },
+  );
 
   it('a declared secret that is not set fails the variables item, naming it and not its value', async () => {
     const config = configFile({ secrets: ['PGPASSWORD', 'DRILL_CHECKLIST_MISSING_SECRET'] });

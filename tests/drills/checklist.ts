@@ -50,7 +50,8 @@ export async function checklist(
 
 /**
  * A config file of its own (in a temporary directory): the project's config (the demo system, its paths made
- * absolute) with `checklistSection` as its `checklist`.
+ * absolute; its checklist's gates run in the project, where their paths lead) with the fields of
+ * `checklistSection` over its `checklist`.
  */
 export function configFile(checklistSection: unknown): string {
   const project = parse(readFileSync(join(ROOT, 'drillbook.config.yaml'), 'utf8')) as {
@@ -60,6 +61,7 @@ export function configFile(checklistSection: unknown): string {
       tools?: string[];
     };
     runbook?: { file: string };
+    checklist?: { gates?: { name: string; run: string }[] };
   };
   const abs = (p: string) => resolve(ROOT, p);
   const system = project.system;
@@ -69,7 +71,10 @@ export function configFile(checklistSection: unknown): string {
   if (project.runbook) project.runbook.file = abs(project.runbook.file);
   const dir = mkdtempSync(join(tmpdir(), 'drill-checklist-config-'));
   const file = join(dir, 'drillbook.config.json');
-  writeFileSync(file, JSON.stringify({ ...project, checklist: checklistSection }));
+  const own = project.checklist ?? {};
+  const gates = own.gates?.map((g) => ({ ...g, run: `cd '${ROOT}' && ${g.run}` }));
+  const checklist = { ...own, ...(gates ? { gates } : {}), ...(checklistSection as object) };
+  writeFileSync(file, JSON.stringify({ ...project, checklist }));
   return file;
 }
 

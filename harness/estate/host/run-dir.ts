@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,7 @@ export function removeRunDir(dir: string): void {
   } catch {
     return; // already gone
   }
+  unmountUnder(dir);
   for (const name of names.filter((n) => n !== RUN_MARKER))
     rmSync(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -129,4 +131,24 @@ export async function removeRunDirAsync(dir: string): Promise<void> {
   for (const name of names.filter((n) => n !== RUN_MARKER))
     await rm(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * Detach every file system mounted inside `dir` (deepest first): a run as root mounts small tmpfs volumes in its
+ * directory (the database's size-limited volume, a checklist break's), which a killed run leaves mounted and
+ * which would make removing the directory fail with EBUSY.
+ */
+function unmountUnder(dir: string): void {
+  let mounts: string;
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return; // not Linux: nothing a run mounted
+  }
+  const inside = mounts
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replaceAll('\\040', ' '))
+    .filter((m): m is string => m !== undefined && m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of inside) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
 }

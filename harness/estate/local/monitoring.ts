@@ -25,7 +25,7 @@ import {
 } from '../monitoring/config.ts';
 import { MONITORING_BINARIES, monitoringBinary } from '../monitoring/binaries.ts';
 import { startReceivers } from '../monitoring/receivers.ts';
-import type { MonitoringRole } from '../types.ts';
+import type { MonitoringRole, ProcessRole } from '../types.ts';
 import { LocalProcess } from './process.ts';
 
 /** The database's volume: small, so that a drill can fill it. */
@@ -146,6 +146,7 @@ export async function startLocalMonitoring(spec: LocalMonitoringSpec): Promise<L
   );
 
   const procs: LocalProcess[] = [];
+  const processes: Record<string, ProcessRole> = {};
   const start = async (
     name: keyof typeof MONITORING_BINARIES,
     args: string[],
@@ -164,15 +165,27 @@ export async function startLocalMonitoring(spec: LocalMonitoringSpec): Promise<L
     });
     procs.push(proc);
     teardown.push(`stop ${name}`, () => proc.stop(), undefined, group);
-    await proc.startUntil(
-      () =>
-        axios
-          .get(readyUrl, { timeout: 1000, validateStatus: () => true })
-          .then((r) => r.status === 200)
-          .catch(() => false),
-      `${name} to answer on ${readyUrl}`,
-      spec.startTimeoutMs,
-    );
+    const startReady = () =>
+      proc.startUntil(
+        () =>
+          axios
+            .get(readyUrl, { timeout: 1000, validateStatus: () => true })
+            .then((r) => r.status === 200)
+            .catch(() => false),
+        `${name} to answer on ${readyUrl}`,
+        spec.startTimeoutMs,
+      );
+    processes[name] = {
+      name,
+      get pid() {
+        return proc.pid;
+      },
+      running: () => proc.running(),
+      signal: (sig) => proc.signal(sig),
+      stop: () => proc.stop(),
+      restart: startReady,
+    };
+    await startReady();
   };
 
   await Promise.all([
@@ -244,6 +257,7 @@ export async function startLocalMonitoring(spec: LocalMonitoringSpec): Promise<L
       dashboard: settings.dashboardFile,
     },
     notifications: () => receivers.notifications(),
+    processes,
     ...(dbVolume ? { dbVolume } : {}),
   };
   return {

@@ -8,7 +8,13 @@ import { PROJECT_ROOT } from '../../estate/host/project-root.ts';
 import { StepError } from '../../core/errors.ts';
 import { issueCert, makeRunCa, registerTlsFront, forgetTlsFront, TlsFront } from '../../estate/tls-front.ts';
 import type { ChecklistItem } from '../../record/record.ts';
-import { checklistEnv, judgeCheck, type ChecklistOptions } from '../checklist.ts';
+import {
+  checklistEnv,
+  checklistMonitoring,
+  checklistOf,
+  judgeCheck,
+  type ChecklistOptions,
+} from '../checklist.ts';
 import { runBlock, siteFor } from '../execute.ts';
 import type { RunbookBlock } from '../markdown.ts';
 import type { Step } from '../step.ts';
@@ -16,15 +22,16 @@ import type { Step } from '../step.ts';
 const DAY = 86_400_000;
 
 /**
- * Give the estate a TLS endpoint for `serviceName`: a CA made for the run, a certificate valid 90 days, and a TLS
+ * Give the estate a TLS endpoint for the service name (`given`, else the config's `checklist.serviceName`): a CA made for the run, a certificate valid 90 days, and a TLS
  * terminator on 127.0.0.1 in front of the service route (stopped at teardown). Its address, the CA and the name
  * go to later steps as TLS_ENDPOINT, TLS_CA_FILE and SERVICE_NAME.
  */
-export function tlsEndpoint(serviceName: string): Step {
+export function tlsEndpoint(given?: string): Step {
   return {
-    name: `TLS endpoint for ${serviceName} (per-run CA)`,
+    name: `TLS endpoint for ${given ?? 'the service name'} (per-run CA)`,
     async run(ctx) {
       const estate = ctx.estate;
+      const serviceName = given ?? checklistOf(ctx.system).serviceName;
       const ca = await makeRunCa(join(estate.runDir, 'tls'), estate.runDir.split('/').at(-1) ?? 'run');
       const now = Date.now();
       const pair = await issueCert(ca, 'service', serviceName, {
@@ -62,11 +69,12 @@ export function checkBlocks(blocks: Iterable<RunbookBlock>): (RunbookBlock & { c
 
 /**
  * Run every item of the checklist (the `check=` blocks of the runbook under test) against the estate, each at
- * its site with the estate's values, the declaration `opts` and the values earlier steps recorded. A failed item
+ * its site with the estate's values, the declaration (`given`, else the config file's `checklist`) and the values
+ * earlier steps recorded. A failed item
  * does not stop the others: the step records them all and hands the failed ones to the gate
  * (CHECKLIST_FAILED). It fails only when the checklist cannot run at all.
  */
-export function checklist(opts: ChecklistOptions): Step {
+export function checklist(given?: ChecklistOptions): Step {
   return {
     name: 'pre-deployment checklist',
     verifies: true,
@@ -75,9 +83,12 @@ export function checklist(opts: ChecklistOptions): Step {
       if (!doc) throw new StepError('the checklist needs a runbook document');
       const blocks = checkBlocks(doc.blocks.values());
       if (!blocks.length) throw new StepError(`${doc.path} has no check= blocks: no checklist to run`);
+      // The declaration given, else the config file's; the monitoring it names, else the estate's.
+      const opts = given ?? checklistOf(ctx.system);
+      const monitoring = checklistMonitoring(opts.monitoring, ctx.estate.monitoring);
       const shell = ctx.estate.shell();
       const { env, secretValues } = checklistEnv(
-        { ...opts, gatesDir: opts.gatesDir ?? PROJECT_ROOT },
+        { ...opts, monitoring, gatesDir: opts.gatesDir ?? PROJECT_ROOT },
         shell.host.env,
         process.env,
       );
