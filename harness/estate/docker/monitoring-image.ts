@@ -92,7 +92,17 @@ export async function ensureMonitoringImage(
     // The build's network is the host's: apt reaches the mirror the way the host's own apt does.
     await run(
       'docker',
-      ['build', '--quiet', '--network', 'host', '--build-arg', `MIRROR=${mirror}`, '--tag', MONITORING_IMAGE, ctx],
+      [
+        'build',
+        '--quiet',
+        '--network',
+        'host',
+        '--build-arg',
+        `MIRROR=${mirror}`,
+        '--tag',
+        MONITORING_IMAGE,
+        ctx,
+      ],
       { timeoutMs: 900_000 },
     );
   } finally {

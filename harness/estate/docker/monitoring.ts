@@ -7,7 +7,7 @@
  * of the estate's network, the one address of this machine the estate's containers reach.
  *
  * The database's size-limited volume is a Docker volume of the tmpfs kind with a fixed size (made by
- * `provisionDocker`), mounted in the primary's container, where the database's account fills it, and read-only in
+ * `provisionDocker`), mounted in the primary's container, where the database's account fills it, and in
  * node_exporter's, which reports its free space.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ export interface DockerMonitoringSpec {
   postgresDsn: string;
   /** Redis as the estate's network names it (`redis:6379`), when the estate has one. */
   redisTarget?: string;
-  /** The database's size-limited volume (a Docker volume), mounted read-only in node_exporter. */
+  /** The database's size-limited volume (a Docker volume), mounted in node_exporter. */
   dbVolume?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -110,7 +110,12 @@ export async function startDockerMonitoring(spec: DockerMonitoringSpec): Promise
     () => receiverInfo,
     gateway,
   );
-  teardown.push('stop the alert receivers (SMTP, webhook)', () => receivers.close(), undefined, spec.teardownGroup);
+  teardown.push(
+    'stop the alert receivers (SMTP, webhook)',
+    () => receivers.close(),
+    undefined,
+    spec.teardownGroup,
+  );
 
   const scale = settings.scale;
   const rulesText = readFileSync(settings.rulesFile, 'utf8');
@@ -185,7 +190,9 @@ export async function startDockerMonitoring(spec: DockerMonitoringSpec): Promise
         '--collector.loadavg',
         '--collector.meminfo',
       ],
-      ...(spec.dbVolume ? { volumes: [{ name: spec.dbVolume, target: DB_VOLUME_PATH, readOnly: true }] } : {}),
+      // Mounted writable: the rule leaves read-only filesystems out (node_filesystem_readonly), and node_exporter
+      // runs as nobody, which cannot write to the database account's 0700 volume anyway.
+      ...(spec.dbVolume ? { volumes: [{ name: spec.dbVolume, target: DB_VOLUME_PATH }] } : {}),
     }),
     start('postgres-exporter', { container: PORT.postgres, host: pgExpPort }, '/metrics', {
       entrypoint: ['prometheus-postgres-exporter'],
@@ -278,7 +285,10 @@ export function containerVolume(
     sizeBytes,
     async fill(fraction: number) {
       // Fundamental block size, total and free blocks of the volume, as statfs(2) reports them.
-      const [bsize, blocks, bfree] = (await sh(`stat -f -c '%S %b %f' ${path}`)).trim().split(/\s+/).map(Number);
+      const [bsize, blocks, bfree] = (await sh(`stat -f -c '%S %b %f' ${path}`))
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       if (!bsize || blocks === undefined || bfree === undefined)
         throw new EstateError(`cannot read the size of the database volume ${path}`);
       const used = (blocks - bfree) * bsize;
