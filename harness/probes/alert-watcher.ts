@@ -241,13 +241,16 @@ export async function checkRuleSeries(
   jobs: ReadonlySet<string>,
 ): Promise<RuleSeriesFinding[]> {
   const out: RuleSeriesFinding[] = [];
+  // Over the last few scrapes, not at this instant: one scrape that timed out on a loaded machine marks every
+  // series of its target stale, and the metric would look absent though it exists.
+  const window = `${Math.max(2000, 8 * mon.scrapeIntervalMs)}ms`;
   for (const rule of mon.rules) {
     const missing: string[] = [];
     for (const sel of selectors(rule.expr)) {
       const name = /^[a-z_:][\w:]*/i.exec(sel)?.[0] ?? sel;
       const job = jobOf(sel);
       if (job !== undefined && !jobs.has(job)) continue;
-      const q = job !== undefined ? `count(${name}{job="${job}"})` : `count(${name})`;
+      const q = `count(last_over_time(${name}${job !== undefined ? `{job="${job}"}` : ''}[${window}]))`;
       if ((await query(mon, q)).length === 0)
         missing.push(job !== undefined ? `${name}{job="${job}"}` : name);
     }
