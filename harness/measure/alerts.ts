@@ -53,6 +53,11 @@ export interface AlertsInput {
    * by up to one poll. Notices earlier than that belong to an earlier episode.
    */
   pollMs?: number;
+  /**
+   * `--alert-time-scale`: the rules' `for` ran divided by it while the outage ran in real time, so each real
+   * second of outage stood for `scale` seconds against the `for`. Named when a must-not-page alert fired.
+   */
+  scale?: number;
 }
 
 export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInput): AlertResult[] {
@@ -120,7 +125,10 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
     if (expectation === 'must-not-page') {
       if (firedAt !== undefined)
         problems.push(
-          `alert ${name} fired at ${rel(firedAt)} ms after the fault, during an outage the drill expects to be shorter than its \`for\`: it must not page`,
+          `alert ${name} fired at ${rel(firedAt)} ms after the fault, during an outage the drill expects to be shorter than its \`for\`: it must not page` +
+            (input.scale && input.scale > 1
+              ? ` (at time scale 1/${input.scale} each real second of outage stands for ${input.scale} s against the \`for\`; a smaller --alert-time-scale judges an outage this long nearer its real length)`
+              : ''),
         );
       for (const n of notified)
         if (n.atMs !== undefined)

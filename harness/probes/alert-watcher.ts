@@ -128,6 +128,7 @@ export function alertWatcher(opts: AlertWatchOptions): Observer {
           routing,
           severities,
           pollMs,
+          scale: mon.scale,
         });
       return {
         name: 'alert-watcher',
