@@ -259,8 +259,8 @@ export async function startDockerMonitoring(spec: DockerMonitoringSpec): Promise
       nodePort,
       pgExpPort,
       ...(spec.redisTarget ? [redisExpPort] : []),
-      receivers.smtpPort,
-      receivers.webhookPort,
+      // Not the receivers' ports: they listen on the network's gateway, not on 127.0.0.1, where the leak check
+      // looks (and where another program may hold the same port number); their teardown closes them.
     ],
   };
 }
