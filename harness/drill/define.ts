@@ -79,7 +79,15 @@ export interface DrillSpec {
    * monitoring (`estate.monitoring`, or `--alerts`); `routing` overrides the runbook's promise of which receivers
    * each severity reaches.
    */
-  alerts?: { expect: string[]; routing?: Record<string, string[]> };
+  alerts?: {
+    expect: string[];
+    /**
+     * Alerts the fault touches for less than their `for`: they may go pending, but must not fire nor notify
+     * anyone (a blip must page nobody). Fails the drill if one does.
+     */
+    mustNotPage?: string[];
+    routing?: Record<string, string[]>;
+  };
   /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
   prepare?(estate: Estate): Step[];
   /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */

@@ -129,6 +129,7 @@ export async function steady(run: DrillRun): Promise<void> {
         ...run.declaredObservers,
         alertWatcher({
           expect: run.def.alerts?.expect ?? [],
+          ...(run.def.alerts?.mustNotPage ? { mustNotPage: run.def.alerts.mustNotPage } : {}),
           ...(run.def.alerts?.routing ? { routing: run.def.alerts.routing } : {}),
         }),
       ]

@@ -189,13 +189,20 @@ export function alertsCriterion(drillId: string, m: AlertsMeasurement): Criterio
   const problems = alertProblems(m);
   const fired = m.alerts.filter((a) => a.firedAtMs !== undefined).length;
   const expected = m.alerts.filter((a) => a.expected).length;
+  const quiet = m.alerts.filter((a) => a.expectation === 'must-not-page').map((a) => a.name);
+  const ok = [
+    ...(expected ? ['every expected alert fired, was notified as routed and resolved'] : []),
+    ...(quiet.length
+      ? [`${quiet.join(', ')} paged nobody, as an outage shorter than their \`for\` must`]
+      : []),
+  ];
   return {
     name: 'alerts',
-    objective: `expected alerts fire, reach their receivers and resolve; none in the steady state (time scale 1/${m.scale})`,
+    objective: `expected alerts fire, reach their receivers and resolve${quiet.length ? `; ${quiet.join(', ')} must not page` : ''}; none in the steady state (time scale 1/${m.scale})`,
     measured: `${fired} fired (${expected} expected), ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
     passed: problems.length === 0,
     message: problems.length
       ? `alerts of "${drillId}": ${problems.join('; ')}`
-      : `alerts of "${drillId}": every expected alert fired, was notified as routed and resolved`,
+      : `alerts of "${drillId}": ${ok.join('; ') || 'no alert fired in the steady state'}`,
   };
 }

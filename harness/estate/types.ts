@@ -195,7 +195,17 @@ export interface MonitoringRole {
    */
   readonly processes?: Readonly<Record<string, ProcessRole>>;
   /** The database's size-limited volume (a tmpfs of fixed size), when the backend could make one. */
-  readonly dbVolume?: { path: string; sizeBytes: number; owner?: { uid: number; gid: number } };
+  readonly dbVolume?: {
+    path: string;
+    sizeBytes: number;
+    owner?: { uid: number; gid: number };
+    /**
+     * Where the volume is not a path of this machine (docker: mounted in the database's container), how to fill
+     * it to a fraction of its size with a ballast file its account owns, and how to remove that file again.
+     */
+    fill?(fraction: number): Promise<void>;
+    clear?(): Promise<void>;
+  };
 }
 
 /**

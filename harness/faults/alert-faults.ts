@@ -34,32 +34,60 @@ function release(app: AppRole, version: string): Fault {
 
 /**
  * A release that crashes a little after every start, restarted by its supervisor each time (as a container
- * runtime or Kubernetes would) until it has restarted more than `restarts` times; reverted by rolling back.
+ * runtime or Kubernetes would). Injected once it has restarted `restarts` times; the supervisor goes on
+ * restarting it, as a real one does, until the fault is reverted by rolling back. (A supervisor that stopped
+ * after n restarts would leave the app down and the restart count frozen: on a loaded machine Prometheus may
+ * miss a life or two of a 2 s crash loop, and the rule would then never see its sixth restart.)
  */
 function crashLoop(app: AppRole, version: string, restarts = 6): Fault {
   let previous: string | undefined;
   let count = 0;
+  let supervisor: { stop: AbortController; done: Promise<void> } | undefined;
+  let supervisorError: string | undefined;
+  // A start that ends in the crash before the app was seen ready (a loaded machine, a slow container start) is a
+  // start of the loop all the same; any other failure is not.
+  const crashTolerant = async (start: () => Promise<void>) => {
+    try {
+      await start();
+    } catch (e) {
+      if (app.running()) throw e;
+    }
+  };
+  const restartAfterCrash = async (signal: AbortSignal) => {
+    await poll(() => !app.running() || undefined, {
+      subject: `release ${version} to crash`,
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      signal,
+    });
+    await crashTolerant(() => app.restart());
+    count += 1;
+  };
   return {
     name: `crash-looping release ${version}`,
     target: app.name,
     get detail() {
-      return `${count} restarts`;
+      return `${count} restarts${supervisorError ? `; the supervisor stopped: ${supervisorError}` : ''}`;
     },
     async inject(ctx) {
       previous = app.version;
-      await app.deploy(version);
-      while (count < restarts) {
-        await poll(() => !app.running() || undefined, {
-          subject: `release ${version} to crash`,
-          timeoutMs: 30_000,
-          intervalMs: 50,
-          signal: ctx.signal,
-        });
-        await app.restart();
-        count += 1;
-      }
+      await crashTolerant(() => app.deploy(version));
+      while (count < restarts) await restartAfterCrash(ctx.signal);
+      const stop = new AbortController();
+      const signal = AbortSignal.any([stop.signal, ctx.signal]);
+      const done = (async () => {
+        while (!signal.aborted) await restartAfterCrash(signal);
+      })().catch((e: unknown) => {
+        if (!signal.aborted) supervisorError = e instanceof Error ? e.message : String(e);
+      });
+      supervisor = { stop, done };
     },
     async revert() {
+      if (supervisor) {
+        supervisor.stop.abort();
+        await supervisor.done;
+        supervisor = undefined;
+      }
       if (previous === undefined) return;
       const back = previous;
       previous = undefined;
@@ -110,6 +138,7 @@ function fillVolume(estate: Estate, fillTo = 0.9): Fault {
         throw new Error(
           'this estate has no size-limited database volume (the local backend makes one as root)',
         );
+      if (vol.fill) return vol.fill(fillTo);
       const fs = statfsSync(vol.path);
       const used = (fs.blocks - fs.bfree) * fs.bsize;
       const bytes = Math.max(0, Math.floor(vol.sizeBytes * fillTo) - used);
@@ -118,6 +147,7 @@ function fillVolume(estate: Estate, fillTo = 0.9): Fault {
       return Promise.resolve();
     },
     revert() {
+      if (vol?.clear) return vol.clear();
       if (file) rmSync(file, { force: true });
       return Promise.resolve();
     },

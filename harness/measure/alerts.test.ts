@@ -40,6 +40,7 @@ describe('measureAlerts', () => {
       name: 'ServiceDown',
       severity: 'critical',
       expected: true,
+      expectation: 'fires',
       pendingAtMs: 500,
       firedAtMs: 2000,
       resolvedAtMs: 8000,
@@ -50,6 +51,34 @@ describe('measureAlerts', () => {
       problems: [],
     });
     expect(alertsSettled([r!], routing)).toBe(true);
+  });
+  it('passes a must-not-page alert that only went pending, and fails one that fired or paged', () => {
+    const blip = [ev(1200, 'ServiceDown', 'pending')];
+    const [quiet] = measureAlerts(blip, {
+      faultAt: 1000,
+      expected: [{ name: 'ServiceDown', kind: 'must-not-page' }],
+      routing,
+      severities,
+    });
+    expect(quiet).toMatchObject({
+      expected: false,
+      expectation: 'must-not-page',
+      pendingAtMs: 200,
+      problems: [],
+    });
+    // Nothing to wait for: a must-not-page alert does not hold the recovery up.
+    expect(alertsSettled([quiet!], routing)).toBe(true);
+    const [paged] = measureAlerts(complete, {
+      faultAt: 1000,
+      expected: [{ name: 'ServiceDown', kind: 'must-not-page' }],
+      routing,
+      severities,
+    });
+    expect(paged!.problems).toEqual([
+      'alert ServiceDown fired at 2000 ms after the fault, during an outage the drill expects to be shorter than its `for`: it must not page',
+      'alert ServiceDown paged receiver slack-webhook, and must not page for this outage',
+      'alert ServiceDown paged receiver email, and must not page for this outage',
+    ]);
   });
   it('fails an expected alert that never fired, naming the rule', () => {
     const rs = measureAlerts([], { faultAt: 0, expected: [{ name: 'DiskSpaceLow' }], routing, severities });

@@ -9,6 +9,12 @@ import { ofKind, type TimelineEvent } from './timeline.ts';
 /** An alert a drill expects, and the receivers its severity is routed to. */
 export interface AlertExpectation {
   name: string;
+  /**
+   * `fires` (default): the fault must fire it, notify every promised receiver, and it must resolve.
+   * `must-not-page`: the drill's outage is shorter than the rule's `for`; it may go pending, but firing or any
+   * notice is a page nobody should have had, and fails the drill.
+   */
+  kind?: 'fires' | 'must-not-page';
 }
 
 export interface AlertNotified {
@@ -23,6 +29,8 @@ export interface AlertResult {
   name: string;
   severity?: string;
   expected: boolean;
+  /** What the drill declared of it (absent: nothing, it is watched like every alert). */
+  expectation?: 'fires' | 'must-not-page';
   /** When the fault that must raise it struck (a stage of a sequence), ms after t_f. */
   expectedAtMs?: number;
   pendingAtMs?: number;
@@ -45,6 +53,11 @@ export interface AlertsInput {
    * by up to one poll. Notices earlier than that belong to an earlier episode.
    */
   pollMs?: number;
+  /**
+   * `--alert-time-scale`: the rules' `for` ran divided by it while the outage ran in real time, so each real
+   * second of outage stood for `scale` seconds against the `for`. Named when a must-not-page alert fired.
+   */
+  scale?: number;
 }
 
 export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInput): AlertResult[] {
@@ -54,7 +67,9 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
   return names.map((name) => {
     const own = alerts.filter((a) => a.name === name);
     const severity = input.severities[name] ?? own.find((a) => a.severity)?.severity;
-    const expected = input.expected.some((e) => e.name === name);
+    const declared = input.expected.find((e) => e.name === name);
+    const expectation = declared ? (declared.kind ?? 'fires') : undefined;
+    const expected = expectation === 'fires';
     const promised = severity ? (input.routing[severity] ?? []) : [];
     // A fault that announced this alert (a stage of a sequence) is where its firing is measured from: an
     // episode an earlier fault caused in passing is not the proof.
@@ -107,6 +122,18 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
           problems.push(`alert ${name} resolved, but receiver ${n.receiver} never got the resolved notice`);
       }
     }
+    if (expectation === 'must-not-page') {
+      if (firedAt !== undefined)
+        problems.push(
+          `alert ${name} fired at ${rel(firedAt)} ms after the fault, during an outage the drill expects to be shorter than its \`for\`: it must not page` +
+            (input.scale && input.scale > 1
+              ? ` (at time scale 1/${input.scale} each real second of outage stands for ${input.scale} s against the \`for\`; a smaller --alert-time-scale judges an outage this long nearer its real length)`
+              : ''),
+        );
+      for (const n of notified)
+        if (n.atMs !== undefined)
+          problems.push(`alert ${name} paged receiver ${n.receiver}, and must not page for this outage`);
+    }
     for (const n of notified)
       if (n.atMs !== undefined && !promised.includes(n.receiver))
         problems.push(
@@ -116,6 +143,7 @@ export function measureAlerts(events: readonly TimelineEvent[], input: AlertsInp
       name,
       ...(severity ? { severity } : {}),
       expected,
+      ...(expectation ? { expectation } : {}),
       ...(expectedAt !== undefined ? { expectedAtMs: rel(expectedAt) } : {}),
       ...(pendingAt !== undefined ? { pendingAtMs: rel(pendingAt) } : {}),
       ...(firedAt !== undefined ? { firedAtMs: rel(firedAt) } : {}),

@@ -30,6 +30,8 @@ export const RUNBOOK_ROUTING: Readonly<Record<string, readonly string[]>> = {
 export interface AlertWatchOptions {
   /** The rules this drill's fault must fire (and that must resolve after the recovery). */
   expect: readonly string[];
+  /** Rules the fault touches for less than their `for`: may go pending, must not fire nor notify. */
+  mustNotPage?: readonly string[];
   /** Severity -> receivers promised (default: the runbook's). */
   routing?: Readonly<Record<string, readonly string[]>>;
   /** Poll interval (default: the scaled scrape interval, at least 100 ms). */
@@ -51,7 +53,7 @@ export function alertWatcher(opts: AlertWatchOptions): Observer {
         Object.entries(opts.routing ?? RUNBOOK_ROUTING).map(([k, v]) => [k, [...v]]),
       );
       const severities = Object.fromEntries(mon.rules.map((r) => [r.name, r.severity]));
-      const unknown = opts.expect.filter((n) => !(n in severities));
+      const unknown = [...opts.expect, ...(opts.mustNotPage ?? [])].filter((n) => !(n in severities));
       if (unknown.length)
         throw new Error(`expected alert ${unknown.join(', ')} is not a rule of ${mon.files.rules}`);
       const pollMs = opts.pollMs ?? Math.max(100, mon.scrapeIntervalMs);
@@ -119,10 +121,14 @@ export function alertWatcher(opts: AlertWatchOptions): Observer {
       const measureNow = (faultAt?: number) =>
         measureAlerts([...events, ...ofKind(ctx.timeline(), 'alert').filter((e) => e.state === 'expected')], {
           ...(faultAt !== undefined ? { faultAt } : {}),
-          expected: opts.expect.map((name) => ({ name })),
+          expected: [
+            ...opts.expect.map((name) => ({ name })),
+            ...(opts.mustNotPage ?? []).map((name) => ({ name, kind: 'must-not-page' as const })),
+          ],
           routing,
           severities,
           pollMs,
+          scale: mon.scale,
         });
       return {
         name: 'alert-watcher',
@@ -236,13 +242,16 @@ export async function checkRuleSeries(
   jobs: ReadonlySet<string>,
 ): Promise<RuleSeriesFinding[]> {
   const out: RuleSeriesFinding[] = [];
+  // Over the last few scrapes, not at this instant: one scrape that timed out on a loaded machine marks every
+  // series of its target stale, and the metric would look absent though it exists.
+  const window = `${Math.max(2000, 8 * mon.scrapeIntervalMs)}ms`;
   for (const rule of mon.rules) {
     const missing: string[] = [];
     for (const sel of selectors(rule.expr)) {
       const name = /^[a-z_:][\w:]*/i.exec(sel)?.[0] ?? sel;
       const job = jobOf(sel);
       if (job !== undefined && !jobs.has(job)) continue;
-      const q = job !== undefined ? `count(${name}{job="${job}"})` : `count(${name})`;
+      const q = `count(last_over_time(${name}${job !== undefined ? `{job="${job}"}` : ''}[${window}]))`;
       if ((await query(mon, q)).length === 0)
         missing.push(job !== undefined ? `${name}{job="${job}"}` : name);
     }

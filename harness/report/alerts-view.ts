@@ -55,11 +55,14 @@ export function alertsView(r: DrillRecord): AlertsView | undefined {
     rows: m.alerts.map((a) => ({
       name: a.name,
       severity: a.severity ?? '—',
-      expected: a.expected
-        ? a.expectedAtMs !== undefined
-          ? `yes, from ${at(a.expectedAtMs)}`
-          : 'yes'
-        : 'no',
+      expected:
+        a.expectation === 'must-not-page'
+          ? 'must not page (may go pending)'
+          : a.expected
+            ? a.expectedAtMs !== undefined
+              ? `yes, from ${at(a.expectedAtMs)}`
+              : 'yes'
+            : 'no',
       pending: at(a.pendingAtMs),
       fired: at(a.firedAtMs),
       notified:

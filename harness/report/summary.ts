@@ -85,6 +85,8 @@ export interface AlertSummary {
   name: string;
   severity?: string;
   expected: boolean;
+  /** What the drill declared: `fires`, or `must-not-page` (an outage shorter than the rule's `for`). */
+  expectation?: 'fires' | 'must-not-page';
   /** When the fault stage that must raise it struck (a sequence of faults); its times are measured from there on. */
   expectedAtMs?: number;
   pendingAtMs?: number;
@@ -171,6 +173,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
             name: a.name,
             ...(a.severity ? { severity: a.severity } : {}),
             expected: a.expected,
+            ...(a.expectation ? { expectation: a.expectation } : {}),
             ...(a.expectedAtMs !== undefined ? { expectedAtMs: a.expectedAtMs } : {}),
             ...(a.pendingAtMs !== undefined ? { pendingAtMs: a.pendingAtMs } : {}),
             ...(a.firedAtMs !== undefined ? { firedAtMs: a.firedAtMs } : {}),

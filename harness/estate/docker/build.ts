@@ -31,6 +31,7 @@ import { PROJECT_ROOT } from '../host/project-root.ts';
 import { bundle, bundlerVersion } from './bundle.ts';
 import { inspectImage, requireEngine } from './engine.ts';
 import { appImage, BUILT_BASE, BUILT_IMAGES, type ImageSet } from './images.ts';
+import { ensureMonitoringImage } from './monitoring-image.ts';
 
 export const LABEL_APP_SOURCE = 'drillbook.app-source';
 export const LABEL_RELEASE = 'drillbook.release';
@@ -167,6 +168,14 @@ export async function buildImages(opts: {
     opts.log(`tag ${name} -> ${BUILT_BASE}`);
   }
   results.push(...(await ensureAppImages(d, BUILT_IMAGES, opts.log)));
+  // The monitoring (Prometheus, Alertmanager, the exporters) for drills with alerts: its own image on the base.
+  results.push(
+    await ensureMonitoringImage(
+      d,
+      opts.mirror ?? process.env.DRILL_DEBIAN_MIRROR ?? debianMirror(aptSourceFiles()),
+      opts.log,
+    ),
+  );
   return results;
 }
 

@@ -1,5 +1,6 @@
 /** What the docker backend needs on this machine: an engine, the role images, app images matching the sources. */
 import type { Prerequisite } from '../backend.ts';
+import { monitoringImage, monitoringImageProblem } from './monitoring-image.ts';
 import { appImagesProblem } from './build.ts';
 import {
   DOCKER_REMEDY,
@@ -57,6 +58,14 @@ export async function dockerPrerequisites(env: NodeJS.ProcessEnv): Promise<Prere
       ...(role === 'redis' ? { onlyFor: 'redis' as const } : {}),
     });
   }
+  const monitoring = await monitoringImageProblem(d, env);
+  found.push({
+    what: 'monitoring image',
+    ok: !monitoring,
+    detail: monitoring ?? `${monitoringImage(env)} (Prometheus, Alertmanager, exporters)`,
+    ...(monitoring ? { remedy: 'npx drill images build (offline)' } : {}),
+    onlyFor: 'monitoring',
+  });
   const app = await appImagesProblem(d, images);
   found.push(
     app

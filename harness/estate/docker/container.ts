@@ -31,6 +31,8 @@ export interface ContainerSpec {
   files?: { source: string; target: string }[];
   /** Host directories bind-mounted read-write (the run directory's WAL archive and backups). */
   binds?: { source: string; target: string }[];
+  /** Named volumes of the run mounted into the container (the database's size-limited tmpfs volume). */
+  volumes?: { name: string; target: string; readOnly?: boolean }[];
   /** Ready when this resolves true (polled from the host through the published ports); default: running. */
   ready?: () => Promise<boolean>;
   /** Where its readiness check is declared, for the message when it never passes. */
@@ -58,6 +60,13 @@ class EstateContainer extends GenericContainer {
     if (spec.user) this.withUser(spec.user);
     if (spec.files?.length) this.withCopyFilesToContainer(spec.files);
     if (spec.binds?.length) this.withBindMounts(spec.binds.map((b) => ({ ...b, mode: 'rw' as const })));
+    if (spec.volumes?.length)
+      this.hostConfig.Mounts = spec.volumes.map((v) => ({
+        Type: 'volume' as const,
+        Source: v.name,
+        Target: v.target,
+        ReadOnly: v.readOnly ?? false,
+      }));
     if (spec.stopSignal) this.createOpts.StopSignal = spec.stopSignal;
     const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostPort: string }[]>;
     this.hostConfig.PortBindings = Object.fromEntries(
@@ -138,13 +147,17 @@ export class DockerService implements ProcessRole {
     this.hostPid = info.State.Pid > 0 ? info.State.Pid : undefined;
     if (this.hostPid) this.everPids.add(this.hostPid);
     this.state = 'running';
+    // A container that exited will not become ready: that ends the wait at once, not at its deadline.
+    let exited: EstateError | undefined;
     await poll(
       async () => {
         const s = (await c.inspect()).State;
-        if (!s.Running)
-          throw new EstateError(
+        if (!s.Running) {
+          exited = new EstateError(
             `${this.spec.role} exited during start-up (exit ${s.ExitCode}): ${await this.logTail()}`,
           );
+          return true;
+        }
         return this.isReady();
       },
       {
@@ -153,6 +166,10 @@ export class DockerService implements ProcessRole {
         intervalMs: 25,
       },
     );
+    if (exited) {
+      this.state = 'stopped';
+      throw exited;
+    }
   }
 
   /** Readiness as seen from the host; roles override it. */

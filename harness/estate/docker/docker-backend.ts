@@ -39,6 +39,14 @@ import {
 } from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 import { together } from '../host/together.ts';
+import {
+  containerVolume,
+  DB_VOLUME_BYTES,
+  DB_VOLUME_PATH,
+  startDockerMonitoring,
+  type DockerMonitoring,
+} from './monitoring.ts';
+import { monitoringImage } from './monitoring-image.ts';
 import { provisionDockerSites } from './sites.ts';
 
 /** Ports inside the router container (published on 127.0.0.1 at free host ports). */
@@ -101,6 +109,30 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       if (!gone(e)) throw e;
     }
   });
+  // With monitoring, the database's size-limited volume: a Docker volume of the tmpfs kind with a fixed size, owned
+  // by the image's database account (removed after every container that mounts it).
+  const withMonitoring = Boolean(topology.monitoring && ctx.monitoring);
+  const dbVolume = withMonitoring ? `${network}-db-volume` : undefined;
+  if (dbVolume) {
+    const owner = await imagePostgresUser(images.postgres, labels);
+    await d.createVolume({
+      Name: dbVolume,
+      Driver: 'local',
+      DriverOpts: {
+        type: 'tmpfs',
+        device: 'tmpfs',
+        o: `size=${DB_VOLUME_BYTES},uid=${owner.uid},gid=${owner.gid},mode=0700`,
+      },
+      Labels: labels,
+    });
+    ctx.teardown.push(`remove volume ${dbVolume}`, async () => {
+      try {
+        await d.getVolume(dbVolume).remove({ force: true });
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+    });
+  }
   // Runs before the network's removal: whatever else carries this drill's labels (a runbook block's container).
   ctx.teardown.push(
     `remove every container labelled ${labels['drillbook.run-id']} / ${ctx.drillId}`,
@@ -144,6 +176,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       ...base('postgres-primary', 'postgres-primary', [{ container: PG_PORT, host: pgPrimaryPort }]),
       image: images.postgres,
       binds,
+      ...(dbVolume ? { volumes: [{ name: dbVolume, target: DB_VOLUME_PATH }] } : {}),
     },
     superuser: SUPERUSER,
     password,
@@ -287,6 +320,30 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   })();
   const [, , , standby] = await together(primaryUp, routerUp, redisUp, standbyUp, appUp);
 
+  let monitoring: DockerMonitoring | undefined;
+  if (withMonitoring && ctx.monitoring) {
+    monitoring = await startDockerMonitoring({
+      d,
+      runDir,
+      network,
+      nameOf,
+      labels,
+      image: monitoringImage(),
+      settings: ctx.monitoring,
+      teardown: ctx.teardown,
+      teardownGroup: { group: 'containers' },
+      startTimeoutMs: ctx.startTimeoutMs,
+      appTarget: `app:${appContainerPort}`,
+      appInstance: 'app-1',
+      postgresDsn: `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}?sslmode=disable`,
+      ...(redis ? { redisTarget: `redis:${REDIS_PORT}` } : {}),
+      ...(dbVolume ? { dbVolume } : {}),
+    });
+    ctx.note?.(
+      `monitoring up in containers: Prometheus ${monitoring.role.prometheusUrl}, Alertmanager ${monitoring.role.alertmanagerUrl} (time scale 1/${monitoring.role.scale})`,
+    );
+  }
+
   const conn = primary.connection();
   return assembleEstate({
     backend: 'docker',
@@ -298,6 +355,14 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     router,
     endpoints: { app: `http://127.0.0.1:${routerAppPort}`, db: { ...conn, port: routerDbPort } },
     backups: { archiveDir, backupDir },
+    ...(monitoring
+      ? {
+          monitoring: {
+            ...monitoring.role,
+            ...(dbVolume ? { dbVolume: containerVolume((cmd, user) => primary.exec(cmd, user)) } : {}),
+          },
+        }
+      : {}),
     async newSpare(name: string) {
       const [port] = (await freePorts(1)) as [number];
       const role = new DockerSparePostgres(
@@ -343,7 +408,15 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       STACK_LABEL_FILE: labelFile,
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     },
-    pids: () => [primary.pids, standby?.pids ?? [], redis?.pids ?? [], router.pids, app.pids].flat(),
+    pids: () =>
+      [
+        primary.pids,
+        standby?.pids ?? [],
+        redis?.pids ?? [],
+        router.pids,
+        app.pids,
+        monitoring?.pids() ?? [],
+      ].flat(),
     ports: [
       pgPrimaryPort,
       ...(standby ? [pgStandbyPort] : []),
@@ -352,6 +425,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       adminPort,
       routerAppPort,
       routerDbPort,
+      ...(monitoring?.ports ?? []),
     ],
     async identity() {
       const appVersion = await app.runningVersion();
@@ -360,6 +434,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
         ...(redis ? { redis: images.redis } : {}),
         router: images.node,
         app: appImage(images, appVersion),
+        ...(monitoring ? { monitoring: monitoringImage() } : {}),
       };
       const ids: Record<string, string> = {};
       for (const [role, ref] of Object.entries(used)) {

@@ -4,6 +4,7 @@ import type { CommandIo } from '../backend.ts';
 import { buildImages } from './build.ts';
 import { dockerImagePresentSync } from './engine.ts';
 import { IMAGE_ROLES, readImageConfig, resolveImages } from './images.ts';
+import { monitoringImage } from './monitoring-image.ts';
 
 /**
  * `drill images build [--force] [--mirror URL]`: the docker backend's images, built offline from Debian's
@@ -39,6 +40,10 @@ export async function imagesCommand(argv: string[], io: CommandIo): Promise<numb
       const here = role === 'app' ? '' : dockerImagePresentSync(images[role]) ? 'present' : 'absent';
       io.out.write(`${role.padEnd(9)} ${ref.padEnd(28)} ${sources[role].padEnd(7)} ${here}\n`);
     }
+    const monitoring = monitoringImage(io.env);
+    io.out.write(
+      `${'monitoring'.padEnd(9)} ${monitoring.padEnd(28)} ${(io.env.DRILL_IMAGE_MONITORING ? 'env' : 'built').padEnd(7)} ${dockerImagePresentSync(monitoring) ? 'present' : 'absent'}\n`,
+    );
     io.out.write(`(override with DRILL_IMAGE_<ROLE> or docker.images in the config file, docs/config.md)\n`);
     return 0;
   }

@@ -11,7 +11,7 @@ import { findDockerLeaks, sweepDocker } from './sweep.ts';
 export const dockerBackend: Backend = {
   name: 'docker',
   description: 'containers through testcontainers',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose', 'sites'],
+  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose', 'sites', 'monitoring'],
 
   prerequisites: dockerPrerequisites,
 
@@ -23,6 +23,11 @@ export const dockerBackend: Backend = {
     for (const role of roles) {
       if (!(await inspectImage(d, images[role])))
         throw new PrerequisiteError(`image ${images[role]} is not on the Docker engine`, imagesRemedy());
+    }
+    if (needs.includes('monitoring')) {
+      const { monitoringImageProblem } = await import('./monitoring-image.ts');
+      const problem = await monitoringImageProblem(d);
+      if (problem) throw new PrerequisiteError(problem, imagesRemedy());
     }
     const { ensureAppImages } = await import('./build.ts');
     const built = await ensureAppImages(d, images, () => undefined);

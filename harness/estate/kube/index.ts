@@ -54,6 +54,8 @@ async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]
   const shared = await dockerPrerequisites(env);
   for (const p of shared) {
     if (p.what === 'testcontainers reaper' || p.what === 'node image' || p.what === 'app images') continue;
+    // The monitoring runs on the docker backend only; the kube backend offers none.
+    if (p.what === 'monitoring image') continue;
     found.push({ ...p, what: `${p.what} (loaded into the node)` });
   }
   // The release images as they are on the engine (the docker backend's rebuild-on-change is its own business:

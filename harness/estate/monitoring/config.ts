@@ -19,6 +19,8 @@ export const DEFAULT_DASHBOARD_FILE = join(FIXTURES, 'dashboard.json');
  * sample spacing of the offline `promtool test rules`), and Prometheus's default resend delay of firing
  * alerts to Alertmanager (1 m). Both are scaled with the rest.
  */
+/** postgres_exporter's scrape interval, unscaled (its queries are slow; no rule reads it). */
+export const POSTGRES_SCRAPE_INTERVAL = '1m';
 export const UNSCALED_SCRAPE_INTERVAL = '15s';
 export const UNSCALED_RESEND_DELAY = '1m';
 
@@ -187,6 +189,8 @@ export function scaleRules(text: string, file: string, scale: number): string {
 export interface ReceiverPorts {
   smtp: number;
   webhook: number;
+  /** Their address as Alertmanager reaches them (default 127.0.0.1; docker: the estate network's gateway). */
+  host?: string;
 }
 
 /** What the drill needs to know of the Alertmanager file: its receivers and what each kind of them is. */
@@ -237,7 +241,8 @@ export function alertmanagerForDrill(
   const doc = parseYaml(text, file) as AmDoc;
   if (!doc?.route || !Array.isArray(doc.receivers))
     throw new UsageError(`${file}: an Alertmanager configuration needs "route:" and "receivers:"`);
-  const smarthost = `127.0.0.1:${ports.smtp}`;
+  const host = ports.host ?? '127.0.0.1';
+  const smarthost = `${host}:${ports.smtp}`;
   doc.global = { ...doc.global, smtp_smarthost: smarthost, smtp_require_tls: false };
   if (typeof doc.global.resolve_timeout === 'string')
     doc.global.resolve_timeout = scaleDuration(doc.global.resolve_timeout, scale);
@@ -255,7 +260,7 @@ export function alertmanagerForDrill(
       e.require_tls = false;
     }
     const hooks = (r.webhook_configs ?? []) as Record<string, unknown>[];
-    for (const h of hooks) h.url = `http://127.0.0.1:${ports.webhook}/${encodeURIComponent(r.name)}`;
+    for (const h of hooks) h.url = `http://${host}:${ports.webhook}/${encodeURIComponent(r.name)}`;
     receivers.push({
       name: r.name,
       emailTo: emails.map((e) => (typeof e.to === 'string' ? e.to.toLowerCase() : '')).filter(Boolean),
@@ -338,7 +343,12 @@ export function prometheusConfig(targets: ScrapeTargets, rulesFile: string, scal
           { regex: '__tmp_fs', action: 'labeldrop' },
         ],
       }),
-      job('postgres', targets.postgres),
+      // postgres_exporter runs a dozen queries per scrape, which on a loaded machine take longer than the scaled
+      // interval; no rule reads its series (they are for a person at the dashboard): it is scraped every minute.
+      job('postgres', targets.postgres, {
+        scrape_interval: scaleDuration(POSTGRES_SCRAPE_INTERVAL, scale),
+        scrape_timeout: scaleDuration(POSTGRES_SCRAPE_INTERVAL, scale),
+      }),
       ...(targets.redis ? [job('redis', targets.redis)] : []),
     ],
   };

@@ -38,6 +38,11 @@ export interface Receivers {
 export async function startReceivers(
   ports: { smtp: number; webhook: number },
   receivers: () => readonly ReceiverInfo[],
+  /**
+   * The address they listen on: loopback, unless the senders run in containers (the docker backend: the
+   * gateway of the estate's own network, which only that network's containers and this machine reach).
+   */
+  host = '127.0.0.1',
 ): Promise<Receivers> {
   const got: Notification[] = [];
   const webhook = createServer((req, res) => {
@@ -69,9 +74,9 @@ export async function startReceivers(
       }
     });
   });
-  await listen('webhook receiver', ports.webhook, (port, onError) => {
+  await listen('webhook receiver', host, ports.webhook, (port, onError) => {
     webhook.once('error', onError);
-    webhook.listen(port, '127.0.0.1');
+    webhook.listen(port, host);
     return new Promise<void>((r) => webhook.once('listening', () => r()));
   });
 
@@ -98,10 +103,10 @@ export async function startReceivers(
   });
   smtp.on('error', () => undefined);
   try {
-    await listen('SMTP receiver', ports.smtp, (port, onError) => {
+    await listen('SMTP receiver', host, ports.smtp, (port, onError) => {
       const server = (smtp as unknown as { server: Server }).server;
       server.once('error', onError);
-      return new Promise<void>((r) => smtp.listen(port, '127.0.0.1', () => r()));
+      return new Promise<void>((r) => smtp.listen(port, host, () => r()));
     });
   } catch (e) {
     await new Promise((r) => webhook.close(r));
@@ -127,6 +132,7 @@ export async function startReceivers(
 
 async function listen(
   what: string,
+  host: string,
   port: number,
   bind: (port: number, onError: (e: Error) => void) => Promise<void>,
 ): Promise<void> {
@@ -135,7 +141,7 @@ async function listen(
       const code = (e as NodeJS.ErrnoException).code;
       reject(
         new PrerequisiteError(
-          `the drill's ${what} cannot listen on 127.0.0.1:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : e.message}`,
+          `the drill's ${what} cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : e.message}`,
           'free the port, or choose another with DRILL_ALERT_SMTP_PORT / DRILL_ALERT_WEBHOOK_PORT (unset: a free port)',
         ),
       );
