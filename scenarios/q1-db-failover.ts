@@ -66,7 +66,14 @@ export function q1DbFailover(
     // connections busy for as long as the lag lasts, which may rightly page.
     ...(lag
       ? {}
-      : { alerts: { expect: [], mustNotPage: ['ServiceDown', 'DatabaseConnectionPoolExhausted'] } }),
+      : {
+          alerts: {
+            expect: [],
+            mustNotPage: ['ServiceDown', 'DatabaseConnectionPoolExhausted'],
+            // At 1/10 a failover of a few seconds stands for well under the `for` (at 1/40 three seconds are 2 min).
+            timeScale: 10,
+          },
+        }),
     fault: (estate) =>
       lag
         ? Fault.after(Fault.lagReplication(estate, lag), Fault.kill(estate.postgres.primary))

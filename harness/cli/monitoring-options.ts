@@ -60,6 +60,7 @@ export function monitoringSettings(
         `run: --alert-time-scale must be a number >= 1 (durations are divided by it), not '${scale}'`,
       );
     settings.scale = f;
+    settings.scaleGiven = true;
   }
   checkMonitoringFiles(settings, env);
   return settings;

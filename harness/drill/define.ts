@@ -87,6 +87,12 @@ export interface DrillSpec {
      */
     mustNotPage?: string[];
     routing?: Record<string, string[]>;
+    /**
+     * The drill's own `--alert-time-scale` when none is given. A drill proving that a blip pages nobody runs at
+     * a scale where its outage, scaled, stays shorter than the rules' `for` (a 2.5 s outage at 1/40 stands for
+     * 100 s against a 1 m `for`; at 1/10 for 25 s).
+     */
+    timeScale?: number;
   };
   /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
   prepare?(estate: Estate): Step[];

@@ -8,6 +8,7 @@ import { formatDuration, parseDuration } from '../core/duration.ts';
 import { AbortedError, describe, StepError, TimeoutError } from '../core/errors.ts';
 import { poll } from '../core/poll.ts';
 import type { Estate } from '../estate/types.ts';
+import type { MonitoringSettings } from '../estate/monitoring/config.ts';
 import type { FaultContext } from '../faults/fault.ts';
 import { measureReplication } from '../measure/replication.ts';
 import { measureShipping } from '../measure/shipping.ts';
@@ -82,7 +83,9 @@ export async function provision(run: DrillRun): Promise<void> {
       system: run.opts.system,
       startTimeoutMs: ms(run.def.timeouts.provision),
       note: run.note,
-      ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
+      ...(run.opts.monitoring
+        ? { monitoring: drillMonitoring(run.opts.monitoring, run.def.alerts?.timeScale) }
+        : {}),
     }),
   );
   run.estate = estate;
@@ -466,4 +469,12 @@ async function observeSwitch(run: DrillRun, stepEndedAt: number): Promise<void> 
     to,
   });
   run.dbRole = to;
+}
+
+/** The run's monitoring settings as this drill runs them: its own time scale unless the flag named one. */
+export function drillMonitoring(
+  settings: MonitoringSettings,
+  timeScale: number | undefined,
+): MonitoringSettings {
+  return timeScale !== undefined && !settings.scaleGiven ? { ...settings, scale: timeScale } : settings;
 }

@@ -38,6 +38,8 @@ export interface MonitoringSettings {
   dashboardFile: string;
   /** Durations are divided by it (1: real time). */
   scale: number;
+  /** The scale came from `--alert-time-scale` (it then wins over a drill's own `alerts.timeScale`). */
+  scaleGiven?: boolean;
 }
 
 export function defaultMonitoringSettings(): MonitoringSettings {
