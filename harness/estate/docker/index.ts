@@ -11,7 +11,15 @@ import { findDockerLeaks, sweepDocker } from './sweep.ts';
 export const dockerBackend: Backend = {
   name: 'docker',
   description: 'containers through testcontainers',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose', 'sites'],
+  capabilities: [
+    'standby',
+    'sync-replication',
+    'redis',
+    'spare-postgres',
+    'compose',
+    'sites',
+    'site-partition',
+  ],
 
   prerequisites: dockerPrerequisites,
 
