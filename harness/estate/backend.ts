@@ -29,6 +29,8 @@ export const CAPABILITIES = [
   'sites',
   /** A two-site estate whose primary site can be cut off the network alive (`PrimarySite.partition`). */
   'site-partition',
+  /** The primary site's database data directory at hand for a failback's rebuild (`PRIMARY_DATA`, pg_rewind). */
+  'site-failback',
   /** Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate. */
   'monitoring',
   /** The app as a Kubernetes Deployment the runbook's `kubectl` commands act on (`NAMESPACE`, `KUBECONFIG`). */

@@ -72,6 +72,9 @@ export const LINK_DOWN_FILE = '.link-down';
 export function shippingSettings(archiveTimeoutMs: number, archiveDir: string): Record<string, string> {
   return {
     archive_timeout: `${Math.round(archiveTimeoutMs / 1000)}s`,
+    // Hint-bit changes WAL-logged: after a DR activation the old primary can be rewound (pg_rewind) onto the
+    // promoted DR database's timeline instead of copied whole.
+    wal_log_hints: 'on',
     archive_command: `test ! -f '${archiveDir}/${LINK_DOWN_FILE}' && test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
   };
 }

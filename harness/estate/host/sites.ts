@@ -18,14 +18,14 @@ export interface SiteMember {
  * first waits), so the site dies in one instant, then waits until all of them are gone.
  */
 export function primarySite(
-  name: string,
+  siteName: string,
   members: readonly SiteMember[],
   network?: SiteNetwork,
 ): PrimarySite {
   let fenced = false;
   let partitioned = false;
   return {
-    name,
+    name: siteName,
     roles: members.map((m) => m.role),
     async kill() {
       await Promise.all(members.map((m) => m.kill()));
@@ -50,6 +50,16 @@ export function primarySite(
     },
     get fenced() {
       return fenced;
+    },
+    unfence() {
+      fenced = false;
+    },
+    async start(name) {
+      const role = members.find((m) => m.role.name === name)?.role;
+      if (!role) throw new Error(`no role '${name}' at ${siteName}`);
+      if (fenced)
+        throw new Error(`${siteName} is fenced: rebuild it, then lift the fence (infra unfence ${siteName})`);
+      if (!role.running()) await role.restart();
     },
   };
 }

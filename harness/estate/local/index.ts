@@ -19,6 +19,7 @@ export const localBackend: Backend = {
     'spare-postgres',
     'sites',
     'site-partition',
+    'site-failback',
     'monitoring',
   ],
 

@@ -361,6 +361,8 @@ export async function provisionLocalSites(
       sites: { primary: site, dr },
       view: {
         primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        primaryData: primary.dataDir,
+        ...(redis ? { primaryRedisDir: redis.dir } : {}),
         drDb: { host: '127.0.0.1', port: drPgPort },
         drData: drPg.dataDir,
         ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir: drRedis.dir } : {}),

@@ -8,7 +8,7 @@ import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
 import { checklist, checklistGate, tlsEndpoint } from './checklist.ts';
 import { logsAfterCleanup, plantLogs, staleSession } from './maintenance.ts';
-import { healSite, splitBrainCheck } from './sites.ts';
+import { healSite, loseSite, splitBrainCheck } from './sites.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
 
@@ -37,5 +37,6 @@ export const Step = {
   staleSession,
   logsAfterCleanup,
   healSite,
+  loseSite,
   splitBrainCheck,
 };

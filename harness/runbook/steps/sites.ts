@@ -3,11 +3,94 @@
  * site coming back (its network whole again), and the split-brain check that follows it: does any client write
  * still land on the old site?
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, StepError } from '../../core/errors.ts';
 import { delay } from '../../core/poll.ts';
 import { blockOf } from '../markdown.ts';
 import type { Step, StepContext } from '../step.ts';
+
+/**
+ * The whole primary site dies in one instant (every role of it SIGKILLed at once), as a step: what a drill that
+ * starts after a site loss (a failback) prepares with before its traffic starts. With `shippedFirst`, a key is
+ * written to the primary Redis and the current WAL segment closed first, and the site dies once both the next
+ * snapshot and that segment have arrived at the DR site: the activation then starts from everything there was.
+ */
+export function loseSite(opts: { shippedFirst?: boolean } = {}): Step {
+  return {
+    name: `the primary site is lost (every role of it killed at once${opts.shippedFirst ? ', after shipping' : ''})`,
+    async run(ctx) {
+      const site = ctx.estate.sites?.primary;
+      const dr = ctx.estate.sites?.dr;
+      if (!site || !dr) throw new StepError('loseSite needs a two-site estate');
+      const shipped: string[] = [];
+      if (opts.shippedFirst) {
+        const since = Date.now();
+        const redis = ctx.estate.redis;
+        if (redis) {
+          const client = new Redis({
+            host: '127.0.0.1',
+            port: redis.port,
+            lazyConnect: true,
+            maxRetriesPerRequest: 1,
+          });
+          try {
+            await client.connect();
+            await client.set('drill:before-site-loss', new Date(since).toISOString());
+          } finally {
+            client.disconnect();
+          }
+          const rdb = join(dr.snapshotDir, 'dump.rdb');
+          await waitFor(
+            () => (mtimeOf(rdb) ?? 0) >= since - 1000,
+            15_000,
+            'a Redis snapshot shipped',
+            ctx.signal,
+          );
+          shipped.push('Redis snapshot');
+        }
+        const [row] = await ctx.estate.postgres.primary.query<{ f: string }>(
+          'SELECT pg_walfile_name(pg_switch_wal()) AS f',
+        );
+        const segment = row?.f ?? '';
+        await waitFor(
+          () => mtimeOf(join(dr.walDir, segment)) !== undefined,
+          15_000,
+          `segment ${segment} shipped`,
+          ctx.signal,
+        );
+        shipped.push(`WAL through ${segment}`);
+      }
+      await site.kill();
+      return {
+        detail: `${site.name} lost: ${site.roles.map((r) => r.name).join(', ')} killed${shipped.length ? ` (after ${shipped.join(' and ')} reached ${dr.name})` : ''}`,
+      };
+    },
+  };
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor(
+  ok: () => boolean,
+  withinMs: number,
+  what: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const end = performance.now() + withinMs;
+  while (!ok()) {
+    if (performance.now() > end) throw new StepError(`no ${what} within ${withinMs / 1000} s`);
+    await delay(50, signal);
+  }
+}
 
 /** The partitioned primary site's network comes back, as a repaired link or a site whose power returns. */
 export function healSite(): Step {
