@@ -11,15 +11,7 @@ import { findDockerLeaks, sweepDocker } from './sweep.ts';
 export const dockerBackend: Backend = {
   name: 'docker',
   description: 'containers through testcontainers',
-  capabilities: [
-    'standby',
-    'sync-replication',
-    'redis',
-    'spare-postgres',
-    'compose',
-    'sites',
-    'site-partition',
-  ],
+  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose', 'sites'],
 
   prerequisites: dockerPrerequisites,
 
