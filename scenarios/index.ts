@@ -12,6 +12,8 @@ export const SCENARIO_FILES = [
   'q2-site-failover.ts',
   'q2-site-failover-archive-6s.ts',
   'q2-site-failover-cold.ts',
+  'q2-site-partition.ts',
+  'q2-failback.ts',
   'q3-data-corruption.ts',
   'backup-restore.ts',
   'backup-verify.ts',

@@ -41,6 +41,11 @@ export interface SiteFailoverOptions {
   archiveTimeout?: string;
   feed?: SitesTopology['feed'];
   drApp?: SitesTopology['drApp'];
+  /**
+   * 'kill': every process of the primary site killed at once. 'partition': the site cut off the network,
+   * alive; after the switch it comes back and the split-brain check proves no client write lands on it.
+   */
+  siteLoss?: 'kill' | 'partition';
 }
 
 export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition {
@@ -48,25 +53,37 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
   const archiveTimeoutMs = parseDuration(archiveTimeout, 'archiveTimeout');
   const feed = opts.feed ?? 'wal-shipping';
   const drApp = opts.drApp ?? 'warm';
+  const partition = opts.siteLoss === 'partition';
   // The steady state lasts long enough to see segments shipped at least twice: the report gives the interval.
   const steadyMs = 2 * archiveTimeoutMs + 500;
   const strikeMs = (archiveTimeoutMs - 1000) / 2;
   return defineDrill({
     id: opts.id ?? 'q2-site-failover',
-    title: `Complete site failure: activate the DR site (WAL shipped every ${archiveTimeout}${feed === 'streaming' ? ' and streamed' : ''}, ${drApp} app)`,
+    title: partition
+      ? `Primary site partitioned: activate the DR site, the old site comes back fenced (WAL shipped every ${archiveTimeout}, ${drApp} app)`
+      : `Complete site failure: activate the DR site (WAL shipped every ${archiveTimeout}${feed === 'streaming' ? ' and streamed' : ''}, ${drApp} app)`,
     quarter: 'Q2',
     description:
-      'The whole primary site (database, Redis, app) dies in one instant under live traffic. The DR site has ' +
+      (partition
+        ? 'The whole primary site (database, Redis, app) is cut off the network in one instant under live ' +
+          'traffic, alive: unreachable from clients, the router and the DR site, its shipping cut with it. '
+        : 'The whole primary site (database, Redis, app) dies in one instant under live traffic. ') +
+      'The DR site has ' +
       `what was shipped to it: WAL segments through the archive (archive_timeout ${archiveTimeout})` +
       `${feed === 'streaming' ? ' and the WAL stream' : ''}, the latest Redis RDB snapshot, and the app ${drApp === 'warm' ? 'installed and running, not serving' : 'installed, not started'}. ` +
       'The documented procedure confirms the site is lost, fences it, promotes the DR database, restores Redis ' +
       'from the snapshot, starts the app there and switches traffic. Measures how long clients could not be ' +
       'served (RTO), exactly which acknowledged writes were lost and how the loss relates to the last shipped ' +
-      'segment (RPO), and the Redis keys lost against the snapshot age.',
+      'segment (RPO), and the Redis keys lost against the snapshot age.' +
+      (partition
+        ? ' After the switch the old site comes back (its network whole again); a client still holding its ' +
+          'addresses tries to write to its database: the split-brain check passes only if no write lands there.'
+        : ''),
     runbookSection: 'Disaster Recovery Plan > DR scenario 2: Complete site failure',
     runbookDoc: rb,
     runbookBlocks: SITE_FAILOVER_BLOCKS,
     objectives: { rto: '4h', rpo: '1h' },
+    ...(partition ? { needs: ['site-partition' as const] } : {}),
     estate: {
       postgres: { standby: false, replication: 'async' },
       redis: true,
@@ -93,7 +110,11 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
     ],
     // The site dies a fixed share of the shipping interval after a segment arrived (half of what PostgreSQL's
     // whole-second archive_timeout check guarantees): the loss window is set by the shipping, not by chance.
-    fault: (estate) => Fault.after(Fault.shipmentAged(estate, `${strikeMs}ms`), Fault.killSite(estate)),
+    fault: (estate) =>
+      Fault.after(
+        Fault.shipmentAged(estate, `${strikeMs}ms`),
+        partition ? Fault.partitionSite(estate) : Fault.killSite(estate),
+      ),
     procedure: (estate) => {
       const site = estate.sites?.primary.name ?? 'the primary site';
       const dr = estate.sites?.dr;
@@ -120,6 +141,7 @@ export function q2SiteFailover(opts: SiteFailoverOptions = {}): DrillDefinition 
           name: `functional checks at ${dr?.name ?? 'the DR site'}`,
           expect: { stdout: /^order \d+ acknowledged .* found on /m },
         }),
+        ...(partition ? [Step.healSite(), Step.splitBrainCheck({ fenceBlock: 'site-fence' })] : []),
       ];
     },
   });

@@ -27,6 +27,10 @@ export const CAPABILITIES = [
   'compose',
   /** Two sites (`Topology.sites`): a primary site and a DR site fed by shipped WAL and Redis snapshots. */
   'sites',
+  /** A two-site estate whose primary site can be cut off the network alive (`PrimarySite.partition`). */
+  'site-partition',
+  /** The primary site's database data directory at hand for a failback's rebuild (`PRIMARY_DATA`, pg_rewind). */
+  'site-failback',
   /** Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate. */
   'monitoring',
   /** The app as a Kubernetes Deployment the runbook's `kubectl` commands act on (`NAMESPACE`, `KUBECONFIG`). */

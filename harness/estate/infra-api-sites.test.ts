@@ -112,6 +112,32 @@ describe('the infrastructure API on two sites', () => {
     expect(f.routes.get('app')).toBe('127.0.0.1:3002');
   });
 
+  it('starts a fenced site again only once its fence is lifted (a failback)', async () => {
+    const f = fakeSites();
+    const api = await new InfraApi(f.targets).start();
+    started.push(api);
+    await infra(api, 'fence', 'site-primary');
+    const refused = await infra(api, 'start', 'postgres-primary');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/HTTP 409: .*site-primary is fenced: rebuild it, then lift the fence/);
+    expect(f.primary.roles.filter((r) => r.running())).toEqual([]);
+
+    expect(JSON.parse((await infra(api, 'unfence', 'site-primary')).out)).toEqual({
+      unfenced: 'site-primary',
+      wasFenced: true,
+    });
+    expect(f.primary.fenced).toBe(false);
+    expect(JSON.parse((await infra(api, 'start', 'postgres-primary')).out)).toEqual({
+      started: 'postgres-primary',
+      site: 'site-primary',
+      alreadyRunning: false,
+    });
+    expect(f.primary.roles.filter((r) => r.running()).map((r) => r.name)).toEqual(['postgres-primary']);
+    const other = await infra(api, 'unfence', 'site-dr');
+    expect(other.code).toBe(1);
+    expect(other.out).toMatch(/HTTP 404: .*no site 'site-dr' to unfence/);
+  });
+
   it('refuses site operations on an estate of one site', async () => {
     const f = fakeSites();
     const { sites: _, ...oneSite } = f.targets;

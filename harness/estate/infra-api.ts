@@ -8,7 +8,8 @@
  *   {"version":"v2"}` (as `kubectl set image` would);
  * - on two sites: the clients' app endpoint (global DNS or the load balancer in front of both sites):
  *   `POST /endpoints/app {"to":"app-dr"}`; fencing a whole site (`POST /fence/site-a`); starting an instance at
- *   the DR site (`POST /start/redis-dr`, as a cloud "start instance" call).
+ *   the DR site (`POST /start/redis-dr`, as a cloud "start instance" call); lifting a rebuilt site's fence
+ *   (`POST /unfence/site-primary`) and starting its instances again (a failback).
  *
  * Servers are addressed by role name, so a block is the same on every backend; the estate's roles translate
  * (on docker the router's targets are container addresses). It listens on 127.0.0.1 at a random port for the
@@ -103,6 +104,8 @@ export class InfraApi {
       return name === this.targets.sites?.primary.name ? this.fenceSite() : this.fence(name);
     }
     if ((m = /^POST \/start\/([^/]+)$/.exec(route))) return this.startRole(decodeURIComponent(m[1] ?? ''));
+    if ((m = /^POST \/unfence\/([^/]+)$/.exec(route)))
+      return this.unfenceSite(decodeURIComponent(m[1] ?? ''));
     if (route === 'POST /deploy/app') return this.deploy(field(body, 'version'));
     throw new HttpError(404, `no such operation: ${route}`);
   }
@@ -184,8 +187,31 @@ export class InfraApi {
     return { fenced: site.name, roles: site.roles.map((r) => r.name).join(','), running: false };
   }
 
-  /** Start a role of the DR site, as a platform starts an instance; a running one is left as it is. */
+  /** Lift the primary site's fence once it is rebuilt (a failback): its instances may be started again. */
+  private unfenceSite(name: string): Answer {
+    const site = this.sites().primary;
+    if (name !== site.name) throw new HttpError(404, `no site '${name}' to unfence (has: ${site.name})`);
+    const was = site.fenced;
+    site.unfence();
+    return { unfenced: site.name, wasFenced: was };
+  }
+
+  /**
+   * Start a role of either site, as a platform starts an instance; a running one is left as it is. A role of the
+   * primary site is refused while the site is fenced.
+   */
   private async startRole(name: string): Promise<Answer> {
+    const home = this.sites().primary;
+    const own = home.roles.find((r) => r.name === name);
+    if (own) {
+      const was = own.running();
+      try {
+        await home.start(name);
+      } catch (e) {
+        throw new HttpError(409, describe(e));
+      }
+      return { started: name, site: home.name, alreadyRunning: was };
+    }
     const dr = this.sites().dr;
     const was = [dr.postgres, dr.redis, dr.app].find((r) => r?.name === name)?.running() ?? false;
     try {
@@ -305,7 +331,7 @@ export async function withInfraApi(
             ...api.env(),
             PRIMARY_NAME: primary.name,
             ...(standby ? { STANDBY_NAME: standby.name } : {}),
-            ...(sites ? sitesNames(sites) : {}),
+            ...(sites ? sitesNames(sites, estate) : {}),
           },
         },
         secrets: [...shell.secrets, api.token],
@@ -315,9 +341,11 @@ export async function withInfraApi(
 }
 
 /** The names blocks address a two-site estate's sites and roles by in the infrastructure API. */
-function sitesNames(sites: EstateSites): Record<string, string> {
+function sitesNames(sites: EstateSites, estate: Estate): Record<string, string> {
   return {
     PRIMARY_SITE: sites.primary.name,
+    PRIMARY_APP_NAME: estate.app.name,
+    ...(estate.redis ? { PRIMARY_REDIS_NAME: estate.redis.name } : {}),
     DR_SITE: sites.dr.name,
     DR_DB_NAME: sites.dr.postgres.name,
     DR_APP_NAME: sites.dr.app.name,

@@ -58,9 +58,25 @@ export const DR_ROLE = 'postgres-dr';
  */
 export const SITES_WAL_SEGMENT_MB = 4;
 
-/** What a two-site primary adds: every segment closed (and so shipped) at least every `archiveTimeoutMs`. */
-export function shippingSettings(archiveTimeoutMs: number): Record<string, string> {
-  return { archive_timeout: `${Math.round(archiveTimeoutMs / 1000)}s` };
+/**
+ * The file in the DR site's archive that says the link from the primary site is cut (a partition): while it is
+ * there the primary's `archive_command` fails, as a copy to an unreachable site would, and PostgreSQL keeps
+ * the segment and retries. A dot file: `ls` and the segment pattern never see it.
+ */
+export const LINK_DOWN_FILE = '.link-down';
+
+/**
+ * What a two-site primary adds: every segment closed (and so shipped) at least every `archiveTimeoutMs`, into
+ * `archiveDir` (as the server sees it) unless the link to the DR site is cut (`LINK_DOWN_FILE`).
+ */
+export function shippingSettings(archiveTimeoutMs: number, archiveDir: string): Record<string, string> {
+  return {
+    archive_timeout: `${Math.round(archiveTimeoutMs / 1000)}s`,
+    // Hint-bit changes WAL-logged: after a DR activation the old primary can be rewound (pg_rewind) onto the
+    // promoted DR database's timeline instead of copied whole.
+    wal_log_hints: 'on',
+    archive_command: `test ! -f '${archiveDir}/${LINK_DOWN_FILE}' && test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
+  };
 }
 
 /**

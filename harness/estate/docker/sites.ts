@@ -17,7 +17,7 @@ import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
-import { primarySite, SnapshotShipper } from '../host/sites.ts';
+import { allOf, primarySite, shippingLink, SnapshotShipper, type SiteNetwork } from '../host/sites.ts';
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
@@ -159,7 +159,7 @@ export async function provisionDockerSites(
     database: APP_DATABASE,
     conf: {
       ...primarySettings(PG_ARCHIVE, { listen_addresses: '*' }),
-      ...shippingSettings(sites.archiveTimeoutMs),
+      ...shippingSettings(sites.archiveTimeoutMs, PG_ARCHIVE),
     },
     initdbArgs: `--wal-segsize=${SITES_WAL_SEGMENT_MB}`,
   });
@@ -343,12 +343,44 @@ export async function provisionDockerSites(
       await (role as DockerRedis | DockerApp).create();
     },
   };
-  const site = primarySite(PRIMARY_SITE, [
-    { role: primary, kill: () => primary.signal('SIGKILL') },
-    ...(redis ? [{ role: redis, kill: () => redis.signal('SIGKILL') }] : []),
-    ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
-    { role: app, kill: () => app.signal('SIGKILL') },
-  ]);
+  // Partitioned: every container of the site disconnected from its network (alive, with no route to or from
+  // anything: the router, clients through published ports, the DR site), its shipping cut.
+  const members = [
+    { container: primary.spec.name, alias: primary.spec.alias },
+    ...(redis ? [{ container: redis.spec.name, alias: redis.spec.alias }] : []),
+    { container: app.containerName, alias: 'app' },
+  ];
+  const cutOff: SiteNetwork = {
+    async partition() {
+      const net = d.getNetwork(nets.primary);
+      await Promise.all(members.map((m) => net.disconnect({ Container: m.container, Force: true })));
+    },
+    async heal() {
+      const net = d.getNetwork(nets.primary);
+      await Promise.all(
+        members.map((m) =>
+          net
+            .connect({ Container: m.container, EndpointConfig: { Aliases: [m.alias] } })
+            .catch((e: unknown) => {
+              // Already back on it (a heal retried), or removed: nothing to reconnect.
+              if (!gone(e) && !/already exists/i.test(String(e))) throw e;
+            }),
+        ),
+      );
+    },
+  };
+  const site = primarySite(
+    PRIMARY_SITE,
+    [
+      { role: primary, kill: () => primary.signal('SIGKILL') },
+      ...(redis ? [{ role: redis, kill: () => redis.signal('SIGKILL') }] : []),
+      ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
+      { role: app, kill: () => app.signal('SIGKILL') },
+    ],
+    allOf(shippingLink(walDir, shipper), cutOff),
+  );
+  // Before the containers are removed (the stack unwinds in reverse): the network is whole again.
+  ctx.teardown.push(`heal the partition of ${PRIMARY_SITE} if it is cut`, () => site.heal?.());
 
   return assembleEstate({
     backend: 'docker',

@@ -5,15 +5,25 @@
 import { describe, PrerequisiteError } from '../../core/errors.ts';
 import type { Backend, Prerequisite } from '../backend.ts';
 import { findPgBinDir, findRedisServer, unprivilegedUser } from '../host/binaries.ts';
+import { partitionLeaks, partitionProblem, sweepPartitions } from '../host/partition.ts';
 import { monitoringPrerequisites } from '../monitoring/binaries.ts';
 import { provisionLocal } from './local-backend.ts';
 
 export const localBackend: Backend = {
   name: 'local',
   description: 'processes on 127.0.0.1',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'sites', 'monitoring'],
+  capabilities: [
+    'standby',
+    'sync-replication',
+    'redis',
+    'spare-postgres',
+    'sites',
+    'site-partition',
+    'site-failback',
+    'monitoring',
+  ],
 
-  prerequisites(env) {
+  async prerequisites(env) {
     const found: Prerequisite[] = [];
     const pg = findPgBinDir(env);
     found.push(
@@ -50,8 +60,27 @@ export const localBackend: Backend = {
           },
     );
     found.push(...monitoringPrerequisites(env));
-    return Promise.resolve(found);
+    const cut = await partitionProblem();
+    found.push(
+      cut
+        ? {
+            what: 'iptables (a site cut off the network)',
+            ok: false,
+            detail: cut,
+            remedy: 'run as root with iptables (apt-get install iptables)',
+            onlyFor: 'site-partition',
+          }
+        : {
+            what: 'iptables (a site cut off the network)',
+            ok: true,
+            detail: 'root, iptables',
+            onlyFor: 'site-partition',
+          },
+    );
+    return found;
   },
 
   provision: provisionLocal,
+  leaks: partitionLeaks,
+  sweep: sweepPartitions,
 };

@@ -17,7 +17,8 @@ import type { ProvisionContext } from '../backend.ts';
 import { requirePgBinDir, requireRedisServer, unprivilegedUser } from '../host/binaries.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
-import { primarySite, SnapshotShipper } from '../host/sites.ts';
+import { loopbackPartition, partitionComment } from '../host/partition.ts';
+import { allOf, primarySite, shippingLink, SnapshotShipper } from '../host/sites.ts';
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
@@ -125,7 +126,7 @@ export async function provisionLocalSites(
     await primary.initPrimary(
       {
         ...primarySettings(walDir, { listen_addresses: '127.0.0.1', unix_socket_directories: '' }),
-        ...shippingSettings(sites.archiveTimeoutMs),
+        ...shippingSettings(sites.archiveTimeoutMs, walDir),
       },
       { walSegmentMb: SITES_WAL_SEGMENT_MB },
     );
@@ -302,12 +303,25 @@ export async function provisionLocalSites(
     },
   };
   const primaryPids = () => [primary.pids, redis?.pids ?? [], primaryApp.pids].flat();
-  const site = primarySite(PRIMARY_SITE, [
-    { role: primary, kill: () => primary.killGroup() },
-    ...(redis ? [{ role: redis, kill: () => redis.killGroup() }] : []),
-    ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
-    { role: app, kill: () => primaryApp.proc.killGroup() },
-  ]);
+  // Partitioned: the site's ports unreachable from here (the router, clients, the DR site), its shipping cut.
+  const network = allOf(
+    shippingLink(walDir, shipper),
+    loopbackPartition(
+      [pgPort, ...(redis ? [redisPort] : []), appPort],
+      partitionComment(ctx.runId, ctx.drillId),
+    ),
+  );
+  const site = primarySite(
+    PRIMARY_SITE,
+    [
+      { role: primary, kill: () => primary.killGroup() },
+      ...(redis ? [{ role: redis, kill: () => redis.killGroup() }] : []),
+      ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
+      { role: app, kill: () => primaryApp.proc.killGroup() },
+    ],
+    network,
+  );
+  ctx.teardown.push(`heal the partition of ${PRIMARY_SITE} if it is cut`, () => site.heal?.());
 
   return assembleEstate({
     backend: 'local',
@@ -347,6 +361,8 @@ export async function provisionLocalSites(
       sites: { primary: site, dr },
       view: {
         primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        primaryData: primary.dataDir,
+        ...(redis ? { primaryRedisDir: redis.dir } : {}),
         drDb: { host: '127.0.0.1', port: drPgPort },
         drData: drPg.dataDir,
         ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir: drRedis.dir } : {}),

@@ -8,6 +8,7 @@ import { block } from './runbook-block.ts';
 import { observeCacheOutage, servedVersion } from './cache.ts';
 import { checklist, checklistGate, tlsEndpoint } from './checklist.ts';
 import { logsAfterCleanup, plantLogs, staleSession } from './maintenance.ts';
+import { healSite, loseSite, splitBrainCheck } from './sites.ts';
 
 export type { RunbookStepOptions } from './runbook-block.ts';
 
@@ -35,4 +36,7 @@ export const Step = {
   plantLogs,
   staleSession,
   logsAfterCleanup,
+  healSite,
+  loseSite,
+  splitBrainCheck,
 };
