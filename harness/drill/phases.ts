@@ -77,6 +77,7 @@ export async function provision(run: DrillRun): Promise<void> {
     startTimeoutMs: ms(run.def.timeouts.provision),
     note: run.note,
     ...(run.opts.monitoring ? { monitoring: run.opts.monitoring } : {}),
+    ...(run.opts.backendOptions ? { options: run.opts.backendOptions } : {}),
   });
   run.estate = estate;
   run.resources = estate.resources();

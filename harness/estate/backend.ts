@@ -45,6 +45,8 @@ export interface ProvisionContext {
   note?: (message: string) => void;
   /** The monitoring files under test and the time scale, when the estate gets monitoring. */
   monitoring?: MonitoringSettings;
+  /** Options from the backend's own flags of `drill run` (kube: `kubeContext`), validated before anything starts. */
+  options?: Readonly<Record<string, string>>;
 }
 
 /** One thing a backend needs on this machine, found or not: a line of `drill doctor`. */
@@ -103,7 +105,7 @@ export interface Backend {
    * What it needs on this machine, found or missing, with how to get it: for `drill doctor`, for
    * `--backend auto` (a backend with a missing prerequisite a drill needs is not picked) and `prepare`.
    */
-  prerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]>;
+  prerequisites(env: NodeJS.ProcessEnv, options?: Readonly<Record<string, string>>): Promise<Prerequisite[]>;
   /**
    * Before the first drill of a run starts (images, binaries): throws a PrerequisiteError (exit 3) naming
    * what is missing and how to get it. Default: every prerequisite the drills need is present.
@@ -154,8 +156,9 @@ export async function requirePrerequisites(
   backend: Backend,
   env: NodeJS.ProcessEnv,
   needs: readonly Capability[],
+  options?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const [missing] = blocking(await backend.prerequisites(env), needs);
+  const [missing] = blocking(await backend.prerequisites(env, options), needs);
   if (missing)
     throw new PrerequisiteError(`${missing.what}: ${missing.detail}`, missing.remedy ?? 'see `drill doctor`');
 }
