@@ -102,6 +102,11 @@ export interface Backend {
   /** What its estates offer (see `Capability`). */
   readonly capabilities: readonly Capability[];
   /**
+   * A backend that runs only drills written for it: those that need this capability (kube: `kubernetes`; the
+   * other drills' procedures and timeouts are not verified there, so it does not claim them).
+   */
+  readonly onlyDrillsNeeding?: Capability;
+  /**
    * What it needs on this machine, found or missing, with how to get it: for `drill doctor`, for
    * `--backend auto` (a backend with a missing prerequisite a drill needs is not picked) and `prepare`.
    */
@@ -138,8 +143,13 @@ export interface Backend {
   readonly commands?: Readonly<Record<string, BackendCommand>>;
 }
 
-/** Capabilities among `needs` the backend does not offer. */
+/**
+ * Capabilities among `needs` the backend does not offer; for a backend that runs only drills needing one
+ * capability (`onlyDrillsNeeding`), a drill that does not need it misses that one.
+ */
 export function missingCapabilities(backend: Backend, needs: readonly Capability[]): Capability[] {
+  const only = backend.onlyDrillsNeeding;
+  if (only && !needs.includes(only)) return [only];
   return needs.filter((n) => !backend.capabilities.includes(n));
 }
 

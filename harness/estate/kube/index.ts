@@ -104,6 +104,8 @@ export const kubeBackend: Backend = {
   description:
     'pods on a Kubernetes cluster (kind, else the offline single node of `drill cluster build`, or a context named twice)',
   capabilities: ['standby', 'sync-replication', 'redis', 'kubernetes'],
+  // Drills written for Kubernetes only (k8s-*, q1-db-failover-k8s): the others are not verified here.
+  onlyDrillsNeeding: 'kubernetes',
 
   prerequisites: kubePrerequisites,
 
