@@ -125,32 +125,35 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
   const namespace = namespaceFor(ctx.runId, ctx.drillId);
   // In a cluster drillbook did not create, what it may touch is one namespace it creates now: the record lets
   // `drill cleanup` find it by label if this run is killed.
-  if (cluster.source === 'existing') {
-    const forget = writeContextRecord({
-      runId: ctx.runId,
-      drillId: ctx.drillId,
-      kubeconfig: ctx.options?.kubeconfigFile ?? '',
-      context: cluster.context ?? '',
-      namespace,
-    });
-    ctx.teardown.push(`forget namespace ${namespace} of context ${cluster.context ?? ''}`, () => {
-      forget();
-      return Promise.resolve();
-    });
-  }
+  const forget =
+    cluster.source === 'existing'
+      ? writeContextRecord({
+          runId: ctx.runId,
+          drillId: ctx.drillId,
+          kubeconfig: ctx.options?.kubeconfigFile ?? '',
+          context: cluster.context ?? '',
+          namespace,
+        })
+      : () => undefined;
   try {
     await api.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
   } catch (e) {
-    if ((e as { code?: number }).code === 409)
+    if ((e as { code?: number }).code === 409) {
+      forget();
       throw new EstateError(
         `namespace ${namespace} already exists in the cluster: drillbook works only in a namespace it creates`,
       );
+    }
     throw e;
   }
+  // The record goes only once the namespace is gone: a failed deletion stays a leak `drill cleanup` can find.
   ctx.teardown.push(
     `delete namespace ${namespace}`,
-    () => deleteNamespace(api, namespace, ctx.runId, cluster.source === 'offline', ctx.note),
-    90_000,
+    async () => {
+      await deleteNamespace(api, namespace, ctx.runId, cluster.source === 'offline', ctx.note);
+      forget();
+    },
+    150_000,
   );
 
   const host = cluster.hostAddress;
@@ -554,7 +557,11 @@ async function deleteNamespace(
         throw e;
       }
     },
-    { subject: `the pods of namespace ${name} to be gone`, timeoutMs: 30_000, intervalMs: 200 },
+    {
+      subject: `the pods of namespace ${name} to be gone`,
+      timeoutMs: offline ? 30_000 : 60_000,
+      intervalMs: 200,
+    },
   ).catch((e: unknown) => {
     // On the offline cluster, stopping the node next removes every container it still has: a slow kubelet is
     // not a leak. (The leak check after teardown still finds any process left.)

@@ -17,16 +17,13 @@ describe('cluster source selection', () => {
   });
   it('takes kind when kind and a Docker engine are there', () => {
     const c = chooseClusterSource({ kind: '/usr/local/bin/kind' });
-    expect(c).toEqual({
-      source: 'kind',
-      why: expect.stringMatching(/kind at \/usr\/local\/bin\/kind and a Docker engine/),
-    });
+    expect(c.source).toBe('kind');
+    expect(c.why).toMatch(/kind at \/usr\/local\/bin\/kind and a Docker engine/);
   });
   it('falls back to the offline cluster, saying why', () => {
-    expect(chooseClusterSource({})).toEqual({
-      source: 'offline',
-      why: expect.stringMatching(/^kind is not on PATH/),
-    });
+    const none = chooseClusterSource({});
+    expect(none.source).toBe('offline');
+    expect(none.why).toMatch(/^kind is not on PATH/);
     const noEngine = chooseClusterSource({
       kind: '/usr/bin/kind',
       engineProblem: 'no Docker engine reachable',

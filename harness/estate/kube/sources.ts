@@ -43,15 +43,15 @@ export async function startCluster(
   choice: SourceChoice & { context?: string | undefined },
   run: { runId: string; drillId: string; runDir: string; env: NodeJS.ProcessEnv; startTimeoutMs: number },
 ): Promise<Cluster> {
-  const { join } = await import('node:path');
+  const kubeconfig = `${run.runDir}/kubeconfig`;
   switch (choice.source) {
     case 'existing': {
       const { useExistingContext } = await import('./existing-source.ts');
-      return useExistingContext(choice.context ?? '', join(run.runDir, 'kubeconfig'), run.env);
+      return useExistingContext(choice.context ?? '', kubeconfig, run.env);
     }
     case 'kind': {
       const { startKindCluster } = await import('./kind-source.ts');
-      return startKindCluster(run.runId, join(run.runDir, 'kubeconfig'));
+      return startKindCluster(run.runId, kubeconfig);
     }
     case 'offline': {
       const { startOfflineCluster } = await import('./offline-source.ts');
