@@ -305,6 +305,44 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
         expect(kept.metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
         expect(contextRecords().filter((r) => r.runId === summary.runId)).toEqual([]);
         expect(leftOfCluster(summary.runId)).toEqual([]);
+
+        // A run killed in the middle leaves its namespace; `drill cleanup` finds it by its label and deletes it.
+        let killedRun: string | undefined;
+        let killed = false;
+        const k = await drill(
+          ['run', 'k8s-pod-kill', '--kube-context', 'lab-existing', '--allow-context', 'lab-existing'],
+          {
+            env: { KUBECONFIG: kubeconfig, DRILL_PROGRESS: '1' },
+            onStdout(text, child) {
+              killedRun ??= /drill run (\S+):/.exec(text)?.[1];
+              if (!killed && /steady\s+…/.test(text)) {
+                killed = true;
+                child.kill('SIGKILL');
+              }
+            },
+          },
+        );
+        expect(k.code).toBe(null);
+        const left = `drillbook-${(killedRun ?? '?').toLowerCase()}-k8s-pod-kill`;
+        const labelled = await owner.core.listNamespace({
+          labelSelector: `drillbook.run-id=${killedRun ?? '?'}`,
+        });
+        expect(labelled.items.map((n) => n.metadata?.name)).toEqual([left]);
+        const cleanup = await drill(['cleanup', '--run', killedRun ?? '?'], {
+          env: { KUBECONFIG: kubeconfig },
+        });
+        expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
+        expect(cleanup.stdout).toContain(
+          `deleted namespace ${left} of context lab-existing (run ${killedRun ?? ''})`,
+        );
+        expect(
+          (await owner.core.listNamespace({ labelSelector: 'drillbook.run-id' })).items.map(
+            (n) => n.metadata?.name,
+          ),
+        ).toEqual([]);
+        expect(contextRecords().filter((r) => r.runId === killedRun)).toEqual([]);
+        const still = await owner.core.readNamespacedConfigMap({ namespace: 'bystander', name: 'keep-me' });
+        expect(still.metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
       } finally {
         await cluster.stop();
       }
