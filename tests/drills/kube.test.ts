@@ -322,7 +322,7 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
             },
           },
         );
-        expect(k.code).toBe(null);
+        expect(k.code, k.stdout + k.stderr).toBe(null);
         const left = `drillbook-${(killedRun ?? '?').toLowerCase()}-k8s-pod-kill`;
         const labelled = await owner.core.listNamespace({
           labelSelector: `drillbook.run-id=${killedRun ?? '?'}`,

@@ -1,13 +1,19 @@
 import { networkInterfaces } from 'node:os';
 import { EstateError, PrerequisiteError } from '../../core/errors.ts';
+import { run } from '../../core/exec.ts';
 import { kubeApi } from './api.ts';
 import type { Cluster } from './cluster.ts';
 import { containerMainPids } from './container-pids.ts';
 import { writeRunKubeconfig } from './context.ts';
 
-/** This machine's IPv4 addresses. */
-export function localAddresses(): Set<string> {
+/**
+ * This machine's IPv4 addresses, from `ip -4 addr` (every interface, also a bridge with no port up yet, which
+ * the OS interface list leaves out while it has no carrier), with those the OS lists besides.
+ */
+export async function localAddresses(): Promise<Set<string>> {
   const out = new Set<string>();
+  const r = await run('ip', ['-o', '-4', 'addr', 'show'], { check: false, timeoutMs: 10_000 });
+  for (const m of r.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)) if (m[1]) out.add(m[1]);
   for (const list of Object.values(networkInterfaces()))
     for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
   return out;
@@ -49,7 +55,7 @@ export async function useExistingContext(
   }
   const node = nodeOnThisMachine(
     nodes.map((n) => ({ name: n.metadata?.name ?? '?', addresses: n.status?.addresses ?? [] })),
-    localAddresses(),
+    await localAddresses(),
   );
   if (!node)
     throw new PrerequisiteError(
