@@ -186,13 +186,22 @@ async function sweepContextNamespaces(opts: SweepOptions): Promise<number> {
       );
       continue;
     }
-    const labelled = (
-      await api.core.listNamespace({
-        labelSelector: `${LABEL_RUN_ID}=${r.runId},${LABEL_DRILL}=${r.drillId}`,
-      })
-    ).items
-      .map((n) => n.metadata?.name)
-      .filter((n): n is string => Boolean(n));
+    let labelled: string[];
+    try {
+      labelled = (
+        await api.core.listNamespace({
+          labelSelector: `${LABEL_RUN_ID}=${r.runId},${LABEL_DRILL}=${r.drillId}`,
+        })
+      ).items
+        .map((n) => n.metadata?.name)
+        .filter((n): n is string => Boolean(n));
+    } catch (e) {
+      // An unreachable cluster is reported and its record kept: the namespace may still be there.
+      opts.log(
+        `cannot list namespaces in context ${r.context} (${String(e).split('\n')[0] ?? ''}): namespace ${r.namespace} of run ${r.runId} not checked`,
+      );
+      continue;
+    }
     found += labelled.length;
     if (opts.dryRun) {
       for (const n of labelled)
@@ -200,10 +209,14 @@ async function sweepContextNamespaces(opts: SweepOptions): Promise<number> {
       continue;
     }
     for (const name of labelled) {
-      await api.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch((e: unknown) => {
-        if (!notFound(e)) throw e;
-      });
-      await waitNamespaceGone(api, name, 60_000);
+      // Its pods at once (the estate is being thrown away), then the namespace, as teardown does.
+      await api.core
+        .deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 })
+        .then(() => api.core.deleteNamespace({ name, gracePeriodSeconds: 0 }))
+        .catch((e: unknown) => {
+          if (!notFound(e)) throw e;
+        });
+      await waitNamespaceGone(api, name, 120_000);
       opts.log(`deleted namespace ${name} of context ${r.context} (run ${r.runId})`);
     }
     rmSync(r.file, { force: true });
