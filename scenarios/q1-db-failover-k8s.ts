@@ -33,7 +33,7 @@ export default defineDrill({
   estate: { postgres: { standby: true, replication: 'async' }, redis: false, app: { version: 'v1' } },
   // The interval the kube drills were measured at (see k8s-pod-kill); `--probe-interval` overrides.
   traffic: { probeInterval: '100ms' },
-  timeouts: { provision: '240s', steady: '60s', step: '90s' },
+  timeouts: { provision: '240s', steady: '120s', step: '90s' },
   fault: (estate) => Fault.kill(estate.postgres.primary),
   procedure: (estate) => {
     const primary = estate.postgres.primary.name;

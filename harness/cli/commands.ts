@@ -35,6 +35,7 @@ import {
   offerMonitoring,
   withAlerts,
 } from './monitoring-options.ts';
+import { KUBE_OPTIONS, kubeContextOptions } from './kube-options.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('list', argv, { json: { type: 'boolean' } });
@@ -95,6 +96,7 @@ const RUN_OPTIONS = {
   'probe-interval': { type: 'string' },
   ...REPORT_OPTIONS,
   ...MONITORING_OPTIONS,
+  ...KUBE_OPTIONS,
 } as const;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -135,6 +137,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       `run: --parallel ${parallel} with ${fixedPort} set: drills with monitoring would share one receiver port (unset it, or run them one at a time)`,
     );
   const objectives = parseObjectives(values.objective ?? []);
+  // An existing cluster, named twice: the run is on kube, in a namespace of its own.
+  const kubeOptions = await kubeContextOptions(values, io.env);
+  if (kubeOptions && values.backend === 'auto') values.backend = 'kube';
   // The system under test: the config file, validated whole before anything starts.
   const system = loadSystem(process.cwd(), io.env, values.config);
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
@@ -172,7 +177,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
   if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
-  else await requirePrerequisites(chosen, io.env, needs);
+  else await requirePrerequisites(chosen, io.env, needs, kubeOptions);
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
@@ -195,6 +200,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         onProgress,
         ...(runbook ? { runbook } : {}),
         ...(monitoring ? { monitoring } : {}),
+        ...(kubeOptions ? { backendOptions: kubeOptions } : {}),
         ...(probeIntervalMs !== undefined ? { probeIntervalMs } : {}),
         ...(parallel > 1 ? { concurrency: parallel } : {}),
       });

@@ -24,6 +24,7 @@ commands:
       [--objective rto=DURATION] [--objective rpo=DURATION] [--runbook FILE.md] [--config FILE]
       [--evidence FILE] [--signing-key FILE] [--pdf]
       [--parallel N] [--shard I/N] [--probe-interval DURATION]
+      [--kube-context NAME --allow-context NAME]   (kube: an existing cluster, in a namespace of the run)
                                              run drills (all when no id is given; --quarter: that quarter's
                                              DR drills; --routines: the maintenance routines), write reports
 ${CHECKLIST_USAGE.map((l) => `  ${l}\n`).join('')}  verify RUN_DIR [--public-key FILE] [--json]

@@ -75,7 +75,12 @@ export function drillsForBackend(
       kept.push(d);
       continue;
     }
-    const why = `${d.id} does not run on the ${backend.name} backend (it needs ${missing.join(', ')}; runs on ${runsOn(d).join(', ') || 'no backend'})`;
+    const only = backend.onlyDrillsNeeding;
+    const reason =
+      only && !d.needs.includes(only)
+        ? `the ${backend.name} backend runs only drills that need ${only}`
+        : `it needs ${missing.join(', ')}`;
+    const why = `${d.id} does not run on the ${backend.name} backend (${reason}; runs on ${runsOn(d).join(', ') || 'no backend'})`;
     if (named) throw new UsageError(`run: ${why}`);
     leftOut.push(why);
   }

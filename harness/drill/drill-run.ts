@@ -84,6 +84,8 @@ export interface RunOptions {
   concurrency?: number;
   /** The monitoring files under test and the time scale, for drills whose estate has monitoring. */
   monitoring?: MonitoringSettings;
+  /** Options of the chosen backend from its own flags (kube: `--kube-context`), for its provision. */
+  backendOptions?: Readonly<Record<string, string>>;
 }
 
 export type Progress =

@@ -86,6 +86,7 @@ export async function provision(run: DrillRun): Promise<void> {
       ...(run.opts.monitoring
         ? { monitoring: drillMonitoring(run.opts.monitoring, run.def.alerts?.timeScale) }
         : {}),
+      ...(run.opts.backendOptions ? { options: run.opts.backendOptions } : {}),
     }),
   );
   run.estate = estate;

@@ -49,6 +49,8 @@ export interface ProvisionContext {
   note?: (message: string) => void;
   /** The monitoring files under test and the time scale, when the estate gets monitoring. */
   monitoring?: MonitoringSettings;
+  /** Options from the backend's own flags of `drill run` (kube: `kubeContext`), validated before anything starts. */
+  options?: Readonly<Record<string, string>>;
 }
 
 /** One thing a backend needs on this machine, found or not: a line of `drill doctor`. */
@@ -104,10 +106,15 @@ export interface Backend {
   /** What its estates offer (see `Capability`). */
   readonly capabilities: readonly Capability[];
   /**
+   * A backend that runs only drills written for it: those that need this capability (kube: `kubernetes`; the
+   * other drills' procedures and timeouts are not verified there, so it does not claim them).
+   */
+  readonly onlyDrillsNeeding?: Capability;
+  /**
    * What it needs on this machine, found or missing, with how to get it: for `drill doctor`, for
    * `--backend auto` (a backend with a missing prerequisite a drill needs is not picked) and `prepare`.
    */
-  prerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]>;
+  prerequisites(env: NodeJS.ProcessEnv, options?: Readonly<Record<string, string>>): Promise<Prerequisite[]>;
   /**
    * Before the first drill of a run starts (images, binaries): throws a PrerequisiteError (exit 3) naming
    * what is missing and how to get it. Default: every prerequisite the drills need is present.
@@ -140,8 +147,13 @@ export interface Backend {
   readonly commands?: Readonly<Record<string, BackendCommand>>;
 }
 
-/** Capabilities among `needs` the backend does not offer. */
+/**
+ * Capabilities among `needs` the backend does not offer; for a backend that runs only drills needing one
+ * capability (`onlyDrillsNeeding`), a drill that does not need it misses that one.
+ */
 export function missingCapabilities(backend: Backend, needs: readonly Capability[]): Capability[] {
+  const only = backend.onlyDrillsNeeding;
+  if (only && !needs.includes(only)) return [only];
   return needs.filter((n) => !backend.capabilities.includes(n));
 }
 
@@ -158,8 +170,9 @@ export async function requirePrerequisites(
   backend: Backend,
   env: NodeJS.ProcessEnv,
   needs: readonly Capability[],
+  options?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const [missing] = blocking(await backend.prerequisites(env), needs);
+  const [missing] = blocking(await backend.prerequisites(env, options), needs);
   if (missing)
     throw new PrerequisiteError(`${missing.what}: ${missing.detail}`, missing.remedy ?? 'see `drill doctor`');
 }

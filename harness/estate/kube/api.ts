@@ -93,3 +93,19 @@ export async function waitPodGone(
 export function containerId(p: V1Pod | undefined): string | undefined {
   return p?.status?.containerStatuses?.[0]?.containerID?.replace(/^[a-z]+:\/\//, '');
 }
+
+/** Wait until the namespace is gone from the API (its finalization done). */
+export async function waitNamespaceGone(api: KubeApi, name: string, timeoutMs: number): Promise<void> {
+  await poll(
+    async () => {
+      try {
+        await api.core.readNamespace({ name });
+        return false;
+      } catch (e) {
+        if (notFound(e)) return true;
+        throw e;
+      }
+    },
+    { subject: `namespace ${name} to be deleted`, timeoutMs, intervalMs: 250 },
+  );
+}

@@ -51,11 +51,10 @@ export async function clusterCommand(
   }
   if (sub === 'status') {
     parse('cluster status', rest, {});
-    io.out.write(
-      `cluster source: offline single node (Kubernetes ${KUBE_VERSION}) from ${kubeCacheDir(io.env)}\n`,
-    );
     const missing = missingBinaries(io.env);
-    io.out.write(`binaries: ${missing.length ? `missing ${missing.join(', ')}` : 'built'}\n`);
+    io.out.write(
+      `offline single node (Kubernetes ${KUBE_VERSION}) in ${kubeCacheDir(io.env)}: binaries ${missing.length ? `missing ${missing.join(', ')}` : 'built'}\n`,
+    );
     let ok = true;
     for (const p of await prerequisites(io.env)) {
       ok &&= p.ok;

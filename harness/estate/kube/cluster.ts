@@ -1,10 +1,13 @@
 /**
- * Where the cluster of a kube drill comes from. Today: the offline single-node cluster from the machine's
- * cache (`drill cluster build`); the estate code depends only on this interface.
+ * Where the cluster of a kube drill comes from (`sources.ts` chooses): kind, the offline single-node cluster
+ * from the machine's cache (`drill cluster build`), or an existing cluster named twice on the command line. The
+ * estate code depends only on this interface.
  */
+export type ClusterSourceName = 'kind' | 'offline' | 'existing';
+
 export interface Cluster {
-  /** 'offline' (this machine, from the cache). */
-  readonly source: 'offline';
+  /** 'kind' (a cluster per run), 'offline' (this machine, from the cache), 'existing' (a named context). */
+  readonly source: ClusterSourceName;
   readonly kubeconfig: string;
   readonly context?: string;
   /** The host's address as pods see it: where the router listens for them. */

@@ -11,7 +11,10 @@ import { sweepKube, sweepKubeNow } from './sweep.ts';
 export const CLUSTER_BUILD_REMEDY =
   'run `npx drill cluster build` once on this machine (about 10 minutes on 2 cores)';
 
-async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]> {
+async function kubePrerequisites(
+  env: NodeJS.ProcessEnv,
+  options?: Readonly<Record<string, string>>,
+): Promise<Prerequisite[]> {
   const found: Prerequisite[] = [];
   const tool = (what: string, bin: string, remedy: string) => {
     const path = findOnPath(bin, env);
@@ -19,37 +22,47 @@ async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]
       path ? { what, ok: true, detail: path } : { what, ok: false, detail: `${bin} not on PATH`, remedy },
     );
   };
+  // Where the cluster would come from here, and why (kind first, then the offline cluster; an existing
+  // context only when named twice on `drill run`).
+  const { chooseClusterSource, sourceFactsHere } = await import('./sources.ts');
+  const choice = chooseClusterSource(await sourceFactsHere(env, options?.kubeContext));
+  found.push({ what: 'cluster source', ok: true, detail: `${choice.source}: ${choice.why}` });
   tool('kubectl', 'kubectl', 'apt-get install kubernetes-client (or install kubectl)');
-  tool('etcd', 'etcd', 'apt-get install etcd-server');
-  tool('dockerd (for the node)', 'dockerd', 'apt-get install docker.io');
-  const root = process.getuid?.() === 0;
-  found.push(
-    root
-      ? { what: 'root', ok: true, detail: 'kubelet and the node engine run as root' }
-      : {
-          what: 'root',
-          ok: false,
-          detail: 'kubelet and its Docker engine need root',
-          remedy: 'run the kube drills as root',
-        },
-  );
-  const missing = missingBinaries(env);
-  found.push(
-    missing.length
-      ? {
-          what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
-          ok: false,
-          detail: `${missing.join(', ')} not built in ${kubeCacheDir(env)}`,
-          remedy: CLUSTER_BUILD_REMEDY,
-        }
-      : {
-          what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
-          ok: existsSync(`${kubeCacheDir(env)}/bin/pause`),
-          detail: `${kubeCacheDir(env)}/bin`,
-          ...(existsSync(`${kubeCacheDir(env)}/bin/pause`) ? {} : { remedy: CLUSTER_BUILD_REMEDY }),
-        },
-  );
-  // The images come from the shared engine (`drill images build`), loaded into the node.
+  if (choice.source === 'offline') {
+    tool('etcd', 'etcd', 'apt-get install etcd-server');
+    tool('dockerd (for the node)', 'dockerd', 'apt-get install docker.io');
+    const root = process.getuid?.() === 0;
+    found.push(
+      root
+        ? { what: 'root', ok: true, detail: 'kubelet and the node engine run as root' }
+        : {
+            what: 'root',
+            ok: false,
+            detail: 'kubelet and its Docker engine need root',
+            remedy: 'run the kube drills as root',
+          },
+    );
+    const missing = missingBinaries(env);
+    const pause = existsSync(`${kubeCacheDir(env)}/bin/pause`);
+    found.push(
+      missing.length
+        ? {
+            what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
+            ok: false,
+            detail: `${missing.join(', ')} not built in ${kubeCacheDir(env)}`,
+            remedy: CLUSTER_BUILD_REMEDY,
+          }
+        : {
+            what: `offline cluster binaries (Kubernetes ${KUBE_VERSION})`,
+            ok: pause,
+            detail: `${kubeCacheDir(env)}/bin`,
+            ...(pause ? {} : { remedy: CLUSTER_BUILD_REMEDY }),
+          },
+    );
+  }
+  // An existing cluster's node holds the images already; kind and the offline node load them from the shared
+  // engine (`drill images build`).
+  if (choice.source === 'existing') return found;
   const { dockerPrerequisites } = await import('../docker/checks.ts');
   const shared = await dockerPrerequisites(env);
   for (const p of shared) {
@@ -58,39 +71,43 @@ async function kubePrerequisites(env: NodeJS.ProcessEnv): Promise<Prerequisite[]
     if (p.what === 'monitoring image') continue;
     found.push({ ...p, what: `${p.what} (loaded into the node)` });
   }
-  // The release images as they are on the engine (the docker backend's rebuild-on-change is its own business:
-  // rebuilding a shared tag under other drills' feet is not this backend's to do).
-  if (shared[0]?.ok) {
-    const { dockerImages } = await import('../docker/checks.ts');
-    const { appImage } = await import('../docker/images.ts');
-    const { dockerode, inspectImage } = await import('../docker/engine.ts');
-    const images = await dockerImages(env);
-    const d = await dockerode();
-    const absent: string[] = [];
-    for (const v of ['v1', 'v2'])
-      if (!(await inspectImage(d, appImage(images, v)))) absent.push(appImage(images, v));
-    found.push(
-      absent.length
-        ? {
-            what: 'app images (loaded into the node)',
-            ok: false,
-            detail: `${absent.join(', ')} not on the engine`,
-            remedy: 'npx drill images build',
-          }
-        : {
-            what: 'app images (loaded into the node)',
-            ok: true,
-            detail: `${images.app}:v1, ${images.app}:v2`,
-          },
-    );
-  }
+  // The release images a drill deploys, as they are on the engine: every release of the system under test's
+  // config (the docker backend's rebuild-on-change is its own business: rebuilding a shared tag under other
+  // drills' feet is not this backend's to do).
+  if (shared[0]?.ok) found.push(await releaseImages(env));
   return found;
+}
+
+/** The app images of every release the system config declares (what provision loads into the node). */
+async function releaseImages(env: NodeJS.ProcessEnv): Promise<Prerequisite> {
+  const what = 'app images (loaded into the node)';
+  const { loadSystem } = await import('../../config/load.ts');
+  let releases: string[];
+  try {
+    releases = Object.keys(loadSystem(process.cwd(), env).releases);
+  } catch (e) {
+    return { what, ok: false, detail: `no system config to read the releases from: ${String(e)}` };
+  }
+  const { dockerImages } = await import('../docker/checks.ts');
+  const { appImage } = await import('../docker/images.ts');
+  const { dockerode, inspectImage } = await import('../docker/engine.ts');
+  const images = await dockerImages(env);
+  const d = await dockerode();
+  const wanted = releases.map((v) => appImage(images, v));
+  const absent: string[] = [];
+  for (const image of wanted) if (!(await inspectImage(d, image))) absent.push(image);
+  return absent.length
+    ? { what, ok: false, detail: `${absent.join(', ')} not on the engine`, remedy: 'npx drill images build' }
+    : { what, ok: true, detail: wanted.join(', ') };
 }
 
 export const kubeBackend: Backend = {
   name: 'kube',
-  description: 'pods on a Kubernetes cluster (offline single node from `drill cluster build`)',
+  description:
+    'pods on a Kubernetes cluster (kind, else the offline single node of `drill cluster build`, or a context named twice)',
   capabilities: ['standby', 'sync-replication', 'redis', 'kubernetes'],
+  // Drills written for Kubernetes only (k8s-*, q1-db-failover-k8s): the others are not verified here.
+  onlyDrillsNeeding: 'kubernetes',
 
   prerequisites: kubePrerequisites,
 
@@ -100,11 +117,17 @@ export const kubeBackend: Backend = {
 
   // The cluster's processes carry the run and drill ids and are checked with every backend's; what is the
   // backend's own is the cluster's state directory, one per run.
-  async leaks(runId, _drillId) {
+  async leaks(runId, drillId) {
     const { clusterStates } = await import('./sweep.ts');
-    return clusterStates()
-      .filter((s) => s.runId === runId)
-      .map((s) => `offline cluster state ${s.dir} still exists`);
+    const { contextRecords } = await import('./context.ts');
+    return [
+      ...clusterStates()
+        .filter((s) => s.runId === runId)
+        .map((s) => `offline cluster state ${s.dir} still exists`),
+      ...contextRecords()
+        .filter((r) => r.runId === runId && (drillId === undefined || r.drillId === drillId))
+        .map((r) => `namespace ${r.namespace} of context ${r.context} not deleted`),
+    ];
   },
   sweep: sweepKube,
   sweepNow: sweepKubeNow,

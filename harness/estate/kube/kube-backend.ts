@@ -35,11 +35,12 @@ import {
 import { RouterClient } from '../router/client.ts';
 import { shellEnv } from '../shell-env.ts';
 import type { Estate, RouterRole, Topology } from '../types.ts';
-import { kubeApi, notFound, type KubeApi } from './api.ts';
+import { kubeApi, notFound, waitNamespaceGone, type KubeApi } from './api.ts';
 import type { Cluster } from './cluster.ts';
 import { EndpointProxy } from './endpoint-proxy.ts';
 import { podSite } from './exec-site.ts';
-import { startOfflineCluster } from './offline-source.ts';
+import { writeContextRecord } from './context.ts';
+import { chooseClusterSource, sourceFactsHere, startCluster } from './sources.ts';
 import { KubeApp, KubePostgres, KubeRedis } from './roles.ts';
 
 /** Replicas of the app's Deployment. */
@@ -79,15 +80,23 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
   const runDir = createRunDir(ctx.runId, ctx.drillId);
   ctx.teardown.push(`remove run directory ${runDir}`, () => removeRunDirAsync(runDir));
 
+  const choice = chooseClusterSource(await sourceFactsHere(process.env, ctx.options?.kubeContext));
+  ctx.note?.(`cluster source: ${choice.source} (${choice.why})`);
   const tCluster = performance.now();
-  const cluster: Cluster = await startOfflineCluster(
-    ctx.runId,
-    ctx.drillId,
-    process.env,
-    Math.max(ctx.startTimeoutMs, 60_000),
+  const cluster: Cluster = await startCluster(
+    { ...choice, context: ctx.options?.kubeContext },
+    {
+      runId: ctx.runId,
+      drillId: ctx.drillId,
+      runDir,
+      env: process.env,
+      startTimeoutMs: Math.max(ctx.startTimeoutMs, 60_000),
+    },
   );
   ctx.teardown.push(
-    `stop the ${cluster.source} cluster and restore the host`,
+    cluster.source === 'existing'
+      ? `leave context ${cluster.context ?? ''} as it was (only the namespace of the run is deleted)`
+      : `stop the ${cluster.source} cluster${cluster.source === 'offline' ? ' and restore the host' : ''}`,
     async () => {
       for (const line of await cluster.stop()) ctx.note?.(line);
     },
@@ -114,11 +123,37 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
 
   const api = await kubeApi(cluster.kubeconfig, cluster.context);
   const namespace = namespaceFor(ctx.runId, ctx.drillId);
-  await api.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+  // In a cluster drillbook did not create, what it may touch is one namespace it creates now: the record lets
+  // `drill cleanup` find it by label if this run is killed.
+  const forget =
+    cluster.source === 'existing'
+      ? writeContextRecord({
+          runId: ctx.runId,
+          drillId: ctx.drillId,
+          kubeconfig: ctx.options?.kubeconfigFile ?? '',
+          context: cluster.context ?? '',
+          namespace,
+        })
+      : () => undefined;
+  try {
+    await api.core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+  } catch (e) {
+    if ((e as { code?: number }).code === 409) {
+      forget();
+      throw new EstateError(
+        `namespace ${namespace} already exists in the cluster: drillbook works only in a namespace it creates`,
+      );
+    }
+    throw e;
+  }
+  // The record goes only once the namespace is gone: a failed deletion stays a leak `drill cleanup` can find.
   ctx.teardown.push(
     `delete namespace ${namespace}`,
-    () => deleteNamespace(api, namespace, cluster.source === 'offline', ctx.note),
-    90_000,
+    async () => {
+      await deleteNamespace(api, namespace, ctx.runId, cluster.source === 'offline', ctx.note);
+      forget();
+    },
+    150_000,
   );
 
   const host = cluster.hostAddress;
@@ -498,10 +533,15 @@ const STANDBY_ENTRYPOINT = PG_ENTRYPOINT;
 async function deleteNamespace(
   api: KubeApi,
   name: string,
+  runId: string,
   offline: boolean,
   note?: (line: string) => void,
 ): Promise<void> {
   try {
+    const ns = await api.core.readNamespace({ name });
+    // Only the namespace this run created and labelled: anything else is not drillbook's to delete.
+    if (ns.metadata?.labels?.[LABEL_RUN_ID] !== runId)
+      throw new EstateError(`namespace ${name} does not carry ${LABEL_RUN_ID}=${runId}: left alone`);
     await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
     await api.core.deleteNamespace({ name, gracePeriodSeconds: 0 });
   } catch (e) {
@@ -517,11 +557,17 @@ async function deleteNamespace(
         throw e;
       }
     },
-    { subject: `the pods of namespace ${name} to be gone`, timeoutMs: 30_000, intervalMs: 200 },
+    {
+      subject: `the pods of namespace ${name} to be gone`,
+      timeoutMs: offline ? 30_000 : 60_000,
+      intervalMs: 200,
+    },
   ).catch((e: unknown) => {
     // On the offline cluster, stopping the node next removes every container it still has: a slow kubelet is
     // not a leak. (The leak check after teardown still finds any process left.)
     if (!offline) throw e;
     note?.(`namespace ${name}: pods not gone after 30 s; the node's stop removes their containers`);
   });
+  // A cluster that outlives the run keeps no trace of it: wait until the namespace itself is gone.
+  if (!offline) await waitNamespaceGone(api, name, 60_000);
 }

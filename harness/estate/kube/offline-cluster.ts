@@ -109,6 +109,8 @@ export class OfflineCluster {
       number,
     ];
     const pkiUp = this.writePki(apiPort);
+    // Awaited by both halves below; a failure is theirs to report, not an unhandled rejection meanwhile.
+    pkiUp.catch(() => undefined);
 
     const nodeUp = (async () => {
       const t = performance.now();
@@ -118,6 +120,9 @@ export class OfflineCluster {
       const pause = ensurePauseImage(this.engine.host, this.env);
       this.hostState = recordHostState();
       this.saveState();
+      // kubelet reads the kubeconfig's certificate at once: the PKI must be written (openssl can be slower
+      // than the engine's start under load; kubelet then exits with "unable to read certificate-authority").
+      await pkiUp;
       this.startKubelet(kubeletPort, healthzPort);
       await pause;
     })();
@@ -197,21 +202,14 @@ export class OfflineCluster {
 
     await Promise.all([nodeUp, controlUp]);
     const tNode = performance.now();
-    await poll(
-      async () => {
-        const dead = this.procs.find((p) => !p.running());
-        if (dead)
-          throw new EstateError(
-            `${dead.spec.name} exited (see ${join(this.stateDir, `${dead.spec.name}.log`)})`,
-          );
-        return this.nodeReady();
-      },
-      {
-        subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
-        timeoutMs: this.startTimeoutMs,
-        intervalMs: 250,
-      },
-    );
+    // A part that exited will not come back: that fails the start at once, naming its log.
+    const dead = await poll(async () => this.procs.find((p) => !p.running()) ?? (await this.nodeReady()), {
+      subject: `node ${NODE_NAME} to be Ready (see ${join(this.stateDir, 'kubelet.log')})`,
+      timeoutMs: this.startTimeoutMs,
+      intervalMs: 250,
+    });
+    if (dead !== true)
+      throw new EstateError(`${dead.spec.name} exited (see ${join(this.stateDir, `${dead.spec.name}.log`)})`);
     lap('node-ready-after-api', tNode);
     lap('total', t0);
   }

@@ -5,6 +5,7 @@ import { pgQuery } from '../pg-query.ts';
 import type { AppRole, PgConnectionInfo, PostgresRole, RedisRole } from '../types.ts';
 import { containerId, notFound, podReady, waitPodGone, waitPodReady, type KubeApi } from './api.ts';
 import type { Cluster } from './cluster.ts';
+import { containerMainPids } from './container-pids.ts';
 import type { EndpointProxy } from './endpoint-proxy.ts';
 
 /**
@@ -24,8 +25,13 @@ export class PodRole {
     protected readonly startTimeoutMs: number,
   ) {}
 
+  /**
+   * The host pid of the container's main process (the node is this machine), as `kill -9 <pid>` would take it;
+   * undefined when the pod has no running container.
+   */
   get pid(): number | undefined {
-    return undefined;
+    const id = this.last?.status?.containerStatuses?.[0]?.state?.running ? containerId(this.last) : undefined;
+    return id ? containerMainPids(id)[0] : undefined;
   }
   /** The pod's IP (changes when the pod is made again). */
   get ip(): string {

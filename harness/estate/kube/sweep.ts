@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import type { SweepOptions } from '../backend.ts';
+import { LABEL_DRILL, LABEL_RUN_ID } from '../../core/session.ts';
 import { labelledProcesses } from '../host/leaks.ts';
+import { notFound, waitNamespaceGone } from './api.ts';
+import { contextRecords } from './context.ts';
 import { restoreHostState, unmountUnder } from './host-changes.ts';
 import { readClusterState } from './offline-cluster.ts';
 import { KUBE_RUN_BASE, kubeCacheDir } from './paths.ts';
@@ -81,7 +84,7 @@ export function clusterProcesses(runId: string, stateDir: string): number[] {
  * runs known to be over are swept (a run nothing is known of may be in progress under another TMPDIR).
  */
 export async function sweepKube(opts: SweepOptions): Promise<number> {
-  let found = 0;
+  let found = await sweepContextNamespaces(opts);
   const holder = engineHolder(process.env);
   for (const { dir, runId } of clusterStates()) {
     if (opts.runId && opts.runId !== runId) continue;
@@ -148,4 +151,75 @@ export function sweepKubeNow(runId: string): void {
       // gone already
     }
   }
+}
+
+/**
+ * Namespaces killed runs left in existing clusters: for each context a run was allowed (its record), the
+ * namespaces labelled with that run's id, deleted; nothing else in those clusters is looked at.
+ */
+async function sweepContextNamespaces(opts: SweepOptions): Promise<number> {
+  let found = 0;
+  for (const r of contextRecords()) {
+    if (opts.runId && opts.runId !== r.runId) continue;
+    if (opts.active.has(r.runId) && !opts.force) {
+      opts.log(
+        `skip namespace ${r.namespace} of context ${r.context}: run ${r.runId} still in progress; --force to remove`,
+      );
+      continue;
+    }
+    if (opts.ended && !opts.ended.has(r.runId) && !opts.runId && !opts.force) {
+      opts.log(
+        `skip namespace ${r.namespace} of context ${r.context}: no record shows run ${r.runId} is over; drill cleanup --run ${r.runId} to remove it`,
+      );
+      continue;
+    }
+    let api;
+    try {
+      const k8s = await import('@kubernetes/client-node');
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(r.kubeconfig);
+      kc.setCurrentContext(r.context);
+      api = { kc, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
+    } catch (e) {
+      opts.log(
+        `cannot reach context ${r.context} from ${r.kubeconfig} (${String(e)}): namespace ${r.namespace} left`,
+      );
+      continue;
+    }
+    let labelled: string[];
+    try {
+      labelled = (
+        await api.core.listNamespace({
+          labelSelector: `${LABEL_RUN_ID}=${r.runId},${LABEL_DRILL}=${r.drillId}`,
+        })
+      ).items
+        .map((n) => n.metadata?.name)
+        .filter((n): n is string => Boolean(n));
+    } catch (e) {
+      // An unreachable cluster is reported and its record kept: the namespace may still be there.
+      opts.log(
+        `cannot list namespaces in context ${r.context} (${String(e).split('\n')[0] ?? ''}): namespace ${r.namespace} of run ${r.runId} not checked`,
+      );
+      continue;
+    }
+    found += labelled.length;
+    if (opts.dryRun) {
+      for (const n of labelled)
+        opts.log(`would delete namespace ${n} of context ${r.context} (run ${r.runId})`);
+      continue;
+    }
+    for (const name of labelled) {
+      // Its pods at once (the estate is being thrown away), then the namespace, as teardown does.
+      await api.core
+        .deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 })
+        .then(() => api.core.deleteNamespace({ name, gracePeriodSeconds: 0 }))
+        .catch((e: unknown) => {
+          if (!notFound(e)) throw e;
+        });
+      await waitNamespaceGone(api, name, 120_000);
+      opts.log(`deleted namespace ${name} of context ${r.context} (run ${r.runId})`);
+    }
+    rmSync(r.file, { force: true });
+  }
+  return found;
 }
