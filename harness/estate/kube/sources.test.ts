@@ -15,8 +15,11 @@ describe('cluster source selection', () => {
     expect(chooseClusterSource({ context: 'prod', kind: '/usr/bin/kind' }).source).toBe('existing');
     expect(chooseClusterSource({ context: 'prod' }).why).toMatch(/context prod, named by --kube-context/);
   });
-  it('takes kind when kind and a Docker engine are there', () => {
-    const c = chooseClusterSource({ kind: '/usr/local/bin/kind' });
+  it('takes kind only when asked, with kind and a Docker engine there', () => {
+    const unasked = chooseClusterSource({ kind: '/usr/local/bin/kind' });
+    expect(unasked.source).toBe('offline');
+    expect(unasked.why).toMatch(/is not used unless DRILL_CLUSTER_SOURCE=kind asks/);
+    const c = chooseClusterSource({ kind: '/usr/local/bin/kind', kindAsked: true });
     expect(c.source).toBe('kind');
     expect(c.why).toMatch(/kind at \/usr\/local\/bin\/kind and a Docker engine/);
   });
@@ -26,6 +29,7 @@ describe('cluster source selection', () => {
     expect(none.why).toMatch(/^kind is not on PATH/);
     const noEngine = chooseClusterSource({
       kind: '/usr/bin/kind',
+      kindAsked: true,
       engineProblem: 'no Docker engine reachable',
     });
     expect(noEngine.source).toBe('offline');

@@ -1,8 +1,13 @@
 /**
  * Where a kube drill's cluster comes from, in this order: an existing cluster when named twice
- * (`--kube-context NAME --allow-context NAME`), else kind when `kind` and a Docker engine are on the machine,
- * else the offline single-node cluster from the machine's cache. `drill doctor` and `cluster status` say which
- * and why; the estate gets a `Cluster` and nothing else.
+ * (`--kube-context NAME --allow-context NAME`), else kind when `kind` and a Docker engine are on the machine and
+ * `DRILL_CLUSTER_SOURCE=kind` asks for it, else the offline single-node cluster from the machine's cache.
+ * `drill doctor` and `cluster status` say which and why; the estate gets a `Cluster` and nothing else.
+ *
+ * kind is opt-in for now: the estate's database pods listen on the node's 127.0.0.1 and use host directories of
+ * the run, which a kind node (a container) does not give them, and the kind path has never run on this project's
+ * machines (no registry for its node image). Chosen by default it would fail every kube drill of a machine that
+ * has kind; the offline cluster works wherever it is built (docs/kube.md).
  */
 import type { Cluster, ClusterSourceName } from './cluster.ts';
 
@@ -14,6 +19,8 @@ export interface SourceFacts {
   kind?: string | undefined;
   /** Why no Docker engine answers, or undefined when one does. */
   engineProblem?: string | undefined;
+  /** `DRILL_CLUSTER_SOURCE=kind`: kind asked for by name. */
+  kindAsked?: boolean;
 }
 
 export interface SourceChoice {
@@ -28,13 +35,19 @@ export function chooseClusterSource(f: SourceFacts): SourceChoice {
       source: 'existing',
       why: `context ${f.context}, named by --kube-context and --allow-context (a namespace of the run only)`,
     };
-  if (f.kind && !f.engineProblem)
-    return { source: 'kind', why: `kind at ${f.kind} and a Docker engine: a kind cluster per run` };
+  if (f.kind && !f.engineProblem && f.kindAsked)
+    return {
+      source: 'kind',
+      why: `kind at ${f.kind} and a Docker engine, asked for by DRILL_CLUSTER_SOURCE=kind: a kind cluster per run`,
+    };
+  const offline = 'the offline single-node cluster from `drill cluster build`';
   return {
     source: 'offline',
-    why: f.kind
-      ? `kind at ${f.kind} but no Docker engine for it (${f.engineProblem ?? ''}): the offline single-node cluster`
-      : 'kind is not on PATH: the offline single-node cluster from `drill cluster build`',
+    why: !f.kind
+      ? `kind is not on PATH: ${offline}`
+      : f.engineProblem
+        ? `kind at ${f.kind} but no Docker engine for it (${f.engineProblem}): ${offline}`
+        : `kind at ${f.kind} is not used unless DRILL_CLUSTER_SOURCE=kind asks (the estate does not run on kind yet, docs/kube.md): ${offline}`,
   };
 }
 
@@ -64,7 +77,8 @@ export async function startCluster(
 export async function sourceFactsHere(env: NodeJS.ProcessEnv, context?: string): Promise<SourceFacts> {
   const { findOnPath } = await import('./paths.ts');
   const kind = findOnPath('kind', env);
-  if (context !== undefined || !kind) return { context, kind };
+  const kindAsked = env.DRILL_CLUSTER_SOURCE === 'kind';
+  if (context !== undefined || !kind || !kindAsked) return { context, kind, kindAsked };
   const { engineProblem } = await import('../docker/engine.ts');
-  return { kind, engineProblem: await engineProblem() };
+  return { kind, kindAsked, engineProblem: await engineProblem() };
 }
