@@ -10,7 +10,7 @@
  * `provisionDocker`), mounted in the primary's container, where the database's account fills it, and in
  * node_exporter's, which reports its free space.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import axios from 'axios';
 import type Dockerode from 'dockerode';
@@ -18,19 +18,12 @@ import type { TeardownStack } from '../../core/teardown.ts';
 import { EstateError } from '../../core/errors.ts';
 import { freePorts } from '../host/ports.ts';
 import {
-  alertmanagerForDrill,
-  alertRules,
   prometheusConfig,
-  promDurationMs,
-  routeTiming,
   scaleDuration,
-  scaleRules,
   UNSCALED_RESEND_DELAY,
-  UNSCALED_SCRAPE_INTERVAL,
   type MonitoringSettings,
-  type ReceiverInfo,
 } from '../monitoring/config.ts';
-import { startReceivers } from '../monitoring/receivers.ts';
+import { drillMonitoringFiles } from '../monitoring/drill-files.ts';
 import type { MonitoringRole } from '../types.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 import { LABEL_ROLE } from './engine.ts';
@@ -101,36 +94,16 @@ export async function startDockerMonitoring(spec: DockerMonitoringSpec): Promise
 
   // Receivers first, on the network's gateway: the Alertmanager copy needs their address and ports.
   const gateway = await networkGateway(spec.d, spec.network);
-  let receiverInfo: ReceiverInfo[] = [];
-  const receivers = await startReceivers(
-    {
-      smtp: env.DRILL_ALERT_SMTP_PORT ? Number(env.DRILL_ALERT_SMTP_PORT) : 0,
-      webhook: env.DRILL_ALERT_WEBHOOK_PORT ? Number(env.DRILL_ALERT_WEBHOOK_PORT) : 0,
-    },
-    () => receiverInfo,
-    gateway,
-  );
-  teardown.push(
-    'stop the alert receivers (SMTP, webhook)',
-    () => receivers.close(),
-    undefined,
-    spec.teardownGroup,
-  );
-
+  const { rulesCopy, amCopy, roleBase } = await drillMonitoringFiles({
+    settings,
+    dir,
+    env,
+    teardown,
+    teardownGroup: spec.teardownGroup,
+    ports: { smtp: 0, webhook: 0 },
+    host: gateway,
+  });
   const scale = settings.scale;
-  const rulesText = readFileSync(settings.rulesFile, 'utf8');
-  const amText = readFileSync(settings.alertmanagerFile, 'utf8');
-  const rulesCopy = join(dir, 'rules.scaled.yml');
-  writeFileSync(rulesCopy, scaleRules(rulesText, settings.rulesFile, scale));
-  const am = alertmanagerForDrill(
-    amText,
-    settings.alertmanagerFile,
-    { smtp: receivers.smtpPort, webhook: receivers.webhookPort, host: gateway },
-    scale,
-  );
-  receiverInfo = am.receivers;
-  const amCopy = join(dir, 'alertmanager.drill.yml');
-  writeFileSync(amCopy, am.yaml);
   const promConfig = join(dir, 'prometheus.yml');
   writeFileSync(
     promConfig,
@@ -238,17 +211,7 @@ export async function startDockerMonitoring(spec: DockerMonitoringSpec): Promise
   const role: Omit<MonitoringRole, 'dbVolume'> = {
     prometheusUrl: `http://127.0.0.1:${promPort}`,
     alertmanagerUrl: `http://127.0.0.1:${amPort}`,
-    scale,
-    scrapeIntervalMs: promDurationMs(scaleDuration(UNSCALED_SCRAPE_INTERVAL, scale)),
-    rules: alertRules(rulesText, settings.rulesFile, scale),
-    receivers: am.receivers,
-    routeTiming: routeTiming(amText, settings.alertmanagerFile),
-    files: {
-      rules: settings.rulesFile,
-      alertmanager: settings.alertmanagerFile,
-      dashboard: settings.dashboardFile,
-    },
-    notifications: () => receivers.notifications(),
+    ...roleBase,
     // Each program as a role a fault or a checklist break can stop (alertmanager-down).
     processes: Object.fromEntries(services.map((svc) => [svc.spec.role, svc])),
   };

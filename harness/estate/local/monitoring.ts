@@ -5,26 +5,19 @@
  * drill's SMTP and webhook receivers, and (as root) the database's size-limited volume, a tmpfs.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import axios from 'axios';
 import type { TeardownStack } from '../../core/teardown.ts';
 import { freePorts } from '../host/ports.ts';
 import {
-  alertmanagerForDrill,
-  alertRules,
   prometheusConfig,
-  promDurationMs,
-  routeTiming,
   scaleDuration,
-  scaleRules,
   UNSCALED_RESEND_DELAY,
-  UNSCALED_SCRAPE_INTERVAL,
   type MonitoringSettings,
-  type ReceiverInfo,
 } from '../monitoring/config.ts';
 import { MONITORING_BINARIES, monitoringBinary } from '../monitoring/binaries.ts';
-import { startReceivers } from '../monitoring/receivers.ts';
+import { drillMonitoringFiles } from '../monitoring/drill-files.ts';
 import type { MonitoringRole, ProcessRole } from '../types.ts';
 import { LocalProcess } from './process.ts';
 
@@ -102,31 +95,15 @@ export async function startLocalMonitoring(spec: LocalMonitoringSpec): Promise<L
     dbVolume = { path, sizeBytes: DB_VOLUME_BYTES, ...(spec.dbUser ? { owner: spec.dbUser } : {}) };
   }
 
-  // Receivers first: the Alertmanager copy needs their ports.
-  let receiverInfo: ReceiverInfo[] = [];
-  const receivers = await startReceivers(
-    {
-      smtp: env.DRILL_ALERT_SMTP_PORT ? Number(env.DRILL_ALERT_SMTP_PORT) : smtpFree,
-      webhook: env.DRILL_ALERT_WEBHOOK_PORT ? Number(env.DRILL_ALERT_WEBHOOK_PORT) : hookFree,
-    },
-    () => receiverInfo,
-  );
-  teardown.push('stop the alert receivers (SMTP, webhook)', () => receivers.close(), undefined, group);
-
+  const { receivers, rulesCopy, amCopy, roleBase } = await drillMonitoringFiles({
+    settings,
+    dir,
+    env,
+    teardown,
+    teardownGroup: spec.teardownGroup,
+    ports: { smtp: smtpFree, webhook: hookFree },
+  });
   const scale = settings.scale;
-  const rulesText = readFileSync(settings.rulesFile, 'utf8');
-  const amText = readFileSync(settings.alertmanagerFile, 'utf8');
-  const rulesCopy = join(dir, 'rules.scaled.yml');
-  writeFileSync(rulesCopy, scaleRules(rulesText, settings.rulesFile, scale));
-  const am = alertmanagerForDrill(
-    amText,
-    settings.alertmanagerFile,
-    { smtp: receivers.smtpPort, webhook: receivers.webhookPort },
-    scale,
-  );
-  receiverInfo = am.receivers;
-  const amCopy = join(dir, 'alertmanager.drill.yml');
-  writeFileSync(amCopy, am.yaml);
   const promConfig = join(dir, 'prometheus.yml');
   writeFileSync(
     promConfig,
@@ -246,17 +223,7 @@ export async function startLocalMonitoring(spec: LocalMonitoringSpec): Promise<L
   const role: MonitoringRole = {
     prometheusUrl: `http://127.0.0.1:${promPort}`,
     alertmanagerUrl: `http://127.0.0.1:${amPort}`,
-    scale,
-    scrapeIntervalMs: promDurationMs(scaleDuration(UNSCALED_SCRAPE_INTERVAL, scale)),
-    rules: alertRules(rulesText, settings.rulesFile, scale),
-    receivers: am.receivers,
-    routeTiming: routeTiming(amText, settings.alertmanagerFile),
-    files: {
-      rules: settings.rulesFile,
-      alertmanager: settings.alertmanagerFile,
-      dashboard: settings.dashboardFile,
-    },
-    notifications: () => receivers.notifications(),
+    ...roleBase,
     processes,
     ...(dbVolume ? { dbVolume } : {}),
   };
