@@ -168,6 +168,20 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   drills = applicable;
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
   for (const d of drills) releaseOf(system, d.estate.app.version);
+  // In a selection, a drill whose blocks the config's runbook lacks is left out, saying which; named, refused.
+  if (!runbook && !named && system.runbook)
+    drills = drills.filter((d) => {
+      if (!d.runbookDoc) return true;
+      try {
+        checkConfiguredBlocks(d, system);
+        return true;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        io.err.write(`drill: left out: ${e.message}\n`);
+        return false;
+      }
+    });
+  if (drills.length === 0) throw new UsageError(`run: none of the chosen drills applies to ${system.name}`);
   for (const d of drills) {
     if (!runbook) {
       if (system.runbook && d.runbookDoc) checkConfiguredBlocks(d, system);

@@ -161,6 +161,28 @@ describe('what the example does not declare, and data mistakes (exit 2, nothing 
     expect(res.stdout).toMatch(/^backup-restore .*backends: docker, local\]$/m);
   });
 
+  it('a selection leaves out what does not apply to the example, saying why, and runs the rest', async () => {
+    // --shard 20/20 selects past the end: the selection is made and reported, nothing is started.
+    const res = await drillInOwnTmp([
+      'run',
+      '--quarter',
+      'Q4',
+      '--backend',
+      'local',
+      '--config',
+      CONFIG,
+      '--shard',
+      '20/20',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(
+      /^drill: left out: .*drill redis-failure needs cache, which this config does not declare/m,
+    );
+    expect(res.stderr).toMatch(/^drill: left out: .*runbook: drill deploy-rollback-docker needs blocks /m);
+    expect(res.stdout).toMatch(/^shard 20\/20: 0 of [1-9]\d* drills/m);
+    expect(res.created).toEqual([]);
+  });
+
   const cases: [string, string, RegExp][] = [
     [
       'a table name that is not one',
