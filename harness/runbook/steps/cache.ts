@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
-import { StepError } from '../../core/errors.ts';
+import { describe, StepError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
 import type { IntegrityCheck } from '../../record/record.ts';
 import type { Step, StepContext } from '../step.ts';
@@ -63,13 +63,36 @@ export function observeCacheOutage(cache: CacheConfig): Step {
       ];
       const answers: string[] = [];
       for (const want of cache.degraded) {
-        const res = await http.request<string>({
-          method: want.method,
-          url: `${base}${want.path}`,
-          responseType: 'text',
-          transformResponse: (d: unknown) => d,
-          ...(want.body !== undefined ? { data: want.body } : {}),
-        });
+        const label = `${want.method} ${want.path}`;
+        const res = await http
+          .request<string>({
+            method: want.method,
+            url: `${base}${want.path}`,
+            responseType: 'text',
+            transformResponse: (d: unknown) => d,
+            ...(want.body !== undefined ? { data: want.body } : {}),
+          })
+          .catch((e: unknown) => {
+            // No answer at all is the app failing without its cache, not the step breaking: a failed check.
+            if (ctx.signal?.aborted) throw e;
+            return describe(e);
+          });
+        const expected = [
+          `${label}: ${want.status}`,
+          ...(want.bodyIncludes !== undefined ? [`body with ${want.bodyIncludes}`] : []),
+          ...Object.entries(want.headers).map(([k, v]) => `${k}: ${v}`),
+        ].join(', ');
+        if (typeof res === 'string') {
+          checks.push({
+            name: want.name,
+            kind: 'behaviour',
+            expected,
+            actual: `no answer: ${res}`,
+            passed: false,
+          });
+          answers.push(`${label} no answer`);
+          continue;
+        }
         const body = typeof res.data === 'string' ? res.data : JSON.stringify(res.data);
         const headers = Object.entries(want.headers).map(
           ([k, v]) => [k, v, String(res.headers[k] ?? 'none')] as const,
@@ -78,18 +101,13 @@ export function observeCacheOutage(cache: CacheConfig): Step {
           res.status === want.status &&
           (want.bodyIncludes === undefined || body.includes(want.bodyIncludes)) &&
           headers.every(([, v, got]) => got === v);
-        const expected = [
-          `${want.method} ${want.path}: ${want.status}`,
-          ...(want.bodyIncludes !== undefined ? [`body with ${want.bodyIncludes}`] : []),
-          ...headers.map(([k, v]) => `${k}: ${v}`),
-        ].join(', ');
         const actual = [
           String(res.status),
           ...(want.bodyIncludes !== undefined ? [`body ${JSON.stringify(body.slice(0, 120))}`] : []),
           ...headers.map(([k, , got]) => `${k}: ${got}`),
         ].join(', ');
         checks.push({ name: want.name, kind: 'behaviour', expected, actual, passed });
-        answers.push(`${want.method} ${want.path} ${res.status}`);
+        answers.push(`${label} ${res.status}`);
       }
       const failed = checks.filter((c) => !c.passed);
       if (failed.length)
