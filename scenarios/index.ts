@@ -19,6 +19,7 @@ export const SCENARIO_FILES = [
   'backup-verify.ts',
   'db-migration-rollback.ts',
   'deploy-rollback-docker.ts',
+  'deploy-rollback.ts',
   'redis-failure.ts',
   'predeploy-checklist.ts',
   'maintenance-daily.ts',

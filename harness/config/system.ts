@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadRunbook, type Runbook } from '../runbook/markdown.ts';
-import type { CanaryConfig, ChecklistConfig, Config } from './schema.ts';
+import type { CacheConfig, CanaryConfig, ChecklistConfig, Config, DataConfig } from './schema.ts';
 
 export type Objectives = { rto?: string; rpo?: string };
 
@@ -42,6 +42,10 @@ export interface SystemUnderTest {
   readonly postgresVersion?: string;
   /** The config's `checklist` section as validated (the pre-deployment checklist's declaration), if any. */
   readonly checklist?: ChecklistConfig;
+  /** The system's data as the data-protection drills seed, fingerprint and damage it (`data`), if declared. */
+  readonly data?: DataConfig;
+  /** How the app shows it has its cache and must degrade without it (`cache`), if declared. */
+  readonly cache?: CacheConfig;
 }
 
 /** The values an app's environment template may use. */
@@ -187,6 +191,8 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
     },
     ...(s.postgres.version ? { postgresVersion: s.postgres.version } : {}),
     ...(config.checklist ? { checklist: config.checklist } : {}),
+    ...(config.data ? { data: config.data } : {}),
+    ...(config.cache ? { cache: config.cache } : {}),
   };
 }
 

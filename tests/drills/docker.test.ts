@@ -109,7 +109,7 @@ describe.skipIf(skip)('the docker backend', () => {
     const rf = recordOf(dir, 'redis-failure');
     const check = (name: string) => rf.checks.find((c) => c.name === name);
     expect(check('RedisConnectionFailed condition seen by the app')?.passed).toBe(true);
-    expect(check('reads without the cache (degrade or fail)')?.actual).toBe('200, X-Cache: bypass');
+    expect(check('reads without the cache (degrade or fail)')?.actual).toBe('200, x-cache: bypass');
     expect(rf.criteria.find((c) => c.name === 'cache')?.measured).toMatch(
       /^window [\d.]+ m?s \(\d+ of \d+ acked keys lost/,
     );
