@@ -51,6 +51,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
       },
       needs: d.needs,
+      ...(d.stages ? { stages: d.stages.map((st) => st.id) } : {}),
       backends: backendsFor(d),
       runbookSection: d.runbookSection,
       source: d.source,
@@ -64,7 +65,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
+      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || (d.stages ? `stages ${d.stages.map((st) => st.id).join(', ')}, each its own objectives` : 'integrity checks only')}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
     );
   }
   return 0;

@@ -85,7 +85,9 @@ export function drillsForBackend(
     leftOut.push(why);
   }
   if (kept.length === 0)
-    throw new UsageError(`run: none of the chosen drills runs on the ${backend.name} backend`);
+    throw new UsageError(
+      `run: none of the chosen drills runs on the ${backend.name} backend${leftOut.length === 1 ? `: ${leftOut[0] ?? ''}` : ''}`,
+    );
   return { drills: kept, leftOut };
 }
 
