@@ -89,7 +89,9 @@ function drillSection(v: DrillView): string[] {
     `- Runbook section exercised: ${esc(v.runbookSection)}`,
     `- Scenario: ${mdCode(v.scenario)}; quarter ${esc(v.quarter)}; backend ${esc(v.backend)}`,
     `- Started ${v.startedAt}, finished ${v.finishedAt} (${formatDuration(v.durationMs)})`,
-    `- Measurement: probes of ${mdCode(m.probePath)} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
+    v.stages
+      ? `- Measurement: each stage's own probes and canary writes, as its scenario declares them (${m.probesSent} probes and ${m.writesSent} canary writes in all)`
+      : `- Measurement: probes of ${mdCode(m.probePath)} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
     ...(v.replication ? [`- Replication: ${v.replication}`] : []),
     ...(v.runbook
       ? [
