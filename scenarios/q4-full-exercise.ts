@@ -38,6 +38,9 @@ const INSERT_MARKERS_AT = `INSERT INTO orders (id, item, qty)
 /** Failback, starting from the DR activation stage 1 leaves: the rebuild and replication home, then the switch. */
 const comingHome: DrillDefinition = {
   ...failback,
+  // The replication block bounds its own waits (60 s for the stream, 20 s for Redis): under load (load average
+  // 14) it once needed more than q2-failback's 30 s step deadline here, which cut it off without its own message.
+  timeouts: { ...failback.timeouts, step: '90s' },
   prepare: (estate) => [
     Step.block('failback-rebuild-primary', {
       name: `rebuild ${estate.postgres.primary.name} from ${estate.sites?.dr.postgres.name ?? 'the DR database'}`,
