@@ -15,6 +15,7 @@ export const SCENARIO_FILES = [
   'q2-site-partition.ts',
   'q2-failback.ts',
   'q3-data-corruption.ts',
+  'q4-full-exercise.ts',
   'backup-restore.ts',
   'backup-verify.ts',
   'db-migration-rollback.ts',

@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { newRunId } from '../core/session.ts';
 import { checkRunbookBlocks, type DrillDefinition } from '../drill/define.ts';
 import { loadRunbook } from '../runbook/markdown.ts';
-import { drillStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
+import { drillStatus, stageStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
 import { runDrill } from '../drill/runner.ts';
 import {
   blocking,
@@ -57,6 +57,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
       },
       needs: d.needs,
+      ...(d.stages ? { stages: d.stages.map((st) => st.id) } : {}),
       backends: backendsFor(d),
       runbookSection: d.runbookSection,
       source: d.source,
@@ -75,7 +76,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
     const fit =
       missing.length && system ? `; not for ${system.name}: its config lacks ${missing.join(', ')}` : '';
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}${fit}]\n`,
+      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || (d.stages ? `stages ${d.stages.map((st) => st.id).join(', ')}, each its own objectives` : 'integrity checks only')}; backends: ${backendsFor(d).join(', ') || 'none'}${fit}]\n`,
     );
   }
   return 0;
@@ -130,6 +131,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter && values.routines)
     throw new UsageError('run: --routines and --quarter exclude each other (routines have no quarter)');
   if (quarter) drills = drills.filter((d) => d.quarter === quarter && d.kind !== 'routine');
+  // Q4 is the plan's full DR exercise: the composite drill that runs the plan as one timeline on one estate
+  // (q4-full-exercise), not the other Q4 drills one by one (they run by id or with no --quarter).
+  if (quarter === 'Q4' && drills.some((d) => d.stages)) drills = drills.filter((d) => d.stages);
   if (values.routines) drills = drills.filter((d) => d.kind === 'routine');
   if (drills.length === 0)
     throw new UsageError(
@@ -284,13 +288,16 @@ function resultLine(r: DrillRecord): string {
   const status = drillStatus(r);
   const rto = r.measurements?.rto;
   const rpo = r.measurements?.rpo;
+  const stages = r.stages;
   const parts = [
     `${status.toUpperCase()} ${r.drill.id}`,
-    r.faultAt === undefined
-      ? 'rto=n/a(no-fault)'
-      : rto?.status === 'recovered'
-        ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}${rto.outage ? '' : '(no-outage)'}`
-        : 'rto=not-recovered',
+    stages
+      ? `stages=${stages.filter((s) => !s.notRun && stageStatus(s) === 'passed').length}/${stages.length}-passed ${stages.map((s) => `${s.id}:${s.notRun ? 'not-run' : stageStatus(s)}`).join(',')}`
+      : r.faultAt === undefined
+        ? 'rto=n/a(no-fault)'
+        : rto?.status === 'recovered'
+          ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}${rto.outage ? '' : '(no-outage)'}`
+          : 'rto=not-recovered',
     r.objectives.rtoMs !== undefined
       ? `rto_objective=${formatDuration(r.objectives.rtoMs).replace(/ /g, '')}`
       : '',

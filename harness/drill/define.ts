@@ -127,6 +127,12 @@ export interface DrillSpec {
    * from steady state to the end fails the drill (the `client-impact` criterion).
    */
   zeroClientImpact?: boolean;
+  /**
+   * A composite exercise: these drills' phases (prepare, steady, fault, procedure, recovery, measure) one after
+   * another on this drill's one estate, each judged against its own objectives (`drill/stages.ts`). Their
+   * topology is this drill's; `procedure` is then unused.
+   */
+  stages?: readonly DrillDefinition[];
 }
 
 export interface DrillDefinition extends DrillSpec {
