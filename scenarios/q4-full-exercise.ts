@@ -16,24 +16,16 @@
  */
 import { defineDrill, type DrillDefinition } from '../harness/drill/define.ts';
 import type { Topology } from '../harness/estate/types.ts';
-import { Fault } from '../harness/faults/fault.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import failback, { FAILBACK_BLOCKS } from './q2-failback.ts';
 import { q2SiteFailover, SITE_FAILOVER_BLOCKS } from './q2-site-failover.ts';
 import { q3DataCorruption } from './q3-data-corruption.ts';
-import { deploymentRunbook as rb, fingerprint, MARKERS } from './shared.ts';
+import deployRollback from './deploy-rollback.ts';
+import { deploymentRunbook as rb } from './shared.ts';
 
 /** The one estate every stage runs on: q2-site-failover's (WAL shipped every 2 s, warm DR app). */
 const siteLoss = q2SiteFailover();
 const ESTATE: Topology = siteLoss.estate;
-
-/**
- * Marker rows at ids far above what the earlier stages' orders reached (the estate is not fresh when Q3 runs):
- * the integrity probe reads the first of them.
- */
-const MARKER_BASE = 100_000_000;
-const INSERT_MARKERS_AT = `INSERT INTO orders (id, item, qty)
-  SELECT ${MARKER_BASE} + g, 'marker-' || lpad(g::text, 4, '0'), g FROM generate_series(1, 100) AS g`;
 
 /** Failback, starting from the DR activation stage 1 leaves: the rebuild and replication home, then the switch. */
 const comingHome: DrillDefinition = {
@@ -53,47 +45,15 @@ const comingHome: DrillDefinition = {
   ],
 };
 
-/** Corruption at home after the failback, recovered by DR scenario 3 onto a spare server. */
-const q3 = q3DataCorruption();
-const corruption: DrillDefinition = {
-  ...q3,
-  // The newest order is the last marker: a read the app's Redis cache does not answer (a single order's read
-  // is cached for 60 s, which hid the corruption from the probe until the restore), so the damage shows at once.
-  traffic: { ...q3.traffic, probePath: '/orders?limit=1', probeBodyIncludes: '"item":"marker-0100"' },
-  prepare: (e) => [
-    Step.sql('insert 100 marker rows', () => e.postgres.primary, INSERT_MARKERS_AT),
-    Step.record('MARKERS_BEFORE', () => e.postgres.primary, fingerprint(MARKERS)),
-    Step.block('backup-base'),
-  ],
-};
+/**
+ * Corruption at home after the failback, recovered by DR scenario 3 onto a spare server: q3-data-corruption as
+ * it is. Its marker rows and probe come from the config (`data.markers`), which must hold on an estate that has
+ * already served traffic (the demo's: marker ids above what traffic writes, and a read the cache does not answer).
+ */
+const corruption = q3DataCorruption();
 
-/** The release rollback on plain processes: the runbook's own rollout of v2, judged, then v1 again. */
-const releaseRollback = defineDrill({
-  id: 'deploy-rollback',
-  title: 'Bad release: roll back to the previous release',
-  quarter: 'Q4',
-  description:
-    'Release v2 is rolled out with the runbook’s deployment command under live traffic; it fails the rollback ' +
-    'decision criteria, and the runbook rolls the service back to v1, which must answer again.',
-  runbookSection: 'Deployment Steps > Hosts without an orchestrator; Rollback Procedures',
-  runbookDoc: rb,
-  runbookBlocks: ['deploy-release', 'verify-health'],
-  objectives: { rto: '4h', rpo: '1h' },
-  // What the stage sees of the estate (it runs on the exercise's): the WAL shipping is not what it judges.
-  estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
-  // The release's failure shows on the order path (v2 keeps answering /health and /ready).
-  traffic: { probePath: '/orders?limit=1', probeInterval: '100ms' },
-  timeouts: { step: '60s', recover: '90s' },
-  fault: () => Fault.block('deploy-release', { VERSION: 'v2' }, { name: 'rollout v2', target: 'app' }),
-  procedure: () => [
-    Step.decideRollback(undefined, { from: 'step' }),
-    Step.block('deploy-release', { env: () => ({ VERSION: 'v1' }), expect: { stdout: /service runs v1/ } }),
-    Step.block('verify-health', { expect: { stdout: /service verified/ } }),
-    Step.servedVersion('v1'),
-  ],
-});
-
-export const Q4_STAGES: readonly DrillDefinition[] = [siteLoss, comingHome, corruption, releaseRollback];
+/** The release rollback: deploy-rollback as it is (the runbook's own rollout of v2, judged, then v1 again). */
+export const Q4_STAGES: readonly DrillDefinition[] = [siteLoss, comingHome, corruption, deployRollback];
 
 export default defineDrill({
   id: 'q4-full-exercise',
@@ -114,6 +74,7 @@ export default defineDrill({
   ],
   objectives: {},
   needs: [...new Set(Q4_STAGES.flatMap((s) => s.needs))],
+  uses: [...new Set(Q4_STAGES.flatMap((s) => s.uses ?? []))],
   estate: ESTATE,
   timeouts: { provision: '120s', drill: '10m' },
   procedure: () => [],
