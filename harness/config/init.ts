@@ -85,7 +85,7 @@ export function mapCompose(text: string, shown: string): ComposeMapping {
   )?.[0];
   const redisVar = env.find(([k, v]) => /redis:\/\//.test(v) || /REDIS_URL/i.test(k))?.[0];
   const image = svc.image ? expand(svc.image).replace(/:[^/:]*$/, '') : undefined;
-  const required = [...new Set([...text.matchAll(/\$\{([A-Za-z_]\w*):?\?/g)].map((r) => r[1] ?? ''))];
+  const required = [...new Set([...text.matchAll(/\$\{([a-z_]\w*):?\?/gi)].map((r) => r[1] ?? ''))];
   return {
     required,
     database,
