@@ -222,4 +222,29 @@ describe('a compose service the file does not have, on docker: exit 2 naming the
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(Boolean(problem))(
+    'a variable the file requires and the config does not give names system.docker.compose.file',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));
+      try {
+        cpSync(EXAMPLE, dir, { recursive: true });
+        const path = join(dir, 'drillbook.config.yaml');
+        const doc = parseDocument(readFileSync(path, 'utf8'));
+        doc.deleteIn(['system', 'docker', 'compose', 'env']);
+        writeFileSync(path, doc.toString());
+        const res = await drillInOwnTmp(['run', 'q1-db-failover', '--backend', 'docker', '--config', path], {
+          POSTGRES_PASSWORD: '',
+        });
+        expect(res.code).toBe(2);
+        expect(res.stderr).toMatch(
+          /^drill: .*drillbook\.config\.yaml: system\.docker\.compose\.file: docker-compose config: .*set POSTGRES_PASSWORD.*system\.docker\.compose\.env\)\n$/,
+        );
+        expect(res.stdout).not.toMatch(/^report: /m);
+        expect(res.created).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { run } from '../../core/exec.ts';
 import { CommandError, PrerequisiteError, UsageError } from '../../core/errors.ts';
+import { renderEnv, type SystemUnderTest } from '../../config/system.ts';
 import type { ContainerSpec } from './container.ts';
 
 export const COMPOSE_REMEDY = 'apt-get install docker-compose (or pip install docker-compose)';
@@ -210,9 +211,44 @@ export class ComposeProject {
     if (r.exitCode !== 0) {
       const said = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
       // What compose says about the user's file (interpolation, syntax) is the config's to fix.
-      if (userFile) throw new UsageError(`${this.opts.field}: docker-compose config: ${said}`);
+      if (userFile)
+        throw new UsageError(
+          `${this.opts.field}: docker-compose config: ${said} (the file's variables go in system.docker.compose.env)`,
+        );
       throw new CommandError(`docker-compose ${args.slice(2).join(' ')}`, r.exitCode, said);
     }
     return r.stdout;
   }
+}
+
+/**
+ * Before a run starts: the system's compose file, with the variables drillbook gives it (`compose.env`, filled
+ * with stand-in values of the same shape), must parse and interpolate as `docker-compose config` reads it.
+ * A UsageError (exit 2) naming `system.docker.compose.file` otherwise; docker-compose missing is exit 3.
+ */
+export async function checkComposeFile(
+  system: SystemUnderTest,
+  compose: NonNullable<NonNullable<SystemUnderTest['docker']>['compose']>,
+): Promise<void> {
+  const version = Object.keys(system.releases)[0] ?? 'v1';
+  const env = renderEnv(compose.env, {
+    databaseUrl: 'postgres://drill:check@router:6432/app',
+    redisUrl: 'redis://redis:6379',
+    port: system.docker?.port ?? 3000,
+    version,
+    dbHost: 'router',
+    dbPort: 6432,
+    dbUser: 'drill',
+    dbPassword: 'check',
+    dbName: 'app',
+  });
+  await new ComposeProject({
+    file: compose.file,
+    field: `${system.configFile}: system.docker.compose.file`,
+    project: 'drillbook-check',
+    network: 'none',
+    runDir: '',
+    env,
+    timeoutMs: 60_000,
+  }).check();
 }
