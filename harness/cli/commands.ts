@@ -217,7 +217,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
-  if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
+  if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log, system });
   else await requirePrerequisites(chosen, io.env, needs, kubeOptions);
 
   const runId = newRunId();

@@ -254,10 +254,44 @@ export const ConfigSchema = z
                     description:
                       "Which service plays which role. drillbook adds the standby, the router and the spares around them; it never edits the user's file.",
                   }),
+                run: z.boolean().default(true).meta({
+                  description:
+                    "Run the system through this file on the docker backend (a generated override around the mapped services, `docker-compose`); false: drillbook's own containers, the file only maps roles.",
+                }),
+                env: envTemplate.default({}).meta({
+                  description:
+                    "Variables for the file's `${VAR}` interpolation (the templates of `system.local.env`), e.g. `POSTGRES_PASSWORD: '{{dbPassword}}'` for a `${POSTGRES_PASSWORD:?}` the file requires.",
+                }),
               })
               .optional()
               .meta({
                 description: 'The compose file the system ships with, and its services mapped to roles.',
+              }),
+            build: z
+              .strictObject({
+                packages: z
+                  .array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, { message: 'a Debian package name' }))
+                  .default([])
+                  .meta({
+                    description:
+                      "Debian packages the app needs, installed on drillbook's offline base image (`python3-psycopg2`).",
+                  }),
+                copy: z.array(z.string().min(1)).min(1).meta({
+                  description:
+                    "Files and directories of the app, relative to the config file, copied to the image's `workdir`.",
+                }),
+                workdir: z.string().regex(/^\//, { message: 'an absolute path' }).default('/app').meta({
+                  description: 'Where they go in the image, and the working directory of its command.',
+                }),
+                command: z
+                  .array(z.string().min(1))
+                  .min(1)
+                  .meta({ description: 'The image\'s command (no shell), e.g. `["python3", "app.py"]`.' }),
+              })
+              .optional()
+              .meta({
+                description:
+                  "How `drill images build` makes the app's release images offline (no registry): one per release, `<image>:<release>`, with the release's `env` baked in.",
               }),
           })
           .optional()

@@ -24,7 +24,16 @@ export interface SystemUnderTest {
     image: string;
     port: number;
     env: Record<string, string>;
-    compose?: { file: string; services: { database: string; cache?: string; app: string } };
+    compose?: {
+      file: string;
+      services: { database: string; cache?: string; app: string };
+      /** Run through the file (a generated override) rather than drillbook's own containers. */
+      run: boolean;
+      /** The file's `${VAR}` interpolation variables, templates. */
+      env: Record<string, string>;
+    };
+    /** How `drill images build` makes the release images (absolute `copy` paths). */
+    build?: { packages: string[]; copy: string[]; workdir: string; command: string[] };
   };
   /** The app on the kube backend: `docker`'s image, port and env as a Deployment, probed for readiness here. */
   readonly kube?: { readinessPath?: string };
@@ -148,6 +157,20 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
             compose: {
               file: mustExist('system.docker.compose.file', c.file, 'compose file'),
               services: checkServices(display, abs(c.file), c.file, c.services),
+              run: c.run,
+              env: c.env,
+            },
+          }
+        : {}),
+      ...(s.docker.build
+        ? {
+            build: {
+              packages: s.docker.build.packages,
+              copy: s.docker.build.copy.map((p, i) =>
+                mustExist(`system.docker.build.copy.${i}`, p, 'file or directory'),
+              ),
+              workdir: s.docker.build.workdir,
+              command: s.docker.build.command,
             },
           }
         : {}),
