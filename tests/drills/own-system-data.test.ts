@@ -1,11 +1,12 @@
 /**
  * The data-protection and release drills against a system drillbook was never tuned for (examples/inventory),
  * from its config's `data` section alone: backup-restore, db-migration-rollback and deploy-rollback pass on the
- * local backend; q3-data-corruption, which needs marker rows and a point-in-time recovery the example does not
+ * local and docker backends (docker through the example's compose file); q3-data-corruption, which needs marker rows and a point-in-time recovery the example does not
  * declare, is refused and `drill list` says why. And the data mistakes a user makes: a malformed `data` field
  * (exit 2, naming its path, nothing started) and a fingerprint query the running system refuses (the
  * preparation fails naming `data.fingerprint`, before the fault, everything torn down).
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'inventory');
@@ -28,6 +30,14 @@ const python = (() => {
 const missing = python ? undefined : 'python3-psycopg2 is not installed (apt-get install python3-psycopg2)';
 if (missing && process.env.CI) throw new Error(`CI must install it: ${missing}`);
 if (missing) console.warn(`skipping the inventory example's data drills: ${missing}`);
+const dockerSkip = await skipWithoutDocker("the inventory example's data drills on docker", () => {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    return Promise.resolve(undefined);
+  } catch {
+    return Promise.resolve('docker-compose is not installed (apt-get install docker-compose)');
+  }
+});
 
 /** The example's config with one change, in a copy of the example. */
 function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => void): string {
@@ -47,97 +57,113 @@ function runDirsOf(runId: string): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
 }
 
+/**
+ * backup-restore, db-migration-rollback and deploy-rollback on one backend, from the example's config: each
+ * passes, measured on the example's own data path and table, and nothing is left behind.
+ */
+async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
+  const ids = ['backup-restore', 'db-migration-rollback', 'deploy-rollback'];
+  const res = await drill([
+    'run',
+    ...ids,
+    '--backend',
+    backend,
+    '--config',
+    CONFIG,
+    '--report-dir',
+    tempReportDir(),
+  ]);
+  expect(res.stderr).toBe('');
+  const dir = reportDirOf(res.stdout);
+  const summary = readSummary(dir);
+  for (const d of summary.drills)
+    console.log(
+      `inventory ${d.id} (${backend}): status=${d.status} rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
+    );
+  expect(res.code).toBe(0);
+  expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
+  for (const d of summary.drills) {
+    // Each fault broke the data path for a while, and the clients' canary kept writing.
+    expect(d.measured.rtoMs).toBeGreaterThan(0);
+    expect(d.measured.ackedWrites).toBeGreaterThan(0);
+    const record = recordOf(dir, d.id);
+    expect(record.settings.probePath).toBe('/api/stock?limit=1');
+    expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
+  }
+
+  // backup-restore: the example's own table dropped, its own fingerprint equal after the restore.
+  const br = recordOf(dir, 'backup-restore');
+  expect(br.timeline.find((e) => e.kind === 'fault' && e.state === 'injected')).toMatchObject({
+    detail: 'DROP TABLE "stock_movements" CASCADE',
+  });
+  const restored = br.checks.find((c) => c.name.startsWith('data equals the backup'));
+  expect(restored?.passed).toBe(true);
+  expect(restored?.actual).toMatch(/^2000 [0-9a-f]{32}$/);
+
+  // db-migration-rollback: dbmigrate.py's revision back at the config's base, the seeded movements intact.
+  const mr = recordOf(dir, 'db-migration-rollback');
+  expect(mr.checks.find((c) => c.name.startsWith('schema back at 001'))).toMatchObject({
+    actual: '001',
+    passed: true,
+  });
+  expect(mr.checks.find((c) => c.name.startsWith('data from before the release intact'))?.passed).toBe(true);
+
+  // deploy-rollback: a criterion triggered the rollback of the broken release.
+  const dr = recordOf(dir, 'deploy-rollback');
+  expect(dr.checks.find((c) => c.name === 'rollback decision')?.actual).toMatch(
+    /^(health-check|error-rate|latency): /,
+  );
+
+  expect(labelledProcesses(summary.runId)).toEqual([]);
+  expect(runDirsOf(summary.runId)).toEqual([]);
+  if (backend === 'docker') expect(leftOnDocker(summary.runId)).toEqual([]);
+}
+
 describe.skipIf(missing !== undefined)('examples/inventory: its data, from its config, on local', () => {
   it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
-    const ids = ['backup-restore', 'db-migration-rollback', 'deploy-rollback'];
-    const res = await drill([
-      'run',
-      ...ids,
-      '--backend',
-      'local',
-      '--config',
-      CONFIG,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    expect(res.stderr).toBe('');
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
-    for (const d of summary.drills)
-      console.log(
-        `inventory ${d.id} (local, under load): status=${d.status} rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
-      );
-    expect(res.code).toBe(0);
-    expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
-    for (const d of summary.drills) {
-      // Each fault broke the data path for a while, and the clients' canary kept writing.
-      expect(d.measured.rtoMs).toBeGreaterThan(0);
-      expect(d.measured.ackedWrites).toBeGreaterThan(0);
-      const record = recordOf(dir, d.id);
-      expect(record.settings.probePath).toBe('/api/stock?limit=1');
-      expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
-    }
-
-    // backup-restore: the example's own table dropped, its own fingerprint equal after the restore.
-    const br = recordOf(dir, 'backup-restore');
-    expect(br.timeline.find((e) => e.kind === 'fault' && e.state === 'injected')).toMatchObject({
-      detail: 'DROP TABLE "stock_movements" CASCADE',
-    });
-    const restored = br.checks.find((c) => c.name.startsWith('data equals the backup'));
-    expect(restored?.passed).toBe(true);
-    expect(restored?.actual).toMatch(/^2000 [0-9a-f]{32}$/);
-
-    // db-migration-rollback: dbmigrate.py's revision back at the config's base, the seeded movements intact.
-    const mr = recordOf(dir, 'db-migration-rollback');
-    expect(mr.checks.find((c) => c.name.startsWith('schema back at 001'))).toMatchObject({
-      actual: '001',
-      passed: true,
-    });
-    expect(mr.checks.find((c) => c.name.startsWith('data from before the release intact'))?.passed).toBe(
-      true,
-    );
-
-    // deploy-rollback: a criterion triggered the rollback of the broken release.
-    const dr = recordOf(dir, 'deploy-rollback');
-    expect(dr.checks.find((c) => c.name === 'rollback decision')?.actual).toMatch(
-      /^(health-check|error-rate|latency): /,
-    );
-
-    expect(labelledProcesses(summary.runId)).toEqual([]);
-    expect(runDirsOf(summary.runId)).toEqual([]);
+    await dataDrills('local');
   }, 600_000);
-
-  it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
-    const path = exampleWith((doc) =>
-      doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
-    );
-    const res = await drill([
-      'run',
-      'backup-restore',
-      '--backend',
-      'local',
-      '--config',
-      path,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(
-      /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
-    );
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
-    const record = recordOf(dir, 'backup-restore');
-    expect(record.faultAt).toBeUndefined();
-    expect(ofPhase(record, 'steady')).toBeUndefined();
-    expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
-      /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
-    );
-    expect(record.teardown.leaks).toEqual([]);
-    expect(labelledProcesses(summary.runId)).toEqual([]);
-    expect(runDirsOf(summary.runId)).toEqual([]);
-  }, 180_000);
 });
+
+describe.skipIf(dockerSkip)(
+  'examples/inventory: its data, from its config, on docker (through its compose file)',
+  () => {
+    it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
+      await dataDrills('docker');
+    }, 600_000);
+
+    it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
+      const path = exampleWith((doc) =>
+        doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
+      );
+      const res = await drill([
+        'run',
+        'backup-restore',
+        '--backend',
+        'local',
+        '--config',
+        path,
+        '--report-dir',
+        tempReportDir(),
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toMatch(
+        /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
+      );
+      const dir = reportDirOf(res.stdout);
+      const summary = readSummary(dir);
+      const record = recordOf(dir, 'backup-restore');
+      expect(record.faultAt).toBeUndefined();
+      expect(ofPhase(record, 'steady')).toBeUndefined();
+      expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
+        /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
+      );
+      expect(record.teardown.leaks).toEqual([]);
+      expect(labelledProcesses(summary.runId)).toEqual([]);
+      expect(runDirsOf(summary.runId)).toEqual([]);
+    }, 180_000);
+  },
+);
 
 function ofPhase(record: DrillRecord, phase: string) {
   return record.timeline.find((e) => e.kind === 'phase' && e.phase === phase);
