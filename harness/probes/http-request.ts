@@ -1,6 +1,6 @@
 /**
  * One HTTP request on a connection of its own, for the observers' open-loop traffic: HTTP/1.1 with
- * `Connection: close` over a bare socket, the answer read to the server's close. At a probe every 15 ms and 50
+ * `Connection: close` over a bare socket, the answer taken once it is whole. At a probe every 15 ms and 50
  * writes a second the client's own CPU is the harness's cost of watching, and node:http's general machinery
  * (agent, parser pool, stream wrappers) was most of it: measured over a steady state on local, 17.8 % of a core
  * with node:http, see docs/speed.md for this client's figure. The exchange is the smallest part of HTTP a
@@ -38,41 +38,61 @@ function targetOf(url: string) {
   return t;
 }
 
+const EMPTY = Buffer.alloc(0);
 const cutOff = () => new Error('answer cut off');
 
 /** The answer in `raw` (everything the server sent before closing), or why it is not one. */
 export function parseAnswer(raw: Buffer): HttpAnswer {
+  return readAnswer(raw, true) as HttpAnswer;
+}
+
+/**
+ * The answer in `raw` once it is whole, by its own framing: Content-Length bytes of body, the last chunk of a
+ * chunked body, or no body at all (204, 304). An answer framed only by the close is whole when `closed`.
+ * Undefined while more is to come; throws when it cannot be an answer, or when the close cut it off.
+ */
+export function readAnswer(raw: Buffer, closed: boolean): HttpAnswer | undefined {
   const headEnd = raw.indexOf('\r\n\r\n');
-  if (headEnd < 0) throw cutOff();
+  if (headEnd < 0) {
+    if (closed) throw cutOff();
+    return undefined;
+  }
   const lines = raw.toString('latin1', 0, headEnd).split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
   if (!status?.[1]) throw new Error(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
+  const code = Number(status[1]);
   const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  let body = raw.subarray(headEnd + 4);
-  if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(body);
+  let body: Buffer | undefined = raw.subarray(headEnd + 4);
+  if (code === 204 || code === 304) body = body.subarray(0, 0);
+  else if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(body);
   else if (headers['content-length'] !== undefined) {
     const length = Number(headers['content-length']);
-    if (!Number.isInteger(length) || length < 0 || body.length < length) throw cutOff();
-    body = body.subarray(0, length);
+    if (!Number.isInteger(length) || length < 0) throw cutOff();
+    body = body.length < length ? undefined : body.subarray(0, length);
+  } else if (!closed) body = undefined;
+  if (body === undefined) {
+    if (closed) throw cutOff();
+    return undefined;
   }
-  return { status: Number(status[1]), headers, body: body.toString('utf8') };
+  return { status: code, headers, body: body.toString('utf8') };
 }
 
-/** A chunked body decoded; throws when it ends before its last chunk. */
-function dechunk(data: Buffer): Buffer {
+/** A chunked body decoded; undefined while its last chunk has not come, throws on a chunk size that is none. */
+function dechunk(data: Buffer): Buffer | undefined {
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
     const eol = data.indexOf('\r\n', at);
-    if (eol < 0) throw cutOff();
+    if (eol < 0) return undefined;
     const size = parseInt(data.toString('latin1', at, eol).split(';')[0] ?? '', 16);
     if (!Number.isInteger(size) || size < 0) throw cutOff();
     if (size === 0) return Buffer.concat(parts);
-    if (data.length < eol + 2 + size + 2) throw cutOff();
+    if (data.length < eol + 2 + size + 2) return undefined;
     parts.push(data.subarray(eol + 2, eol + 2 + size));
     at = eol + 2 + size + 2;
   }
@@ -95,7 +115,6 @@ export function httpRequest(
       (body ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : '') +
       `\r\n${body}`;
     const socket = net.connect(t.port, t.host);
-    const chunks: Buffer[] = [];
     let settled = false;
     const settle = (e: Error | undefined, answer?: HttpAnswer) => {
       if (settled) return;
@@ -111,10 +130,20 @@ export function httpRequest(
       opts.timeoutMs,
     );
     socket.once('connect', () => socket.write(request));
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    // The answer is taken once it is whole by its framing, as clients take it, not at the server's close: through
+    // the router the close comes after the answer, as a wake-up of its own (see docs/speed.md).
+    let raw = EMPTY;
+    socket.on('data', (c: Buffer) => {
+      raw = raw.length === 0 ? c : Buffer.concat([raw, c]);
+      try {
+        const answer = readAnswer(raw, false);
+        if (answer) settle(undefined, answer);
+      } catch (e) {
+        settle(e as Error);
+      }
+    });
     socket.once('error', (e) => settle(e));
     socket.once('end', () => {
-      const raw = Buffer.concat(chunks);
       if (raw.length === 0) return settle(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       try {
         settle(undefined, parseAnswer(raw));
