@@ -99,6 +99,36 @@ describe('httpRequest takes an answer once it is whole', () => {
       }
     }
   });
+  it('times each request out at its own deadline, however many are in flight', async () => {
+    const hold = await holdingServer('HTTP/1.1 200 OK\r\n\r\nok');
+    const answer = await holdingServer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    try {
+      const started = performance.now();
+      const at = (p: Promise<unknown>) =>
+        p.then(
+          () => ({ ok: true, ms: performance.now() - started }),
+          (e: Error) => ({ ok: false, ms: performance.now() - started, why: e.message }),
+        );
+      const [a, b, c, d] = await Promise.all([
+        at(httpRequest(hold.url, { timeoutMs: 200 })),
+        at(httpRequest(answer.url, { timeoutMs: 200 })),
+        at(new Promise((r) => setTimeout(r, 100)).then(() => httpRequest(hold.url, { timeoutMs: 200 }))),
+        at(httpRequest(hold.url, { timeoutMs: 500 })),
+      ]);
+      expect(a).toMatchObject({ ok: false, why: 'timeout of 200ms exceeded' });
+      expect(b.ok).toBe(true);
+      expect(c).toMatchObject({ ok: false, why: 'timeout of 200ms exceeded' });
+      expect(d).toMatchObject({ ok: false, why: 'timeout of 500ms exceeded' });
+      expect(a.ms).toBeGreaterThanOrEqual(199);
+      expect(c.ms).toBeGreaterThanOrEqual(299);
+      expect(d.ms).toBeGreaterThanOrEqual(499);
+      expect(a.ms).toBeLessThan(c.ms);
+      expect(c.ms).toBeLessThan(d.ms);
+    } finally {
+      await hold.close();
+      await answer.close();
+    }
+  });
   it('and still reads an answer without a length to the close, and times out when the close never comes', async () => {
     const server = await holdingServer('HTTP/1.1 200 OK\r\n\r\nok');
     try {

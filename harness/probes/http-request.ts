@@ -100,6 +100,62 @@ function dechunk(data: Buffer): Buffer | undefined {
 }
 
 /**
+ * The requests' deadlines on one timer per timeout length: requests of one length expire in the order they were
+ * sent, so the oldest unsettled one's deadline is the next to watch. A timer set and cleared per request was
+ * a part of each probe's CPU; this one is re-armed about once per timeout length. Unreferenced: a pending
+ * request's socket keeps the process alive, a deadline alone does not.
+ */
+class Deadlines {
+  private readonly queue: { at: number; expire: () => void; done: boolean }[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  /** Call `expire` when `ms` have passed, unless the returned entry is marked done first. */
+  add(expire: () => void): { done: boolean } {
+    const entry = { at: performance.now() + this.ms, expire, done: false };
+    this.queue.push(entry);
+    if (!this.timer) this.arm();
+    return entry;
+  }
+
+  private arm(): void {
+    while (this.head < this.queue.length && this.queue[this.head]?.done) this.head++;
+    if (this.head > 256 || this.head === this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    const next = this.queue[this.head];
+    this.timer = next
+      ? setTimeout(() => this.fire(), Math.max(0, next.at - performance.now())).unref()
+      : undefined;
+  }
+
+  private fire(): void {
+    const now = performance.now();
+    for (
+      let next = this.queue[this.head];
+      next && (next.done || next.at <= now);
+      next = this.queue[this.head]
+    ) {
+      this.head++;
+      if (!next.done) {
+        next.done = true;
+        next.expire();
+      }
+    }
+    this.arm();
+  }
+}
+const deadlines = new Map<number, Deadlines>();
+function deadlineAfter(ms: number, expire: () => void): { done: boolean } {
+  let d = deadlines.get(ms);
+  if (!d) deadlines.set(ms, (d = new Deadlines(ms)));
+  return d.add(expire);
+}
+
+/**
  * GET or POST `url` and read the whole answer. Rejects on a connection error, a cut answer, or when the whole
  * exchange takes longer than `timeoutMs` (`timeout of N ms exceeded`). Any status is an answer.
  */
@@ -143,15 +199,13 @@ export function httpRequest(
     const settle = (e: Error | undefined, answer?: HttpAnswer) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.done = true;
       socket.destroy();
       if (e) reject(e);
       else resolve(answer as HttpAnswer);
     };
-    const timer = setTimeout(
-      () =>
-        settle(Object.assign(new Error(`timeout of ${opts.timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' })),
-      opts.timeoutMs,
+    const deadline = deadlineAfter(opts.timeoutMs, () =>
+      settle(Object.assign(new Error(`timeout of ${opts.timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' })),
     );
     // Written as soon as the connection is up (the socket holds it until then).
     socket.write(request);
