@@ -102,10 +102,18 @@ try {
 
   let answered = 0;
   let failed = 0;
-  const count = (p: Promise<unknown>) =>
+  const why = new Map<string, number>();
+  const count = (p: Promise<{ status: number }>) =>
     void p.then(
-      () => answered++,
-      () => failed++,
+      (a) =>
+        a.status < 300
+          ? answered++
+          : (failed++, why.set(`status ${a.status}`, (why.get(`status ${a.status}`) ?? 0) + 1)),
+      (e: unknown) => {
+        failed++;
+        const m = e instanceof Error ? e.message : String(e);
+        why.set(m, (why.get(m) ?? 0) + 1);
+      },
     );
   const loop = (intervalMs: number, tick: (seq: number) => void) => {
     const t0 = performance.now();
@@ -148,7 +156,7 @@ try {
   for (const stop of stops) stop();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(
-    `${clientFile}: requests ${n} in ${(wallMs / 1000).toFixed(1)} s (${failed} failed)  cpu ${((100 * cpuMs) / wallMs).toFixed(1)} % core` +
+    `${clientFile}: requests ${n} in ${(wallMs / 1000).toFixed(1)} s (${failed} failed${why.size ? `: ${[...why].map(([m, n]) => `${n}× ${m}`).join('; ')}` : ''})  cpu ${((100 * cpuMs) / wallMs).toFixed(1)} % core` +
       `  ${((1000 * cpuMs) / Math.max(1, n)).toFixed(0)} µs a request  ${(woke / Math.max(1, n)).toFixed(2)} wake-ups a request`,
   );
 } finally {
