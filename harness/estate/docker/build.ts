@@ -239,9 +239,14 @@ export async function ensureAppImages(d: Dockerode, images: ImageSet, log: Build
 export async function appImagesProblem(d: Dockerode, images: ImageSet): Promise<string | undefined> {
   const node = await inspectImage(d, images.node);
   if (!node) return `image ${images.node} missing`;
-  const hash = await appSourceHash(node.id);
-  for (const version of Object.keys(releases())) {
-    const have = await inspectImage(d, appImage(images, version));
+  const versions = Object.keys(releases());
+  // The release images are asked together, while the sources are hashed.
+  const [hash, ...haves] = await Promise.all([
+    appSourceHash(node.id),
+    ...versions.map((v) => inspectImage(d, appImage(images, v))),
+  ]);
+  for (const [i, version] of versions.entries()) {
+    const have = haves[i];
     if (!have) return `image ${appImage(images, version)} missing`;
     if (have.labels[LABEL_APP_SOURCE] !== hash)
       return `image ${appImage(images, version)} built from older app sources`;

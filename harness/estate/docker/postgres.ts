@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import { pgQuery } from '../pg-query.ts';
 import { confLines } from '../postgres-config.ts';
+import { PROJECT_ROOT } from '../host/project-root.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
+import { dockerode, inspectImage } from './engine.ts';
 
 /**
  * Where the data directory, the WAL archive and the backups live inside a Postgres container. The archive and
@@ -126,10 +130,15 @@ export class DockerPostgres extends DockerService implements PostgresRole {
 
 const uidCache = new Map<string, Promise<{ uid: number; gid: number }>>();
 
+/** Where an image's account, once asked, is kept for later processes: by image id, so by its exact content. */
+const ACCOUNT_CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'drillbook', 'image-accounts');
+
 /**
  * The image's `postgres` account (uid 999 on the official image, another on the one `drill images build`
- * makes): host directories bind-mounted into its containers are given to it. One short-lived container per
- * image and process, labelled with the run so a sweep finds it should the harness die meanwhile.
+ * makes): host directories bind-mounted into its containers are given to it. Asked once per image content: a
+ * short-lived container (labelled with the run, so a sweep finds it should the harness die meanwhile) runs `id`,
+ * and the answer is kept on disk under the image's id, which names the image's layers, so a rebuilt image is
+ * asked again. The container cost 0.6-2 s on every drill's critical path before anything else could start.
  */
 export function imagePostgresUser(
   image: string,
@@ -137,22 +146,61 @@ export function imagePostgresUser(
 ): Promise<{ uid: number; gid: number }> {
   let p = uidCache.get(image);
   if (!p) {
-    const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    p = promisify(execFile)(
-      'docker',
-      ['run', '--rm', '--network', 'none', ...labelArgs, '--user', 'postgres', '--entrypoint', 'id', image],
-      { timeout: 30_000 },
-    ).then(({ stdout }) => {
-      const uid = /uid=(\d+)/.exec(stdout)?.[1];
-      const gid = /gid=(\d+)/.exec(stdout)?.[1];
-      if (uid === undefined || gid === undefined)
-        throw new EstateError(`no postgres account in image ${image} (id said: ${stdout.trim()})`);
-      return { uid: Number(uid), gid: Number(gid) };
-    });
+    p = accountOf(image, labels);
     p.catch(() => uidCache.delete(image));
     uidCache.set(image, p);
   }
   return p;
+}
+
+async function accountOf(
+  image: string,
+  labels: Record<string, string>,
+): Promise<{ uid: number; gid: number }> {
+  const id = (await inspectImage(await dockerode(), image))?.id;
+  const file = id ? join(ACCOUNT_CACHE, `${id.replace(/^sha256:/, '')}.json`) : undefined;
+  if (file) {
+    try {
+      const kept = JSON.parse(readFileSync(file, 'utf8')) as { uid?: unknown; gid?: unknown };
+      if (Number.isInteger(kept.uid) && Number.isInteger(kept.gid))
+        return { uid: kept.uid as number, gid: kept.gid as number };
+    } catch {
+      // Not asked yet on this machine (or unreadable): ask the image.
+    }
+  }
+  const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const { stdout } = await promisify(execFile)(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...labelArgs,
+      '--user',
+      'postgres',
+      '--entrypoint',
+      'id',
+      id ?? image,
+    ],
+    { timeout: 30_000 },
+  );
+  const uid = /uid=(\d+)/.exec(stdout)?.[1];
+  const gid = /gid=(\d+)/.exec(stdout)?.[1];
+  if (uid === undefined || gid === undefined)
+    throw new EstateError(`no postgres account in image ${image} (id said: ${stdout.trim()})`);
+  const account = { uid: Number(uid), gid: Number(gid) };
+  if (file) {
+    try {
+      mkdirSync(ACCOUNT_CACHE, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(account));
+      renameSync(tmp, file);
+    } catch {
+      // A cache that cannot be written: the next process asks again.
+    }
+  }
+  return account;
 }
 
 /**
