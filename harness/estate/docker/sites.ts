@@ -17,7 +17,8 @@ import { assembleEstate } from '../assemble.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
-import { allOf, primarySite, shippingLink, SnapshotShipper, type SiteNetwork } from '../host/sites.ts';
+import { iptablesPartition, loopbackPort, partitionComment, type CutRule } from '../host/partition.ts';
+import { allOf, primarySite, shippingLink, SnapshotShipper } from '../host/sites.ts';
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
@@ -343,32 +344,31 @@ export async function provisionDockerSites(
       await (role as DockerRedis | DockerApp).create();
     },
   };
-  // Partitioned: every container of the site disconnected from its network (alive, with no route to or from
-  // anything: the router, clients through published ports, the DR site), its shipping cut.
-  const members = [
-    { container: primary.spec.name, alias: primary.spec.alias },
-    ...(redis ? [{ container: redis.spec.name, alias: redis.spec.alias }] : []),
-    { container: app.containerName, alias: 'app' },
-  ];
-  const cutOff: SiteNetwork = {
-    async partition() {
-      const net = d.getNetwork(nets.primary);
-      await Promise.all(members.map((m) => net.disconnect({ Container: m.container, Force: true })));
+  // Partitioned: every packet to or from the site's containers dropped (the router, the DR site and anything
+  // else on the bridges reach them through the kernel's forwarding, filtered in DOCKER-USER), and the ports
+  // they publish on this host dropped on the loopback interface; the containers keep running, the router's
+  // networks are untouched. (Disconnecting them from their network instead moved the router's default route.)
+  const members = [primary.spec.name, ...(redis ? [redis.spec.name] : []), app.containerName];
+  const published = [pgPort, ...(redis ? [redisPort] : []), appPort];
+  const cutOff = iptablesPartition(
+    async () => {
+      const rules: CutRule[] = published.map(loopbackPort);
+      for (const name of members) {
+        const info = await d
+          .getContainer(name)
+          .inspect()
+          .catch(() => undefined);
+        const ip = info?.NetworkSettings.Networks[nets.primary]?.IPAddress;
+        if (ip)
+          rules.push(
+            { chain: 'DOCKER-USER', match: ['-s', ip] },
+            { chain: 'DOCKER-USER', match: ['-d', ip] },
+          );
+      }
+      return rules;
     },
-    async heal() {
-      const net = d.getNetwork(nets.primary);
-      await Promise.all(
-        members.map((m) =>
-          net
-            .connect({ Container: m.container, EndpointConfig: { Aliases: [m.alias] } })
-            .catch((e: unknown) => {
-              // Already back on it (a heal retried), or removed: nothing to reconnect.
-              if (!gone(e) && !/already exists/i.test(String(e))) throw e;
-            }),
-        ),
-      );
-    },
-  };
+    partitionComment(ctx.runId, ctx.drillId),
+  );
   const site = primarySite(
     PRIMARY_SITE,
     [

@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { createAdminServer, type RouterAdmin } from './admin.ts';
+import { singleFlightLookup } from './lookup.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -40,6 +41,9 @@ export type {
   StartedRouter,
 } from './types.ts';
 export { RouterConfigError, UnknownRouteError, parseTarget, validateRouterConfig } from './config.ts';
+
+/** Upstream names resolved one query per name at a time (see lookup.ts): a dead target cannot starve the rest. */
+const sharedLookup = singleFlightLookup();
 
 /** One accepted client connection and, once forwarding, its upstream socket. */
 interface Connection {
@@ -158,7 +162,12 @@ class RouteProxy {
 
   private forward(conn: Connection): void {
     const { client } = conn;
-    const upstream = net.connect({ host: this.parsed.host, port: this.parsed.port, allowHalfOpen: true });
+    const upstream = net.connect({
+      host: this.parsed.host,
+      port: this.parsed.port,
+      allowHalfOpen: true,
+      lookup: sharedLookup,
+    });
     conn.upstream = upstream;
     let connected = false;
     upstream.setNoDelay(true);
