@@ -6,12 +6,11 @@
  * Without a Docker engine or without the images this is skipped with the reason and how to get them, except
  * under CI (CI set), where a missing engine or image is a failure.
  */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { assertSiteFailover, runKeptSites } from './sites.ts';
+import { assertSiteFailover, leftOnDocker, runKeptSites } from './sites.ts';
 
 const problem = await dockerProblem();
 if (problem && !process.env.CI) {
@@ -21,15 +20,6 @@ if (problem && !process.env.CI) {
   );
 }
 const skip = Boolean(problem) && !process.env.CI;
-
-function leftOnDocker(runId: string): string[] {
-  const filter = `label=drillbook.run-id=${runId}`;
-  const ls = (args: string[], format: string) =>
-    execFileSync('docker', [...args, '--filter', filter, '--format', format], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  return [...ls(['ps', '-a'], 'container {{.Names}}'), ...ls(['network', 'ls'], 'network {{.Name}}')];
-}
 
 describe.skipIf(skip)('complete site failure on the docker backend', () => {
   it('activates the DR site (warm and cold app), loses exactly the acked writes after the last shipped segment', async () => {
