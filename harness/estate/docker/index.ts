@@ -20,6 +20,7 @@ export const dockerBackend: Backend = {
     'compose',
     'sites',
     'site-partition',
+    'site-failback',
     'monitoring',
   ],
 

@@ -14,6 +14,7 @@ import { appEnv as appEnvOf } from '../../config/system.ts';
 import { EstateError, PrerequisiteError, UsageError } from '../../core/errors.ts';
 import { labels as runLabels } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
+import { shellEnv } from '../shell-env.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
@@ -40,10 +41,32 @@ import { bundle } from './bundle.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
-import { DockerPostgres, imagePostgresUser, PG_ARCHIVE, PG_PORT } from './postgres.ts';
+import { helperSite } from './exec-site.ts';
+import {
+  DockerPostgres,
+  imagePostgresUser,
+  PG_ARCHIVE,
+  PG_CONTAINER_PATH,
+  PG_DATA,
+  PG_PORT,
+} from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 
-const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
+/**
+ * The router's ports inside its container. `repl` is the link from the DR site to the primary database (the
+ * DR site's base backup, its stream); the `*Link` routes are the links a failback needs the other way: the
+ * primary site reaches the DR database (rebuild, replicate back) and the DR site's Redis (replicate back), and
+ * the DR site's Redis reaches the primary site's (the hand-over, `FAILOVER TO`).
+ */
+const ROUTER = {
+  admin: 9000,
+  app: 8080,
+  db: 6432,
+  repl: 6433,
+  drDbLink: 6434,
+  drRedisLink: 6380,
+  redisLink: 6381,
+};
 export const PRIMARY_SITE = 'site-primary';
 export const DR_SITE = 'site-dr';
 
@@ -85,6 +108,18 @@ export async function provisionDockerSites(
     if (imageUser) chownSync(p, imageUser.uid, imageUser.gid);
     else chmodSync(p, 0o777);
   }
+  // Each database's data directory is a host directory bind-mounted into its container (as root, given to the
+  // image's postgres account): a failback rebuilds the stopped primary's in a helper container, and reads the
+  // stopped DR database's control file. Without root the data stay in the containers (no failback there).
+  const dataDirs = imageUser
+    ? { primary: dir(PRIMARY_SITE, 'postgres-data'), dr: dir(DR_SITE, 'postgres-data') }
+    : undefined;
+  if (imageUser && dataDirs)
+    for (const p of [dataDirs.primary, dataDirs.dr]) {
+      chownSync(p, imageUser.uid, imageUser.gid);
+      chmodSync(p, 0o700);
+    }
+  const dataBind = (source: string | undefined) => (source ? [{ source, target: PG_DATA }] : []);
   const primaryRedisDir = dir(PRIMARY_SITE, 'redis');
   const drRedisDir = dir(DR_SITE, 'redis');
   const snapshotDir = dir(DR_SITE, 'redis-snapshots');
@@ -151,7 +186,7 @@ export async function provisionDockerSites(
         'postgres-primary',
         nets.primary,
         [{ container: PG_PORT, host: pgPort }],
-        [{ source: walDir, target: PG_ARCHIVE }],
+        [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
       ),
       image: images.postgres,
     },
@@ -188,6 +223,14 @@ export async function provisionDockerSites(
             { name: 'db', listen: ROUTER.db, target: primary.internalAddress },
             // The link between the sites: the DR site's base backup (and, streaming, its WAL stream).
             replicationRoute(ROUTER.repl, primary.internalAddress),
+            // And the other way, for a failback (see ROUTER).
+            { name: 'dr-db-link', listen: ROUTER.drDbLink, target: `${DR_ROLE}:${PG_PORT}` },
+            ...(topology.redis
+              ? [
+                  { name: 'dr-redis-link', listen: ROUTER.drRedisLink, target: `redis-dr:${REDIS_PORT}` },
+                  { name: 'redis-link', listen: ROUTER.redisLink, target: `redis:${REDIS_PORT}` },
+                ]
+              : []),
           ],
         }),
       },
@@ -213,7 +256,13 @@ export async function provisionDockerSites(
   const redis = topology.redis
     ? new DockerRedis(
         { ...base('redis', nets.primary, [{ container: REDIS_PORT, host: redisPort }]), image: images.redis },
-        { save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`, dataDir: primaryRedisDir },
+        {
+          save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`,
+          dataDir: primaryRedisDir,
+          // A replica of the DR site's Redis (a failback) is known there by its link through the router, the
+          // address `FAILOVER TO` names.
+          announce: { host: 'router', port: ROUTER.redisLink },
+        },
       )
     : undefined;
   const startRedis = async () => {
@@ -230,7 +279,7 @@ export async function provisionDockerSites(
         DR_ROLE,
         nets.dr,
         [{ container: PG_PORT, host: drPgPort }],
-        [{ source: walDir, target: PG_ARCHIVE }],
+        [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.dr)],
       ),
       image: images.postgres,
     },
@@ -392,6 +441,47 @@ export async function provisionDockerSites(
     router,
     endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
     backups: { archiveDir: walDir, backupDir },
+    // as=postgres blocks (a failback's rebuild) run where the primary site's database lives: a helper container
+    // of the Postgres image on the primary site's network, as its account, with its data directory and the
+    // shipped archive mounted (the server's own container is stopped then). The DR site is reached through the
+    // router's links, as the primary database itself reaches it once rebuilt.
+    databaseSite: () =>
+      helperSite(
+        {
+          image: images.postgres,
+          network: nets.primary,
+          user: 'postgres',
+          cwd: '/tmp',
+          binds: [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
+          labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+          ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
+        },
+        shellEnv({
+          path: PG_CONTAINER_PATH,
+          home: '/tmp',
+          endpoint: { host: 'router', port: ROUTER.db },
+          primary: { host: primary.spec.alias, port: PG_PORT },
+          ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
+          appUrl: `http://router:${ROUTER.app}`,
+          backupDir: '/tmp',
+          archiveDir: PG_ARCHIVE,
+          credentials: { user: SUPERUSER, database: APP_DATABASE, password },
+          sites: {
+            primaryAppUrl: `http://app:${appContainerPort}`,
+            ...(dataDirs ? { primaryData: PG_DATA } : {}),
+            drDb: { host: 'router', port: ROUTER.drDbLink },
+            snapshotDir: '/tmp',
+            drAppUrl: `http://router:${ROUTER.app}`,
+            ...(drRedis
+              ? {
+                  drRedis: { host: 'router', port: ROUTER.drRedisLink },
+                  redisLink: { host: 'router', port: ROUTER.redisLink },
+                  drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+                }
+              : {}),
+          },
+        }),
+      ),
     newSpare() {
       return Promise.reject(new EstateError('the two-site docker estate has no spare servers'));
     },
@@ -419,9 +509,19 @@ export async function provisionDockerSites(
       sites: { primary: site, dr },
       view: {
         primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        ...(dataDirs ? { primaryData: dataDirs.primary } : {}),
+        primaryRedisDir,
         drDb: { host: '127.0.0.1', port: drPgPort },
-        drData: drPg.dataDir,
-        ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir } : {}),
+        ...(dataDirs ? { drData: dataDirs.dr } : {}),
+        ...(drRedis
+          ? {
+              drRedis: { host: '127.0.0.1', port: drRedisPort },
+              drRedisDir,
+              // What each site's Redis is told of the other's: its link through the router.
+              redisLink: { host: 'router', port: ROUTER.redisLink },
+              drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+            }
+          : {}),
         snapshotDir,
         drAppUrl: `http://127.0.0.1:${drAppPort}`,
       },

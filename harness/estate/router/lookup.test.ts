@@ -1,46 +1,50 @@
-import type dns from 'node:dns';
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { singleFlightLookup } from './lookup.ts';
+import { upstreamLookup } from './lookup.ts';
 
-describe('singleFlightLookup', () => {
-  it('answers concurrent lookups of one name with a single query, each in the form it asked for', async () => {
-    const pending: (() => void)[] = [];
-    const asked: string[] = [];
-    const lookup = singleFlightLookup((host, _opts, cb) => {
-      asked.push(host);
-      pending.push(() => cb(null, [{ address: '10.0.0.7', family: 4 }]));
-    });
-    const one = (all: boolean) =>
-      new Promise<unknown>((resolve, reject) =>
-        lookup('postgres-dr', { all }, (err, address, family) =>
-          err ? reject(err) : resolve(all ? address : `${String(address)}/${family}`),
-        ),
-      );
-    const answers = Promise.all([one(false), one(true), one(false)]);
-    const other = one(false);
-    lookup('app', {}, () => undefined);
-    expect(asked).toEqual(['postgres-dr', 'app']);
-    for (const p of pending) p();
-    expect(await answers).toEqual(['10.0.0.7/4', [{ address: '10.0.0.7', family: 4 }], '10.0.0.7/4']);
-    expect(await other).toBe('10.0.0.7/4');
-    // Once answered, the next lookup is a new query (nothing is cached).
-    void one(false);
-    expect(asked).toEqual(['postgres-dr', 'app', 'postgres-dr']);
+const fail = (code: string) => Object.assign(new Error(`queryA ${code} x`), { code });
+
+function harness(answer: (host: string) => { err?: string; addresses?: string[] }) {
+  const fellBack: string[] = [];
+  const fallback = ((host: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => {
+    fellBack.push(host);
+    cb(null, '127.0.0.1', 4);
+  }) as unknown as LookupFunction;
+  const lookup = upstreamLookup((host, cb) => {
+    const a = answer(host);
+    cb(a.err ? fail(a.err) : null, a.addresses ?? []);
+  }, fallback);
+  const one = (host: string, all = false) =>
+    new Promise<unknown>((resolve) =>
+      lookup(host, { all }, (err, address, family) =>
+        resolve(err ? (err as NodeJS.ErrnoException).code : all ? address : `${String(address)}/${family}`),
+      ),
+    );
+  return { one, fellBack };
+}
+
+describe('upstreamLookup', () => {
+  it('answers from the DNS server, in the form the caller asked for', async () => {
+    const { one, fellBack } = harness(() => ({ addresses: ['172.21.0.4', '172.21.0.9'] }));
+    expect(await one('postgres-dr')).toBe('172.21.0.4/4');
+    expect(await one('postgres-dr', true)).toEqual([
+      { address: '172.21.0.4', family: 4 },
+      { address: '172.21.0.9', family: 4 },
+    ]);
+    expect(fellBack).toEqual([]);
   });
 
-  it('gives every waiter the failure of the shared query', async () => {
-    let fail: (() => void) | undefined;
-    const lookup = singleFlightLookup((_host, _opts, cb) => {
-      fail = () => cb(Object.assign(new Error('getaddrinfo ENOTFOUND app'), { code: 'ENOTFOUND' }), []);
-    });
-    const one = () =>
-      new Promise<string>((resolve) =>
-        lookup('app', {}, (err) =>
-          resolve((err as (dns.LookupAddress & { code?: string }) | null)?.code ?? 'none'),
-        ),
-      );
-    const both = Promise.all([one(), one()]);
-    fail?.();
-    expect(await both).toEqual(['ENOTFOUND', 'ENOTFOUND']);
+  it('fails an unknown name at once, without a getaddrinfo of its own', async () => {
+    const { one, fellBack } = harness(() => ({ err: dns.NOTFOUND }));
+    expect(await one('app')).toBe(dns.NOTFOUND);
+    expect(fellBack).toEqual([]);
+  });
+
+  it('leaves localhost and names without an IPv4 address to dns.lookup', async () => {
+    const { one, fellBack } = harness(() => ({ err: dns.NODATA }));
+    expect(await one('localhost')).toBe('127.0.0.1/4');
+    expect(await one('v6-only')).toBe('127.0.0.1/4');
+    expect(fellBack).toEqual(['localhost', 'v6-only']);
   });
 });

@@ -1,49 +1,48 @@
 /**
- * Name resolution for the router's upstream connections, one lookup of a name at a time.
+ * Name resolution for the router's upstream connections, off libuv's thread pool.
  *
- * `dns.lookup` (getaddrinfo) runs on libuv's thread pool, four threads by default. When a target's name stops
- * resolving (on Docker, a container stopped: its alias is gone), each query for it can take the resolver's
- * whole timeout (5 s was seen from Docker's embedded DNS), and a route under load starts dozens of them: the
- * pool fills with them and every other route's lookup waits behind, so a route whose target is perfectly
- * reachable stops connecting too. Sharing one in-flight lookup per name keeps a dead target's queries to one
- * thread.
+ * `net.connect` resolves a name with `dns.lookup` (getaddrinfo), which runs on libuv's thread pool, four
+ * threads by default. On Docker a target's name stops resolving when its container stops, and getaddrinfo then
+ * takes 5 to 10 s per query for it (Docker's embedded DNS forwards the unknown name off the machine, which does
+ * not answer; measured). A route under load starts dozens of such lookups, they fill the pool, and every other
+ * route's lookup waits behind them: a route whose target is up stops connecting too (the DR database behind the
+ * `db` route, while the `app` route still named the stopped primary site's app). Names are therefore asked of
+ * the DNS server directly (c-ares: asynchronous, no thread), which answers an unknown name at once; `localhost`
+ * and a name with no IPv4 address still go through `dns.lookup` (the hosts file, IPv6).
  *
  * @module
  */
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 
-type Resolved = dns.LookupAddress[];
-type BaseLookup = (
+type Resolve4 = (
   hostname: string,
-  options: dns.LookupAllOptions,
-  callback: (err: NodeJS.ErrnoException | null, addresses: Resolved) => void,
+  callback: (err: NodeJS.ErrnoException | null, addresses: string[]) => void,
 ) => void;
 
-/** A `lookup` for `net.connect` whose concurrent lookups of the same name (and family) share one query. */
-export function singleFlightLookup(base: BaseLookup = dns.lookup): LookupFunction {
-  const inflight = new Map<string, ((err: NodeJS.ErrnoException | null, addresses: Resolved) => void)[]>();
+/** A `lookup` for `net.connect` that asks the DNS server (`resolve4`), falling back to `fallback` as above. */
+export function upstreamLookup(
+  resolve4: Resolve4 = defaultResolve4(),
+  fallback: LookupFunction = dns.lookup as unknown as LookupFunction,
+): LookupFunction {
   return (hostname, options, callback) => {
-    const family = typeof options.family === 'number' ? options.family : 0;
-    const key = `${family}/${hostname}`;
-    const answer = (err: NodeJS.ErrnoException | null, addresses: Resolved) => {
+    if (hostname === 'localhost' || options.family === 6) return fallback(hostname, options, callback);
+    resolve4(hostname, (err, addresses) => {
+      if (err?.code === dns.NODATA || (!err && addresses.length === 0))
+        return fallback(hostname, options, callback);
       if (err) return callback(err, '', 0);
-      if (options.all) return (callback as (e: null, a: Resolved) => void)(null, addresses);
-      const first = addresses[0];
-      if (!first)
-        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-      callback(null, first.address, first.family);
-    };
-    const waiting = inflight.get(key);
-    if (waiting) {
-      waiting.push(answer);
-      return;
-    }
-    const list = [answer];
-    inflight.set(key, list);
-    base(hostname, { ...(family ? { family } : {}), all: true }, (err, addresses) => {
-      inflight.delete(key);
-      for (const cb of list) cb(err, addresses);
+      const address = addresses[0] ?? '';
+      if (options.all)
+        return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(
+          null,
+          addresses.map((a) => ({ address: a, family: 4 })),
+        );
+      callback(null, address, 4);
     });
   };
+}
+
+function defaultResolve4(): Resolve4 {
+  const resolver = new dns.Resolver({ timeout: 1000, tries: 2 });
+  return (hostname, callback) => resolver.resolve4(hostname, callback);
 }

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { createAdminServer, type RouterAdmin } from './admin.ts';
-import { singleFlightLookup } from './lookup.ts';
+import { upstreamLookup } from './lookup.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -42,8 +42,8 @@ export type {
 } from './types.ts';
 export { RouterConfigError, UnknownRouteError, parseTarget, validateRouterConfig } from './config.ts';
 
-/** Upstream names resolved one query per name at a time (see lookup.ts): a dead target cannot starve the rest. */
-const sharedLookup = singleFlightLookup();
+/** Upstream names asked of the DNS server, off the thread pool (see lookup.ts): a dead target cannot starve the rest. */
+const sharedLookup = upstreamLookup();
 
 /** One accepted client connection and, once forwarding, its upstream socket. */
 interface Connection {
