@@ -18,7 +18,7 @@ function harness(answer: (host: string) => { err?: string; addresses?: string[] 
   const one = (host: string, all = false) =>
     new Promise<unknown>((resolve) =>
       lookup(host, { all }, (err, address, family) =>
-        resolve(err ? (err as NodeJS.ErrnoException).code : all ? address : `${String(address)}/${family}`),
+        resolve(err ? err.code : all ? address : `${address as string}/${family}`),
       ),
     );
   return { one, fellBack };

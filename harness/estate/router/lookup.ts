@@ -23,7 +23,7 @@ type Resolve4 = (
 /** A `lookup` for `net.connect` that asks the DNS server (`resolve4`), falling back to `fallback` as above. */
 export function upstreamLookup(
   resolve4: Resolve4 = defaultResolve4(),
-  fallback: LookupFunction = dns.lookup as unknown as LookupFunction,
+  fallback: LookupFunction = dns.lookup,
 ): LookupFunction {
   return (hostname, options, callback) => {
     if (hostname === 'localhost' || options.family === 6) return fallback(hostname, options, callback);
