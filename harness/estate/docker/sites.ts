@@ -215,6 +215,11 @@ export async function provisionDockerSites(
       cmd: ['node', '/drill/router.mjs'],
       files: [{ source: routerBundle, target: '/drill/router.mjs' }],
       env: {
+        // The router resolves its targets' names per connection (getaddrinfo, on libuv's thread pool). Once a
+        // site's container stops, Docker's embedded DNS can take 5 to 10 s to fail a lookup of its name
+        // (forwarded off the machine, unanswered); under the drill's traffic four threads filled with those and
+        // the DR database's lookup waited behind them (docs/sites.md). More threads keep live names resolving.
+        UV_THREADPOOL_SIZE: '128',
         ROUTER_CONFIG: JSON.stringify({
           host: '0.0.0.0',
           adminPort: ROUTER.admin,

@@ -8,7 +8,6 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { createAdminServer, type RouterAdmin } from './admin.ts';
-import { upstreamLookup } from './lookup.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -41,9 +40,6 @@ export type {
   StartedRouter,
 } from './types.ts';
 export { RouterConfigError, UnknownRouteError, parseTarget, validateRouterConfig } from './config.ts';
-
-/** Upstream names asked of the DNS server, off the thread pool (see lookup.ts): a dead target cannot starve the rest. */
-const sharedLookup = upstreamLookup();
 
 /** One accepted client connection and, once forwarding, its upstream socket. */
 interface Connection {
@@ -162,12 +158,7 @@ class RouteProxy {
 
   private forward(conn: Connection): void {
     const { client } = conn;
-    const upstream = net.connect({
-      host: this.parsed.host,
-      port: this.parsed.port,
-      allowHalfOpen: true,
-      lookup: sharedLookup,
-    });
+    const upstream = net.connect({ host: this.parsed.host, port: this.parsed.port, allowHalfOpen: true });
     conn.upstream = upstream;
     let connected = false;
     upstream.setNoDelay(true);
