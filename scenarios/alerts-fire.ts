@@ -7,8 +7,9 @@
  * Faults, one after another on one estate, each held until the alerts it must raise are firing in Prometheus and
  * have reached every receiver their severity is routed to, then reverted:
  *   a crash-looping release (PodRestartingTooMuch), the app stopped (ServiceDown), Redis stopped
- *   (RedisConnectionFailed), the pool held by sessions that lock the orders table (DatabaseConnectionPoolExhausted),
- *   a release that fails /orders (HighErrorRate), a release that answers /orders in 11 s (HighLatency), the
+ *   (RedisConnectionFailed), the pool held by sessions that lock the main table, `data.table`
+ *   (DatabaseConnectionPoolExhausted), a release whose data path fails (HighErrorRate), a release whose data path
+ *   answers in 11 s (HighLatency), the
  *   database's size-limited volume filled (DiskSpaceLow).
  * Measured per rule: time to pending, firing, each receiver's notification and resolution, relative to t_f; the
  * drill fails on an expected alert that never fires or never resolves, a notification at a receiver the routing
@@ -21,6 +22,7 @@ import { AlertFault } from '../harness/faults/alert-faults.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { RUNBOOK_ROUTING } from '../harness/probes/alert-watcher.ts';
 import type { Estate, RedisRole } from '../harness/estate/types.ts';
+import { quotedTable } from './shared.ts';
 
 const ALERTS = [
   'PodRestartingTooMuch',
@@ -56,18 +58,19 @@ export default defineDrill({
   },
   alerts: { expect: ALERTS },
   // Canary writes wait out the slow release's 11 s answers (a client that gives up at 2 s is counted at 2 s, and
-  // p95 would never pass 5 s); 10 a second still exhaust the pool of 10 while the orders table is locked.
+  // p95 would never pass 5 s); 10 a second still exhaust the pool of 10 while the main table is locked.
   traffic: { writesPerSecond: 10, writeTimeout: '15s' },
   // The fault is the whole sequence; the recovery waits until every alert has resolved and been notified so.
   timeouts: { step: '4m', recover: '3m', drill: '8m', steady: '30s' },
-  fault: (e) =>
+  uses: ['data.table'],
+  fault: (e, s) =>
     AlertFault.sequence(
       e,
       [
         { fault: AlertFault.crashLoop(e.app, 'v2-crashloop', 6), alerts: ['PodRestartingTooMuch'] },
         { fault: Fault.stop(e.app, { restartOnRevert: true }), alerts: ['ServiceDown'] },
         { fault: Fault.stop(redisOf(e), { restartOnRevert: true }), alerts: ['RedisConnectionFailed'] },
-        { fault: AlertFault.poolExhaustion(e), alerts: ['DatabaseConnectionPoolExhausted'] },
+        { fault: AlertFault.poolExhaustion(e, quotedTable(s)), alerts: ['DatabaseConnectionPoolExhausted'] },
         { fault: AlertFault.release(e.app, 'v2'), alerts: ['HighErrorRate'] },
         { fault: AlertFault.release(e.app, 'v2-slow'), alerts: ['HighLatency'] },
         { fault: AlertFault.fillVolume(e), alerts: ['DiskSpaceLow'] },

@@ -10,7 +10,7 @@
 import { defineDrill } from '../harness/drill/define.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import type { Estate } from '../harness/estate/types.ts';
-import { deploymentRunbook as rb, fingerprint, INSERT_SEED, NOT_CANARY } from './shared.ts';
+import { deploymentRunbook as rb, recordConfigured, runConfigured, sqlOf } from './shared.ts';
 
 const scratch = (e: Estate) => e.spare('postgres-scratch');
 const primary = (e: Estate) => e.postgres.primary;
@@ -29,14 +29,15 @@ export default defineDrill({
   runbookDoc: rb,
   needs: ['spare-postgres'],
   runbookBlocks: ['backup-base', 'verify-backup'],
+  uses: ['data.seed', 'data.fingerprint', 'data.canaryMaxSeq', 'data.canaryFingerprint'],
   objectives: {},
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
-  prepare: (e) => [
-    Step.sql('seed 2000 orders', () => e.postgres.primary, INSERT_SEED),
+  prepare: (e, s) => [
+    runConfigured('seed the data (data.seed)', s, 'data.seed', () => e.postgres.primary),
     Step.block('backup-base', { expect: { stdout: /^base backup: / } }),
   ],
-  procedure: () => [
-    Step.record('CANARY_SEQ_BEFORE_POINT', primary, 'SELECT coalesce(max(canary_seq), -1) FROM orders'),
+  procedure: (_e, s) => [
+    recordConfigured('CANARY_SEQ_BEFORE_POINT', s, 'data.canaryMaxSeq', primary),
     Step.spare('postgres-scratch', 'SCRATCH'),
     Step.block('verify-backup', { expect: { stdout: /^rows in scratch copy: \d+$/m } }),
     Step.compare(
@@ -45,13 +46,23 @@ export default defineDrill({
       scratch,
       'SELECT system_identifier::text FROM pg_control_system()',
     ),
-    Step.compare('seeded data', primary, scratch, fingerprint(NOT_CANARY)),
+    Step.compare(
+      'seeded data',
+      primary,
+      scratch,
+      sqlOf(s, 'data.fingerprint'),
+      undefined,
+      undefined,
+      'data.fingerprint',
+    ),
     Step.compare(
       'canary rows before the restore point',
       primary,
       scratch,
-      fingerprint('canary_seq <= $1::bigint'),
+      sqlOf(s, 'data.canaryFingerprint'),
       (ctx) => [Number(ctx.vars.CANARY_SEQ_BEFORE_POINT ?? -1) - IN_FLIGHT_MARGIN],
+      undefined,
+      'data.canaryFingerprint',
     ),
   ],
 });

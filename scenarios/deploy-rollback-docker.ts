@@ -5,14 +5,14 @@
  * Stack: fixtures/compose/docker-compose.yml (postgres, redis, backend at image tag ${VERSION}), stood up by the
  * docker backend with the router in front. Runbook exercised: fixtures/runbook/deployment-runbook.md, blocks
  * docker-deploy (the rollout), docker-rollback (image-tag restoration) and verify-health (Phase 3).
- * Fault: release v2 (fixtures/app/releases.json: the bad release, every /orders request fails) rolled out by
+ * Fault: release v2 (fixtures/app/releases.json: the bad release, every request on its data path fails) rolled out by
  * the runbook's own deployment commands. RTO runs from the start of that rollout to sustained recovery on v1;
  * the record names the criterion that triggered the rollback and when.
  */
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
-import { deploymentRunbook as rb } from './shared.ts';
+import { deploymentRunbook as rb, probeOf } from './shared.ts';
 
 export default defineDrill({
   id: 'deploy-rollback-docker',
@@ -28,8 +28,9 @@ export default defineDrill({
   runbookBlocks: ['docker-deploy', 'docker-rollback', 'verify-health'],
   objectives: { rto: '4h', rpo: '1h' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
-  // The release's failure shows on the order path (v2 keeps answering /health and /ready).
-  traffic: { probePath: '/orders?limit=1' },
+  // The release's failure shows on the data path (`data.probe`; v2 keeps answering /health and /ready).
+  uses: ['data.probe'],
+  probe: (s) => probeOf(s, 'data.probe'),
   fault: () => Fault.block('docker-deploy', { VERSION: 'v2' }, { name: 'rollout v2', target: 'app' }),
   procedure: () => [
     // Judged on the traffic after the rollout completed: the recreate's own brief gap is not v2's behaviour.

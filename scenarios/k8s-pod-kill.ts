@@ -8,7 +8,7 @@
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
-import { deploymentRunbook as rb } from './shared.ts';
+import { deploymentRunbook as rb, probeOf } from './shared.ts';
 
 export default defineDrill({
   id: 'k8s-pod-kill',
@@ -26,7 +26,9 @@ export default defineDrill({
   estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
   // Probed at the interval the kube drills were measured at (main's default of 15 ms sends ~66 requests a second
   // through the endpoint proxy to the pods, which the single loaded node cannot serve; `--probe-interval` overrides).
-  traffic: { probePath: '/orders?limit=1', probeInterval: '100ms' },
+  traffic: { probeInterval: '100ms' },
+  uses: ['data.probe'],
+  probe: (s) => probeOf(s, 'data.probe'),
   timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () => Fault.block('k8s-pod-kill', {}, { name: 'delete a backend pod', target: 'app' }),
   procedure: () => [

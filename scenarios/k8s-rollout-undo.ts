@@ -3,7 +3,7 @@
  * deployment (`kubectl set image`, `kubectl rollout status --timeout`) and "K8s Rollback" (`kubectl rollout
  * undo`), judged by its rollback decision criteria (health check failing, error rate > 5 %, latency > 10 s).
  * Estate: the kube backend (the app as the Deployment `backend`, 2 replicas, `maxSurge: 1, maxUnavailable: 0`,
- * readiness on the order path). Fault: release v2 (every /orders request fails) rolled out by the runbook's own
+ * readiness on the data path). Fault: release v2 (every request on its data path fails) rolled out by the runbook's own
  * block; its pods never get ready, so `rollout status` runs out its timeout. Procedure: the ReplicaSet
  * revisions, the release's health from the cluster, the decision (live traffic judged beside it), `rollout
  * undo` through the runbook, the revisions again, the service verified on v1. With a correct readiness probe
@@ -12,7 +12,7 @@
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
-import { deploymentRunbook as rb } from './shared.ts';
+import { deploymentRunbook as rb, probeOf } from './shared.ts';
 
 /** How long the rollout gets before it counts as failed (the runbook's default is 300s). */
 const ROLLOUT_TIMEOUT = '10s';
@@ -37,7 +37,9 @@ export default defineDrill({
   // The release's failure shows on the order path (v2 answers /health and /ready).
   // Probed at the interval the kube drills were measured at (main's default of 15 ms sends ~66 requests a second
   // through the endpoint proxy to the pods, which the single loaded node cannot serve; `--probe-interval` overrides).
-  traffic: { probePath: '/orders?limit=1', probeInterval: '100ms' },
+  traffic: { probeInterval: '100ms' },
+  uses: ['data.probe'],
+  probe: (s) => probeOf(s, 'data.probe'),
   timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () =>
     Fault.block('k8s-deploy', { VERSION: 'v2', ROLLOUT_TIMEOUT }, { name: 'roll out v2', target: 'app' }),

@@ -4,8 +4,9 @@
  * Source: the seed runbook's Disaster Recovery Plan (DR scenario 3, "Data corruption: point-in-time recovery";
  * quarterly drills, "Q3: Data corruption recovery (RPO < 1 hour)"); plan-wide RTO 4 h.
  * Runbook exercised: fixtures/runbook/deployment-runbook.md, "Base backup" (Phase 1), "DR scenario 3".
- * Fault: `UPDATE orders SET item = 'CORRUPTED'` — an UPDATE without WHERE on the primary under live traffic.
- * Detection: the integrity probe reads marker order 1 through the application and expects its true content.
+ * The data is the system's, as its config declares it (`data.markers`): marker rows written, their fingerprint
+ * recorded, the corruption (an UPDATE without WHERE, `data.markers.corrupt`) run on the primary under live
+ * traffic, and a read of one marker through the application as the clients' probe (`data.markers.probe`).
  * Recovery: base backup + archived WAL restored onto separate infrastructure, replayed to a time target
  * just before the corruption (the instant the incident timeline gives; see the runbook for why a time and
  * not an xid or a restore point), markers verified and corruption absent, then traffic switched.
@@ -19,7 +20,15 @@ import type { Step as ProcedureStep } from '../harness/runbook/step.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import { StepError } from '../harness/core/errors.ts';
 import type { Estate } from '../harness/estate/types.ts';
-import { deploymentRunbook as rb, fingerprint, INSERT_MARKERS, MARKERS } from './shared.ts';
+import {
+  checkConfigured,
+  deploymentRunbook as rb,
+  probeOf,
+  recordConfigured,
+  recorded,
+  runConfigured,
+  sqlOf,
+} from './shared.ts';
 
 const restored = (e: Estate) => e.spare('postgres-restored');
 
@@ -34,7 +43,7 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     title: 'Data corruption: point-in-time recovery to just before the damage',
     quarter: 'Q3',
     description:
-      'An UPDATE without WHERE corrupts every order on the primary while traffic runs. The runbook restores the ' +
+      'An UPDATE without WHERE corrupts every row on the primary while traffic runs. The runbook restores the ' +
       'base backup and archived WAL onto separate infrastructure up to the instant before the corruption, ' +
       'verifies marker rows and the absence of the damage, and switches traffic to the restored database.',
     runbookSection: 'Disaster Recovery Plan > DR scenarios > 3. Data corruption: point-in-time recovery',
@@ -43,15 +52,21 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
     runbookBlocks: ['backup-base', 'wal-switch', 'pitr-restore', 'pitr-switch'],
     objectives: { rto: '4h', rpo: '1h' },
     estate: { postgres: { standby: false, replication: 'async' }, redis: false, app: { version: 'v1' } },
-    traffic: { probePath: '/orders/1', probeBodyIncludes: '"item":"marker-0001"' },
-    prepare: (e) => [
-      Step.sql('insert 100 marker rows', () => e.postgres.primary, INSERT_MARKERS),
-      Step.record('MARKERS_BEFORE', () => e.postgres.primary, fingerprint(MARKERS)),
+    uses: ['data.markers'],
+    probe: (s) => probeOf(s, 'data.markers.probe'),
+    prepare: (e, s) => [
+      runConfigured(
+        'insert the marker rows (data.markers.insert)',
+        s,
+        'data.markers.insert',
+        () => e.postgres.primary,
+      ),
+      recordConfigured('MARKERS_BEFORE', s, 'data.markers.fingerprint', () => e.postgres.primary),
       Step.block('backup-base'),
     ],
-    fault: (e) =>
-      Fault.corrupt(e.postgres.primary, "UPDATE orders SET item = 'CORRUPTED'", 'UPDATE without WHERE'),
-    procedure: () => [
+    fault: (e, s) =>
+      Fault.corrupt(e.postgres.primary, sqlOf(s, 'data.markers.corrupt'), 'UPDATE without WHERE'),
+    procedure: (_e, s) => [
       Step.block('wal-switch'),
       Step.spare('postgres-restored', 'RESTORE'),
       Step.block('pitr-restore', {
@@ -59,18 +74,14 @@ export function q3DataCorruption(opts: Q3Options = {}): DrillDefinition {
         capture: { RESTORE_TARGET: /^target: (.+)$/m, RESTORE_REACHED: /^reached: (.+)$/m },
       }),
       targetReached(),
-      Step.check(
+      checkConfigured(
         'marker rows restored',
+        s,
+        'data.markers.fingerprint',
         restored,
-        fingerprint(MARKERS),
-        (ctx) => ctx.vars.MARKERS_BEFORE ?? '?',
+        recorded('MARKERS_BEFORE'),
       ),
-      Step.check(
-        'corruption absent',
-        restored,
-        "SELECT count(*) FROM orders WHERE item = 'CORRUPTED'",
-        () => '0',
-      ),
+      checkConfigured('corruption absent', s, 'data.markers.corrupted', restored, () => '0'),
       Step.block('pitr-switch', {
         name: 'repoint db traffic to the restored server',
         expect: { stdout: /"to":"postgres-restored"/ },

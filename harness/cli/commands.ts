@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
-import { loadSystem } from '../config/load.ts';
+import { findConfig, loadSystem } from '../config/load.ts';
+import { missingFields, notApplicable } from '../config/uses.ts';
 import { releaseOf, type SystemUnderTest } from '../config/system.ts';
 import { formatDuration, parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { newRunId } from '../core/session.ts';
 import { checkRunbookBlocks, type DrillDefinition } from '../drill/define.ts';
 import { loadRunbook } from '../runbook/markdown.ts';
-import { drillStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
+import { drillStatus, stageStatus, QUARTERS, type DrillRecord, type Quarter } from '../record/record.ts';
 import { runDrill } from '../drill/runner.ts';
 import {
   blocking,
@@ -38,8 +39,13 @@ import {
 import { KUBE_OPTIONS, kubeContextOptions } from './kube-options.ts';
 
 export async function listCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse('list', argv, { json: { type: 'boolean' } });
+  const { values } = parse('list', argv, { json: { type: 'boolean' }, config: { type: 'string' } });
   const drills = await loadScenarios();
+  // With a config file, each drill says whether it applies to that system (its `data` / `cache` fields).
+  const system = findConfig(process.cwd(), io.env, values.config)
+    ? loadSystem(process.cwd(), io.env, values.config)
+    : undefined;
+  const why = (d: DrillDefinition) => (system ? notApplicable(system, d.id, d.uses) : undefined);
   if (values.json) {
     const rows = drills.map((d) => ({
       id: d.id,
@@ -51,9 +57,12 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
         ...(d.objectives.rpo ? { rpoMs: parseDuration(d.objectives.rpo) } : {}),
       },
       needs: d.needs,
+      ...(d.stages ? { stages: d.stages.map((st) => st.id) } : {}),
       backends: backendsFor(d),
       runbookSection: d.runbookSection,
       source: d.source,
+      ...(system ? { appliesTo: why(d) ? null : system.name } : {}),
+      ...(why(d) ? { notApplicable: why(d) } : {}),
     }));
     io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
@@ -63,8 +72,11 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
     const obj = [d.objectives.rto && `RTO ${d.objectives.rto}`, d.objectives.rpo && `RPO ${d.objectives.rpo}`]
       .filter(Boolean)
       .join(', ');
+    const missing = system && d.uses ? missingFields(system, d.uses) : [];
+    const fit =
+      missing.length && system ? `; not for ${system.name}: its config lacks ${missing.join(', ')}` : '';
     io.out.write(
-      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || 'integrity checks only'}; backends: ${backendsFor(d).join(', ') || 'none'}]\n`,
+      `${d.id.padEnd(width)}  ${d.kind === 'routine' ? 'routine' : `${d.quarter}     `}  ${d.title}  [${obj || (d.stages ? `stages ${d.stages.map((st) => st.id).join(', ')}, each its own objectives` : 'integrity checks only')}; backends: ${backendsFor(d).join(', ') || 'none'}${fit}]\n`,
     );
   }
   return 0;
@@ -119,6 +131,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (quarter && values.routines)
     throw new UsageError('run: --routines and --quarter exclude each other (routines have no quarter)');
   if (quarter) drills = drills.filter((d) => d.quarter === quarter && d.kind !== 'routine');
+  // Q4 is the plan's full DR exercise: the composite drill that runs the plan as one timeline on one estate
+  // (q4-full-exercise), not the other Q4 drills one by one (they run by id or with no --quarter).
+  if (quarter === 'Q4' && drills.some((d) => d.stages)) drills = drills.filter((d) => d.stages);
   if (values.routines) drills = drills.filter((d) => d.kind === 'routine');
   if (drills.length === 0)
     throw new UsageError(
@@ -141,9 +156,36 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const kubeOptions = await kubeContextOptions(values, io.env);
   if (kubeOptions && values.backend === 'auto') values.backend = 'kube';
   // The system under test: the config file, validated whole before anything starts.
+  const named = positionals.length > 0;
   const system = loadSystem(process.cwd(), io.env, values.config);
+  // A drill that reads a `data` / `cache` field this config lacks does not apply to this system: named, it is
+  // refused (exit 2); in a selection, it is left out and the run says why.
+  const applicable: DrillDefinition[] = [];
+  for (const d of drills) {
+    const why = notApplicable(system, d.id, d.uses);
+    if (!why) applicable.push(d);
+    else if (named) throw new UsageError(why);
+    else io.err.write(`drill: left out: ${why}\n`);
+  }
+  if (applicable.length === 0)
+    throw new UsageError(`run: none of the chosen drills applies to ${system.name}`);
+  drills = applicable;
   const runbook = values.runbook ? loadRunbook(resolve(values.runbook), values.runbook) : undefined;
   for (const d of drills) releaseOf(system, d.estate.app.version);
+  // In a selection, a drill whose blocks the config's runbook lacks is left out, saying which; named, refused.
+  if (!runbook && !named && system.runbook)
+    drills = drills.filter((d) => {
+      if (!d.runbookDoc) return true;
+      try {
+        checkConfiguredBlocks(d, system);
+        return true;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        io.err.write(`drill: left out: ${e.message}\n`);
+        return false;
+      }
+    });
+  if (drills.length === 0) throw new UsageError(`run: none of the chosen drills applies to ${system.name}`);
   for (const d of drills) {
     if (!runbook) {
       if (system.runbook && d.runbookDoc) checkConfiguredBlocks(d, system);
@@ -156,7 +198,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   // The evidence file, the signing key and Chromium are checked before the backend prepares anything.
   const reportInputs = prepareReportInputs(values, io.env);
-  const named = positionals.length > 0;
   const chosen = await chooseBackend(values.backend, io, drills, !named);
   const backend = chosen.name;
   const selected = drillsForBackend(drills, chosen, named, backendsFor);
@@ -176,7 +217,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const needs = needsOf(drills);
   const log = (line: string) => io.err.write(`drill: ${line}\n`);
-  if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log });
+  if (chosen.prepare) await chosen.prepare({ env: io.env, needs, log, system });
   else await requirePrerequisites(chosen, io.env, needs, kubeOptions);
 
   const runId = newRunId();
@@ -247,13 +288,16 @@ function resultLine(r: DrillRecord): string {
   const status = drillStatus(r);
   const rto = r.measurements?.rto;
   const rpo = r.measurements?.rpo;
+  const stages = r.stages;
   const parts = [
     `${status.toUpperCase()} ${r.drill.id}`,
-    r.faultAt === undefined
-      ? 'rto=n/a(no-fault)'
-      : rto?.status === 'recovered'
-        ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}${rto.outage ? '' : '(no-outage)'}`
-        : 'rto=not-recovered',
+    stages
+      ? `stages=${stages.filter((s) => !s.notRun && stageStatus(s) === 'passed').length}/${stages.length}-passed ${stages.map((s) => `${s.id}:${s.notRun ? 'not-run' : stageStatus(s)}`).join(',')}`
+      : r.faultAt === undefined
+        ? 'rto=n/a(no-fault)'
+        : rto?.status === 'recovered'
+          ? `rto=${formatDuration(rto.rtoMs).replace(' ', '')}${rto.outage ? '' : '(no-outage)'}`
+          : 'rto=not-recovered',
     r.objectives.rtoMs !== undefined
       ? `rto_objective=${formatDuration(r.objectives.rtoMs).replace(/ /g, '')}`
       : '',

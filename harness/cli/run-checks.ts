@@ -79,14 +79,22 @@ export function drillsForBackend(
     const reason =
       only && !d.needs.includes(only)
         ? `the ${backend.name} backend runs only drills that need ${only}`
-        : `it needs ${missing.join(', ')}`;
+        : `it needs ${missing.join(', ')}${stagesNeeding(d, missing)}`;
     const why = `${d.id} does not run on the ${backend.name} backend (${reason}; runs on ${runsOn(d).join(', ') || 'no backend'})`;
     if (named) throw new UsageError(`run: ${why}`);
     leftOut.push(why);
   }
   if (kept.length === 0)
-    throw new UsageError(`run: none of the chosen drills runs on the ${backend.name} backend`);
+    throw new UsageError(
+      `run: none of the chosen drills runs on the ${backend.name} backend${leftOut.length === 1 ? `: ${leftOut[0] ?? ''}` : ''}`,
+    );
   return { drills: kept, leftOut };
+}
+
+/** A composite exercise: which of its stages need what the backend lacks (` for stage q2-failback`). */
+function stagesNeeding(d: DrillDefinition, missing: readonly string[]): string {
+  const stages = (d.stages ?? []).filter((s) => s.needs.some((n) => missing.includes(n))).map((s) => s.id);
+  return stages.length ? ` for stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}` : '';
 }
 
 /**

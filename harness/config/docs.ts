@@ -49,6 +49,7 @@ function rows(node: Node, path: string, required: boolean, out: string[]): void 
     rows(child, path ? `${path}.${k}` : k, (node.required ?? []).includes(k), out);
   if (typeof node.additionalProperties === 'object' && node.additionalProperties.properties)
     rows(node.additionalProperties, `${path}.<name>`, false, out);
+  if (node.items?.properties) rows(node.items, `${path}[]`, false, out);
   for (const [i, alt] of (node.oneOf ?? node.anyOf ?? []).entries()) {
     if (!alt.properties) continue;
     const tag = Object.entries(alt.properties).find(([, p]) => p.const !== undefined);

@@ -23,6 +23,8 @@ export interface ComposeMapping {
   appImage?: string;
   /** The port the app listens on inside its container. */
   appPort: number;
+  /** Variables the file requires (`${VAR:?...}`): drillbook must give them when it runs the file. */
+  required: string[];
   /** The app's environment variable names that carry the database and cache addresses. */
   databaseVar?: string;
   redisVar?: string;
@@ -83,7 +85,9 @@ export function mapCompose(text: string, shown: string): ComposeMapping {
   )?.[0];
   const redisVar = env.find(([k, v]) => /redis:\/\//.test(v) || /REDIS_URL/i.test(k))?.[0];
   const image = svc.image ? expand(svc.image).replace(/:[^/:]*$/, '') : undefined;
+  const required = [...new Set([...text.matchAll(/\$\{([a-z_]\w*):?\?/gi)].map((r) => r[1] ?? ''))];
   return {
+    required,
     database,
     ...(cache ? { cache } : {}),
     app,
@@ -129,12 +133,22 @@ ${envLines('      ', true)}
   docker:
     image: ${m?.appImage ?? 'my-org/my-service'}
     port: ${m?.appPort ?? 3000}
+    # EDIT: the variables your app reads, as templates (these replace what your file gives the app service).
     env:
 ${envLines('      ', false)}
     compose:
       file: ${opts.compose?.file ?? 'docker-compose.yml'}
-      # drillbook adds the standby, the router and the spares around these; it never edits your file.
+      # drillbook runs your file with a generated override: it adds the standby, the router and the spares
+      # around these services, runs its own database program in the database service, and never edits your file.
       services: ${services}
+${composeEnv(m?.required ?? [])}
+    # How \`npx drill images build\` makes <image>:<release> offline (no registry): Debian packages on drillbook's
+    # base image, your files, each release's env baked in. EDIT: the packages, files and command of your app
+    # (or delete this and build the images your own way).
+    build:
+      packages: []
+      copy: [.]
+      command: [./start.sh]
   # The releases drills deploy: the first is started; a deploy drill rolls to another and back.
   # EDIT: a second, bad release (v2) if you drill a deploy rollback. On docker a release is an image tag.
   releases:
@@ -167,6 +181,18 @@ objectives:
   drills:
     q1-db-failover: { rto: 30m }
 `;
+}
+
+/** The compose file's required variables, given by drillbook: a password gets the estate's, the rest EDIT. */
+function composeEnv(required: string[]): string {
+  if (required.length === 0) return '      env: {}';
+  return [
+    "      # Your file requires these; drillbook fills {{dbPassword}} and the other templates of 'env'.",
+    '      env:',
+    ...required.map((v) =>
+      /PASS/i.test(v) ? `        ${v}: '{{dbPassword}}'` : `        ${v}: '' # EDIT: a value for \${${v}}`,
+    ),
+  ].join('\n');
 }
 
 /** Read a compose file for `init --compose`, as a UsageError when it is not there. */

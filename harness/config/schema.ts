@@ -57,6 +57,150 @@ const objectives = z
   })
   .meta({ description: 'RTO and RPO.' });
 
+const sqlText = (description: string) => z.string().min(1).meta({ description });
+const appPath = z.string().startsWith('/', { message: "a path starting with '/'" });
+/** A request to the app through the router, and what it must answer. */
+const probe = (what: string) =>
+  z
+    .strictObject({
+      path: appPath.meta({ description: 'The path, through the router (`/api/items?limit=1`).' }),
+      status: z
+        .number()
+        .int()
+        .min(100)
+        .max(599)
+        .default(200)
+        .meta({ description: 'The status that passes.' }),
+      bodyIncludes: z.string().min(1).optional().meta({ description: 'Text the answer must contain.' }),
+    })
+    .meta({ description: what });
+const identifier = z.string().regex(/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/, {
+  message: 'a table name (lower-case identifier, optionally schema-qualified)',
+});
+
+/**
+ * The user's data, as the data-protection drills seed, fingerprint and damage it (backup-restore,
+ * db-migration-rollback, q3-data-corruption, backup-verify) and the path that serves it (the deploy drills).
+ */
+const data = z
+  .strictObject({
+    table: identifier.optional().meta({
+      description:
+        'The table a disaster drops (`backup-restore`: `DROP TABLE <table> CASCADE`) and a stuck session locks (`alerts-fire`).',
+    }),
+    seed: sqlText(
+      'SQL that writes the data a restore must bring back (a few thousand rows): run once on the primary before the backup.',
+    ).optional(),
+    fingerprint: sqlText(
+      "SQL returning one row that identifies that data (a row count and a checksum over every column that matters, in a fixed order), leaving the canary's rows out: equal before and after means the same data.",
+    ).optional(),
+    probe: probe(
+      "A read of the data through the app, used as the clients' probe by drills whose fault breaks the data, not the process (a dropped table, a bad release): it fails while the data cannot be served. Default: `health`.",
+    ).optional(),
+    canaryFingerprint: sqlText(
+      "SQL like `fingerprint` over the canary's rows up to a sequence number `$1` (`backup-verify` compares them on the primary and a restored copy); `$1` is a bigint.",
+    ).optional(),
+    canaryMaxSeq: sqlText(
+      "SQL returning the highest canary sequence number written so far (-1 when none), for `backup-verify`'s consistent point.",
+    ).optional(),
+    migrations: z
+      .strictObject({
+        base: z.string().min(1).meta({
+          description:
+            'The revision the running release needs, which a schema rollback returns to (handed to the `migrate-down` block as TARGET_REVISION).',
+        }),
+        revision: sqlText('SQL returning the applied revision (one value).'),
+      })
+      .optional()
+      .meta({ description: "The system's schema revisions (`db-migration-rollback`)." }),
+    markers: z
+      .strictObject({
+        insert: sqlText('SQL that writes marker rows with known content.'),
+        fingerprint: sqlText('SQL returning one row that identifies the marker rows.'),
+        corrupt: sqlText(
+          'The corruption (`q3-data-corruption`): SQL that damages every row, the markers included (an UPDATE without WHERE).',
+        ),
+        corrupted: sqlText('SQL counting the damaged rows: `0` after a good restore.'),
+        probe: probe(
+          "A read of one marker through the app (the clients' probe): fails once the marker is damaged.",
+        ),
+      })
+      .optional()
+      .meta({
+        description: 'Marker rows a point-in-time recovery must bring back undamaged (`q3-data-corruption`).',
+      }),
+  })
+  .meta({
+    description:
+      "The system's data, as the data-protection drills seed, fingerprint and damage it. A drill that needs a field this section lacks is left out (named: exit 2), and `drill list` says which.",
+  });
+
+/** A request the app must answer a certain way while its cache is down. */
+const cacheExpectation = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .meta({ description: 'What this shows, for the report ("reads without the cache").' }),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH']).default('GET').meta({ description: 'HTTP method.' }),
+    path: appPath.meta({ description: 'The path, on the app.' }),
+    body: z.unknown().optional().meta({ description: 'A JSON body to send.' }),
+    status: z.number().int().min(100).max(599).default(200).meta({ description: 'The status that passes.' }),
+    bodyIncludes: z.string().min(1).optional().meta({ description: 'Text the answer must contain.' }),
+    headers: z
+      .record(z.string().regex(/^[a-z0-9-]+$/, { message: 'a lower-case header name' }), z.string())
+      .default({})
+      .meta({ description: 'Headers the answer must carry, with these values.' }),
+  })
+  .meta({ description: 'One request and its expected answer.' });
+
+/** The cache role: how the app shows it has its cache, and how it must degrade without it (`redis-failure`). */
+const cache = z
+  .strictObject({
+    seed: sqlText(
+      'SQL that writes the data the read path serves (and caches), run before steady state.',
+    ).optional(),
+    up: probe(
+      "A request that succeeds only while the app serves with its cache (the clients' probe: the RTO is the cache's outage).",
+    ),
+    lost: z
+      .strictObject({
+        name: z
+          .string()
+          .min(1)
+          .default('the app reports its cache lost')
+          .meta({ description: 'What this condition is called in the report (an alert of yours, say).' }),
+        path: appPath.meta({ description: 'The path (`/metrics`).' }),
+        matches: z
+          .string()
+          .min(1)
+          .refine(
+            (s) => {
+              try {
+                new RegExp(s, 'm');
+                return true;
+              } catch {
+                return false;
+              }
+            },
+            { message: 'a regular expression' },
+          )
+          .meta({
+            description:
+              'A regular expression (multi-line) the answer matches once the app sees the cache gone.',
+          }),
+      })
+      .meta({ description: 'Where the app reports that it lost its cache; polled until it does.' }),
+    degraded: z.array(cacheExpectation).min(1).meta({
+      description:
+        'What the app must answer without its cache (degrade, not fail): each is an integrity check; one that fails fails the drill.',
+    }),
+  })
+  .meta({
+    description:
+      'The cache role (`redis-failure`): how the app shows it has its cache, and how it must degrade without it.',
+  });
+
 export const ConfigSchema = z
   .strictObject({
     version: z.literal(1).optional().meta({ description: 'The config format version (1).' }),
@@ -110,10 +254,44 @@ export const ConfigSchema = z
                     description:
                       "Which service plays which role. drillbook adds the standby, the router and the spares around them; it never edits the user's file.",
                   }),
+                run: z.boolean().default(true).meta({
+                  description:
+                    "Run the system through this file on the docker backend (a generated override around the mapped services, `docker-compose`); false: drillbook's own containers, the file only maps roles.",
+                }),
+                env: envTemplate.default({}).meta({
+                  description:
+                    "Variables for the file's `${VAR}` interpolation (the templates of `system.local.env`), e.g. `POSTGRES_PASSWORD: '{{dbPassword}}'` for a `${POSTGRES_PASSWORD:?}` the file requires.",
+                }),
               })
               .optional()
               .meta({
                 description: 'The compose file the system ships with, and its services mapped to roles.',
+              }),
+            build: z
+              .strictObject({
+                packages: z
+                  .array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, { message: 'a Debian package name' }))
+                  .default([])
+                  .meta({
+                    description:
+                      "Debian packages the app needs, installed on drillbook's offline base image (`python3-psycopg2`).",
+                  }),
+                copy: z.array(z.string().min(1)).min(1).meta({
+                  description:
+                    "Files and directories of the app, relative to the config file, copied to the image's `workdir`.",
+                }),
+                workdir: z.string().regex(/^\//, { message: 'an absolute path' }).default('/app').meta({
+                  description: 'Where they go in the image, and the working directory of its command.',
+                }),
+                command: z
+                  .array(z.string().min(1))
+                  .min(1)
+                  .meta({ description: 'The image\'s command (no shell), e.g. `["python3", "app.py"]`.' }),
+              })
+              .optional()
+              .meta({
+                description:
+                  "How `drill images build` makes the app's release images offline (no registry): one per release, `<image>:<release>`, with the release's `env` baked in.",
               }),
           })
           .optional()
@@ -202,7 +380,7 @@ export const ConfigSchema = z
             path: z
               .string()
               .startsWith('/', { message: "a path starting with '/'" })
-              .meta({ description: 'The write path (`/orders`).' }),
+              .meta({ description: 'The write path (`/api/items`).' }),
             body: z.unknown().meta({
               description:
                 'The JSON body; the strings `{{seq}}` (a number) and `{{runId}}` are replaced in every value.',
@@ -238,6 +416,8 @@ export const ConfigSchema = z
       ])
       .optional()
       .meta({ description: 'How to write to the system (the RPO is measured on these writes).' }),
+    data: data.optional(),
+    cache: cache.optional(),
     runbook: z
       .strictObject({
         file: z
@@ -400,3 +580,5 @@ export type Config = z.output<typeof ConfigSchema>;
 export type SystemConfig = NonNullable<Config['system']>;
 export type CanaryConfig = NonNullable<Config['canary']>;
 export type ChecklistConfig = NonNullable<Config['checklist']>;
+export type DataConfig = NonNullable<Config['data']>;
+export type CacheConfig = NonNullable<Config['cache']>;

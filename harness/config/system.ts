@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadRunbook, type Runbook } from '../runbook/markdown.ts';
-import type { CanaryConfig, ChecklistConfig, Config } from './schema.ts';
+import type { CacheConfig, CanaryConfig, ChecklistConfig, Config, DataConfig } from './schema.ts';
 
 export type Objectives = { rto?: string; rpo?: string };
 
@@ -24,7 +24,16 @@ export interface SystemUnderTest {
     image: string;
     port: number;
     env: Record<string, string>;
-    compose?: { file: string; services: { database: string; cache?: string; app: string } };
+    compose?: {
+      file: string;
+      services: { database: string; cache?: string; app: string };
+      /** Run through the file (a generated override) rather than drillbook's own containers. */
+      run: boolean;
+      /** The file's `${VAR}` interpolation variables, templates. */
+      env: Record<string, string>;
+    };
+    /** How `drill images build` makes the release images (absolute `copy` paths). */
+    build?: { packages: string[]; copy: string[]; workdir: string; command: string[] };
   };
   /** The app on the kube backend: `docker`'s image, port and env as a Deployment, probed for readiness here. */
   readonly kube?: { readinessPath?: string };
@@ -42,6 +51,10 @@ export interface SystemUnderTest {
   readonly postgresVersion?: string;
   /** The config's `checklist` section as validated (the pre-deployment checklist's declaration), if any. */
   readonly checklist?: ChecklistConfig;
+  /** The system's data as the data-protection drills seed, fingerprint and damage it (`data`), if declared. */
+  readonly data?: DataConfig;
+  /** How the app shows it has its cache and must degrade without it (`cache`), if declared. */
+  readonly cache?: CacheConfig;
 }
 
 /** The values an app's environment template may use. */
@@ -144,6 +157,20 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
             compose: {
               file: mustExist('system.docker.compose.file', c.file, 'compose file'),
               services: checkServices(display, abs(c.file), c.file, c.services),
+              run: c.run,
+              env: c.env,
+            },
+          }
+        : {}),
+      ...(s.docker.build
+        ? {
+            build: {
+              packages: s.docker.build.packages,
+              copy: s.docker.build.copy.map((p, i) =>
+                mustExist(`system.docker.build.copy.${i}`, p, 'file or directory'),
+              ),
+              workdir: s.docker.build.workdir,
+              command: s.docker.build.command,
             },
           }
         : {}),
@@ -187,6 +214,8 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
     },
     ...(s.postgres.version ? { postgresVersion: s.postgres.version } : {}),
     ...(config.checklist ? { checklist: config.checklist } : {}),
+    ...(config.data ? { data: config.data } : {}),
+    ...(config.cache ? { cache: config.cache } : {}),
   };
 }
 

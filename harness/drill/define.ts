@@ -6,6 +6,8 @@ import type { Fault } from '../faults/fault.ts';
 import { defaultObservers, type Observer } from '../probes/observers.ts';
 import type { Step } from '../runbook/step.ts';
 import type { Runbook } from '../runbook/markdown.ts';
+import type { SystemUnderTest } from '../config/system.ts';
+import type { ConfigField } from '../config/uses.ts';
 import { QUARTERS, type Quarter } from '../record/record.ts';
 
 export type TimeoutName = 'provision' | 'steady' | 'step' | 'recover' | 'teardown' | 'drill';
@@ -94,12 +96,26 @@ export interface DrillSpec {
      */
     timeScale?: number;
   };
-  /** Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows). */
-  prepare?(estate: Estate): Step[];
+  /**
+   * The fields of the config's `data` and `cache` sections the drill reads (its seed, fingerprint, the table
+   * its disaster drops …): a system whose config lacks one is not one the drill applies to, and `drill run`
+   * says so before anything starts.
+   */
+  uses?: ConfigField[];
+  /**
+   * The clients' probe, from the system's config (a read of its data, its marker row): what the drill's fault
+   * breaks. Takes precedence over `traffic.probePath`; default: the config's `health`.
+   */
+  probe?(system: SystemUnderTest): { path: string; status?: number; bodyIncludes?: string };
+  /**
+   * Preparation before steady state and fault (the runbook's "Phase 1: Preparation": backups, marker rows).
+   * `system` is the system under test: its `data` and `cache` sections say what to seed and fingerprint.
+   */
+  prepare?(estate: Estate, system: SystemUnderTest): Step[];
   /** The fault, built from the estate's roles. A drill without one verifies a procedure (e.g. a backup). */
-  fault?(estate: Estate): Fault;
+  fault?(estate: Estate, system: SystemUnderTest): Fault;
   /** The documented recovery procedure, in order. */
-  procedure(estate: Estate): Step[];
+  procedure(estate: Estate, system: SystemUnderTest): Step[];
   /**
    * Stand the monitoring up where the backend offers it (and its programs are installed), and run without it
    * elsewhere: a drill that checks the monitoring rather than one that needs it to measure (the pre-deployment
@@ -111,6 +127,12 @@ export interface DrillSpec {
    * from steady state to the end fails the drill (the `client-impact` criterion).
    */
   zeroClientImpact?: boolean;
+  /**
+   * A composite exercise: these drills' phases (prepare, steady, fault, procedure, recovery, measure) one after
+   * another on this drill's one estate, each judged against its own objectives (`drill/stages.ts`). Their
+   * topology is this drill's; `procedure` is then unused.
+   */
+  stages?: readonly DrillDefinition[];
 }
 
 export interface DrillDefinition extends DrillSpec {

@@ -53,6 +53,13 @@ export function probeOf(run: Pick<DrillRun, 'def' | 'opts'>): {
 } {
   const t = run.def.traffic;
   const health = run.opts.system.health;
+  const own = run.def.probe?.(run.opts.system);
+  if (own)
+    return {
+      probePath: own.path,
+      probeStatus: own.status ?? 200,
+      ...(own.bodyIncludes ? { probeBodyIncludes: own.bodyIncludes } : {}),
+    };
   if (t.probePath !== undefined)
     return {
       probePath: t.probePath,
@@ -97,7 +104,7 @@ export async function provision(run: DrillRun): Promise<void> {
 
 /** The runbook's preparation (backups, marker rows). False when a step failed. */
 export function prepare(run: DrillRun): Promise<boolean> {
-  return runSteps(run, 'prepare', run.def.prepare?.(estateOf(run)) ?? []);
+  return runSteps(run, 'prepare', run.def.prepare?.(estateOf(run), run.opts.system) ?? []);
 }
 
 /**
@@ -163,7 +170,7 @@ export async function steady(run: DrillRun): Promise<void> {
  * The revert is registered before the injection, so a fault that fails half-way is still reverted.
  */
 export async function injectFault(run: DrillRun): Promise<void> {
-  const fault = run.def.fault?.(estateOf(run));
+  const fault = run.def.fault?.(estateOf(run), run.opts.system);
   if (!fault) return;
   const ev = { kind: 'fault' as const, name: fault.name, target: fault.target };
   run.timeline.push({ ...ev, state: 'intent', t: run.clock.now() });
@@ -201,7 +208,7 @@ export async function injectFault(run: DrillRun): Promise<void> {
 /** The documented recovery procedure, in order; the first failed step ends it. */
 export async function procedure(run: DrillRun): Promise<void> {
   const start = run.clock.now();
-  run.procedureOk = await runSteps(run, 'procedure', run.def.procedure(estateOf(run)));
+  run.procedureOk = await runSteps(run, 'procedure', run.def.procedure(estateOf(run), run.opts.system));
   run.procedureMs = run.clock.now() - start;
 }
 

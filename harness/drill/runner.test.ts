@@ -27,7 +27,7 @@ import { once, type Observer, type StartedObserver } from '../probes/observer.ts
 import type { Step } from '../runbook/step.ts';
 import { defineDrill, type DrillSpec } from './define.ts';
 import type { BackendSeam } from './drill-run.ts';
-import { drillStatus, type DrillRecord } from '../record/record.ts';
+import { drillStatus, stageStatus, type DrillRecord } from '../record/record.ts';
 import { runDrill, type RunnerDeps } from './runner.ts';
 
 /** A database role that is only a name and a port. */
@@ -421,5 +421,75 @@ describe('runDrill on a fake backend', () => {
 
   it('gives a drill that declares no observers the HTTP probe and the SQL canary', () => {
     expect(drill({}).observers.map((o) => o.name)).toEqual(['http-probe', 'sql-canary']);
+  });
+});
+
+describe('runDrill with stages (a composite exercise) on a fake backend', () => {
+  const stage = (id: string, spec: Partial<DrillSpec> = {}) =>
+    drill({ id, title: `stage ${id}`, fault: harmless, ...spec });
+
+  it('provisions once, runs every stage’s phases on the one estate, and judges each on its own', async () => {
+    const { deps, log, backend } = setup();
+    const def = drill({ id: 'fake-exercise', objectives: {}, stages: [stage('s-one'), stage('s-two')] });
+    const r = await runDrill(def, { runId: 'r-ex', backend: 'local', system }, deps);
+    expect(r.error).toBeUndefined();
+    expect(backend.provisioned).toBe(true);
+    expect(ofKind(r.timeline, 'phase').map((p) => p.phase)).toEqual([
+      'plan',
+      'provision',
+      ...Array<string>(2)
+        .fill('')
+        .flatMap(() => ['steady', 'fault', 'procedure', 'recovery', 'after', 'measure']),
+      'teardown',
+    ]);
+    const bounds = ofKind(r.timeline, 'stage');
+    expect(bounds.map((b) => [b.index, b.id, b.ok])).toEqual([
+      [1, 's-one', true],
+      [2, 's-two', true],
+    ]);
+    expect(r.stages?.map((s) => [s.id, s.measurements?.rto?.status, stageStatus(s)])).toEqual([
+      ['s-one', 'recovered', 'passed'],
+      ['s-two', 'recovered', 'passed'],
+    ]);
+    // Each stage's t_f is its own, inside its own span.
+    for (const [i, s] of (r.stages ?? []).entries()) {
+      expect(s.faultAt).toBeGreaterThanOrEqual(bounds[i]?.t ?? Infinity);
+      expect(s.faultAt).toBeLessThanOrEqual(bounds[i]?.end ?? -1);
+    }
+    // The exercise's criteria are the stages' (objective RTO 1 m each) plus cleanup: the plan verdict.
+    expect(r.criteria.map((c) => c.name)).toEqual(['rto', 'rto', 'cleanup']);
+    expect(drillStatus(r)).toBe('passed');
+    expect(log).toEqual({ started: 2, stopped: 2, readBack: 2 });
+    expect(teardownNames(r)).toEqual([
+      'revert fault pretend kill on postgres-primary',
+      'revert fault pretend kill on postgres-primary',
+      'stop router',
+      'stop app',
+      'stop postgres-primary',
+    ]);
+  });
+
+  it('a failing stage ends the exercise: the later stages are listed as not run, the plan fails', async () => {
+    const { deps } = setup();
+    const broken = stage('s-two', {
+      procedure: () => [step('a step that fails', () => Promise.reject(new StepError('no')))],
+    });
+    const def = drill({
+      id: 'fake-exercise',
+      objectives: {},
+      stages: [stage('s-one'), broken, stage('s-three')],
+    });
+    const r = await runDrill(def, { runId: 'r-ex2', backend: 'local', system }, deps);
+    expect(r.error).toBeUndefined();
+    expect(r.stages?.map((s) => [s.id, s.notRun ?? false])).toEqual([
+      ['s-one', false],
+      ['s-two', false],
+      ['s-three', true],
+    ]);
+    expect(drillStatus(r)).toBe('failed');
+    expect(r.criteria.filter((c) => !c.passed).map((c) => c.message)).toEqual([
+      'procedure step "a step that fails" failed: no',
+    ]);
+    expect(ofKind(r.timeline, 'stage').map((b) => b.ok)).toEqual([true, false]);
   });
 });

@@ -29,6 +29,7 @@ import {
   stopObservers,
   teardown,
 } from './phases.ts';
+import { runStages } from './stages.ts';
 import { SCHEMA_VERSION, type DrillRecord } from '../record/record.ts';
 
 export type { BackendSeam, Progress, RunOptions } from './drill-run.ts';
@@ -71,13 +72,9 @@ export async function runDrill(
   try {
     await phase(run, 'plan', plan);
     await phase(run, 'provision', provision);
-    if (def.prepare && !(await phase(run, 'prepare', prepare))) throw new DrillAbandoned();
-    await phase(run, 'steady', steady);
-    if (def.fault) await phase(run, 'fault', injectFault);
-    await phase(run, 'procedure', procedure);
-    if (run.procedureOk && run.record.faultAt !== undefined) await phase(run, 'recovery', recovery);
-    await phase(run, 'after', after);
-    await phase(run, 'measure', measure);
+    if (def.stages)
+      await runStages(run, def.stages, phase, (stage, index) => stageRun(run, stage, index, deps));
+    else await single(run);
   } catch (e) {
     stopped(run, e);
   } finally {
@@ -89,6 +86,40 @@ export async function runDrill(
     run.record.durationMs = run.clock.now();
   }
   return run.record;
+}
+
+/** The phases after provisioning of a drill that is one scenario. */
+async function single(run: DrillRun): Promise<void> {
+  const def = run.def;
+  if (def.prepare && !(await phase(run, 'prepare', prepare))) throw new DrillAbandoned();
+  await phase(run, 'steady', steady);
+  if (def.fault) await phase(run, 'fault', injectFault);
+  await phase(run, 'procedure', procedure);
+  if (run.procedureOk && run.record.faultAt !== undefined) await phase(run, 'recovery', recovery);
+  await phase(run, 'after', after);
+  await phase(run, 'measure', measure);
+}
+
+/**
+ * The run of one stage of an exercise: its own record (objectives from the plan under the stage's id), events
+ * and observers, on the exercise's estate, clock, abort signal, teardown stack and runbook values. Its canaries
+ * carry a run id of their own, so each stage reads back exactly its own writes.
+ */
+function stageRun(run: DrillRun, stage: DrillDefinition, index: number, deps: RunnerDeps): DrillRun {
+  const opts = { ...run.opts, runId: `${run.opts.runId}-${index}` };
+  const def = withProbeInterval(stage, opts.probeIntervalMs ?? opts.system.health.intervalMs);
+  const { runbookIdentity: _identity, ...sub } = newRun(def, opts, { ...deps, clock: run.clock });
+  return {
+    ...sub,
+    backend: run.backend,
+    teardown: run.teardown,
+    signal: run.signal,
+    vars: run.vars,
+    abortGraceMs: run.abortGraceMs,
+    ...(run.estate ? { estate: run.estate } : {}),
+    ...(run.resources ? { resources: run.resources } : {}),
+    ...(run.dbRole !== undefined ? { dbRole: run.dbRole } : {}),
+  };
 }
 
 /** The drill as declared, with the run's `--probe-interval` (else the system's `health.interval`) in place of its own. */

@@ -123,6 +123,8 @@ export interface Backend {
     env: NodeJS.ProcessEnv;
     needs: readonly Capability[];
     log: (line: string) => void;
+    /** The system under test (docker: its compose file must interpolate before anything starts). */
+    system?: SystemUnderTest;
   }): Promise<void>;
   /**
    * Stand the topology up as an estate. Every resource registers its undo on `ctx.teardown` the moment it

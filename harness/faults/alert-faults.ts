@@ -99,9 +99,9 @@ function crashLoop(app: AppRole, version: string, restarts = 6): Fault {
 /**
  * The app's connection pool exhausted: a session holds an exclusive lock on the table every write touches, so
  * the app's writes wait on the database holding their pool connections until none is left. Reverted by ending
- * that session.
+ * that session. `table` is the system's (the config's `data.table`), quoted as the caller needs.
  */
-function poolExhaustion(estate: Estate, table = 'orders'): Fault {
+function poolExhaustion(estate: Estate, table: string): Fault {
   let client: pg.Client | undefined;
   return {
     name: `sessions held open on ${table} (pool exhaustion)`,

@@ -176,8 +176,25 @@ export interface NoteEvent {
   message: string;
 }
 
+/**
+ * One stage of a composite exercise (`q4-full-exercise`): several scenarios' phases one after another on one
+ * estate. The stage's own events (phases, probes, writes, steps) lie between `t` and `end`.
+ */
+export interface StageEvent {
+  kind: 'stage';
+  /** The scenario the stage is (its objectives come from the plan under this id). */
+  id: string;
+  /** 1-based position in the exercise. */
+  index: number;
+  title: string;
+  t: number;
+  end?: number;
+  ok?: boolean;
+}
+
 export type TimelineEvent =
   | PhaseEvent
+  | StageEvent
   | ProbeEvent
   | WriteEvent
   | CacheWriteEvent

@@ -194,6 +194,12 @@ export interface DrillRecord {
     alerts?: AlertsMeasurement;
   };
   criteria: Criterion[];
+  /**
+   * A composite exercise (`q4-full-exercise`): each stage as it ran on the one estate, with its own objectives,
+   * measurements from its own traffic and canaries, and criteria. The drill's criteria are all of theirs (plus
+   * cleanup): the plan-level verdict.
+   */
+  stages?: StageRecord[];
   /** Checks of the data itself that steps ran (row counts, checksums, marker rows, restore target vs reached). */
   checks: IntegrityCheck[];
   /** The pre-deployment checklist, when the drill ran it: every item with its status, in the runbook's order. */
@@ -216,6 +222,36 @@ export interface DrillRecord {
     drillsAtOnce: number;
     watching?: { cpuMs: number; wallMs: number };
   };
+}
+
+/** One stage of a composite exercise: a scenario's phases run on the exercise's estate, judged on their own. */
+export interface StageRecord {
+  id: string;
+  index: number;
+  title: string;
+  quarter: Quarter;
+  runbookSection: string;
+  /** The stage's span on the drill clock. */
+  t: number;
+  end: number;
+  /** t_f of the stage's fault, on the drill clock. */
+  faultAt?: number;
+  objectives: { rtoMs?: number; rpoMs?: number };
+  objectiveSources: { rto?: ObjectiveSource; rpo?: ObjectiveSource };
+  measurements?: DrillRecord['measurements'];
+  criteria: Criterion[];
+  /** Set when the stage did not complete (an abort, a broken estate): what stopped it. */
+  error?: string;
+  /** Not run: an earlier stage failed or the exercise was stopped before it. */
+  notRun?: true;
+}
+
+/** A stage's status, as a drill's: error when it did not complete, else whether every criterion passed. */
+export function stageStatus(s: Pick<StageRecord, 'error' | 'criteria'>): DrillStatus {
+  return drillStatus({
+    ...(s.error ? { error: { phase: 'procedure', message: s.error, aborted: false } } : {}),
+    criteria: s.criteria,
+  });
 }
 
 export function drillStatus(r: Pick<DrillRecord, 'error' | 'criteria'>): DrillStatus {

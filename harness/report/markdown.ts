@@ -35,10 +35,14 @@ export function renderMarkdown(
     '',
     '| drill | quarter | status | RTO objective | RTO measured | RPO objective | RPO measured | acked writes | lost acked |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...summary.drills.map(
-      (d) =>
-        `| ${esc(d.id)} | ${esc(d.quarter)} | ${esc(d.status)} | ${fmt(d.objectives.rtoMs)} | ${fmt(d.measured.rtoMs)} | ${fmt(d.objectives.rpoMs)} | ${fmt(d.measured.rpoMs)} | ${d.measured.ackedWrites ?? '—'} | ${d.measured.lostAckedWrites ?? '—'} |`,
-    ),
+    ...summary.drills.flatMap((d) => [
+      `| ${esc(d.id)} | ${esc(d.quarter)} | ${esc(d.status)} | ${fmt(d.objectives.rtoMs)} | ${fmt(d.measured.rtoMs)} | ${fmt(d.objectives.rpoMs)} | ${fmt(d.measured.rpoMs)} | ${d.measured.ackedWrites ?? '—'} | ${d.measured.lostAckedWrites ?? '—'} |`,
+      // An exercise: a row per stage under it, each with its own objectives and measurements.
+      ...(d.stages ?? []).map(
+        (s) =>
+          `| ↳ ${s.index}. ${esc(s.id)} | ${esc(s.quarter)} | ${esc(s.status)} | ${fmt(s.objectives.rtoMs)} | ${fmt(s.measured.rtoMs)} | ${fmt(s.objectives.rpoMs)} | ${fmt(s.measured.rpoMs)} | ${s.measured.ackedWrites ?? '—'} | ${s.measured.lostAckedWrites ?? '—'} |`,
+      ),
+    ]),
     '',
   ];
   for (const r of records) lines.push(...drillSection(drillView(r)));
@@ -85,7 +89,9 @@ function drillSection(v: DrillView): string[] {
     `- Runbook section exercised: ${esc(v.runbookSection)}`,
     `- Scenario: ${mdCode(v.scenario)}; quarter ${esc(v.quarter)}; backend ${esc(v.backend)}`,
     `- Started ${v.startedAt}, finished ${v.finishedAt} (${formatDuration(v.durationMs)})`,
-    `- Measurement: probes of ${mdCode(m.probePath)} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
+    v.stages
+      ? `- Measurement: each stage's own probes and canary writes, as its scenario declares them (${m.probesSent} probes and ${m.writesSent} canary writes in all)`
+      : `- Measurement: probes of ${mdCode(m.probePath)} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovery = ${m.consecutive} consecutive successes with no failure for ${fmt(m.settleMs)} after`,
     ...(v.replication ? [`- Replication: ${v.replication}`] : []),
     ...(v.runbook
       ? [
@@ -94,14 +100,26 @@ function drillSection(v: DrillView): string[] {
       : []),
     `- Switchover: ${esc(v.switchover.sentence)}`,
     '',
+    ...stagesSection(v),
     '### Objectives vs measured',
     '',
-    '| criterion | objective | measured | result |',
-    '| --- | --- | --- | --- |',
-    ...v.criteria.map(
-      (c) =>
-        `| ${esc(c.name)} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
-    ),
+    ...(v.criterionStages
+      ? [
+          '| stage | criterion | objective | measured | result |',
+          '| --- | --- | --- | --- | --- |',
+          ...v.criteria.map(
+            (c, i) =>
+              `| ${esc(v.criterionStages?.[i] ?? '(exercise)')} | ${esc(c.name)} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
+          ),
+        ]
+      : [
+          '| criterion | objective | measured | result |',
+          '| --- | --- | --- | --- |',
+          ...v.criteria.map(
+            (c) =>
+              `| ${esc(c.name)} | ${esc(c.objective)} | ${esc(c.measured)} | ${c.passed ? 'pass' : '**FAIL**'} |`,
+          ),
+        ]),
     '',
   ];
   if (v.objectivesOverridden) out.push('Objectives overridden for this run on the command line.', '');
@@ -218,6 +236,28 @@ function drillSection(v: DrillView): string[] {
 const ENDPOINT = { db: 'database endpoint', app: 'application endpoint' } as const;
 
 /** The event and detail cells of one timeline row. */
+/** A composite exercise: one row per stage (objective, measured RTO/RPO, verdict), then the plan's verdict. */
+function stagesSection(v: DrillView): string[] {
+  const st = v.stages;
+  if (!st) return [];
+  return [
+    '### Stages',
+    '',
+    'Each stage ran on this one estate, measured from its own probes and canary writes against its own fault (t_f); times are from the start of the exercise.',
+    '',
+    '| # | stage | quarter | span | t_f | RTO objective | RTO measured | RPO objective | RPO measured | lost acked | verdict |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...st.rows.map(
+      (s) =>
+        `| ${s.index} | ${esc(s.id)}: ${esc(s.title)} | ${esc(s.quarter)} | ${esc(s.span)} | ${esc(s.faultAt)} | ${esc(s.rtoObjective)} | ${esc(s.rtoMeasured)} | ${esc(s.rpoObjective)} | ${esc(s.rpoMeasured)} | ${esc(s.lostAcked)} | ${s.status === 'passed' ? 'pass' : `**${s.status.toUpperCase()}**`} |`,
+    ),
+    '',
+    ...st.rows.flatMap((s) => s.findings.map((f) => `- stage ${s.index} (${esc(s.id)}): ${esc(f)}`)),
+    `**Plan verdict: ${st.verdict.toUpperCase()}** (${esc(st.summary)}; ${v.cleanup.kept ? 'estate kept' : v.cleanup.clean ? 'nothing left behind' : 'resources left behind'})`,
+    '',
+  ];
+}
+
 function timelineCells(row: TimelineRow): string {
   switch (row.kind) {
     case 'phase':

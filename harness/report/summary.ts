@@ -9,6 +9,7 @@ import type { Quarter } from '../record/record.ts';
 import type { LagWrites } from '../measure/replication.ts';
 import type { ReplicationSample } from '../measure/timeline.ts';
 import { DRILLBOOK_VERSION } from './version.ts';
+import { stagesView } from './stages-view.ts';
 
 /** summary.json: the contract CI systems read (see docs/reports.md). Fields may be added; these stay. */
 export interface RunSummary {
@@ -52,10 +53,27 @@ export interface DrillSummary {
    * reached each receiver and resolved, and whether the drill expected it.
    */
   alerts?: AlertSummary[];
+  /**
+   * A composite exercise (`q4-full-exercise`): each stage with its objectives, what its own traffic and canary
+   * measured (times in ms on the exercise's clock) and its verdict; `status` above is the plan's verdict.
+   */
+  stages?: StageSummary[];
   /** One line per failed criterion, or the error that stopped the drill. */
   messages: string[];
   durationMs: number;
   reportFile: string;
+}
+
+export interface StageSummary {
+  index: number;
+  id: string;
+  quarter: Quarter;
+  status: DrillStatus | 'not run';
+  objectives: { rtoMs?: number; rpoMs?: number };
+  measured: { rtoMs?: number; rpoMs?: number; ackedWrites?: number; lostAckedWrites?: number };
+  startMs: number;
+  endMs: number;
+  faultAtMs?: number;
 }
 
 /** Acknowledged cache keys the crash lost: counts, seq ranges, and the loss window against the accepted one. */
@@ -182,6 +200,7 @@ export function drillSummary(r: DrillRecord): DrillSummary {
           })),
         }
       : {}),
+    ...(r.stages ? { stages: stageSummaries(r) } : {}),
     messages: [
       ...(r.error ? [`${r.drill.id}: ${r.error.message}`] : []),
       ...r.criteria.filter((c) => !c.passed || status === 'passed').map((c) => c.message),
@@ -189,6 +208,31 @@ export function drillSummary(r: DrillRecord): DrillSummary {
     durationMs: round(r.durationMs),
     reportFile: `${r.drill.id}.json`,
   };
+}
+
+function stageSummaries(r: DrillRecord): StageSummary[] {
+  return (stagesView(r)?.rows ?? []).map((s) => {
+    const n = s.numbers;
+    return {
+      index: s.index,
+      id: s.id,
+      quarter: s.quarter,
+      status: s.status,
+      objectives: {
+        ...(n.rtoObjectiveMs !== undefined ? { rtoMs: n.rtoObjectiveMs } : {}),
+        ...(n.rpoObjectiveMs !== undefined ? { rpoMs: n.rpoObjectiveMs } : {}),
+      },
+      measured: {
+        ...(n.rtoMs !== undefined ? { rtoMs: n.rtoMs } : {}),
+        ...(n.rpoMs !== undefined ? { rpoMs: n.rpoMs } : {}),
+        ...(n.ackedWrites !== undefined ? { ackedWrites: n.ackedWrites } : {}),
+        ...(n.lostAckedWrites !== undefined ? { lostAckedWrites: n.lostAckedWrites } : {}),
+      },
+      startMs: n.t,
+      endMs: n.end,
+      ...(n.faultAtMs !== undefined ? { faultAtMs: n.faultAtMs } : {}),
+    };
+  });
 }
 
 export function runSummary(

@@ -17,6 +17,7 @@ import {
   type SwitchEvent,
 } from '../measure/timeline.ts';
 import { shippingView, type ShippingView } from './shipping-view.ts';
+import { stagesView, type StagesView } from './stages-view.ts';
 import {
   drillStatus,
   type ChecklistItem,
@@ -198,6 +199,10 @@ export interface DrillView {
   estate?: EstateIdentity;
   /** The alerts of the rules under test (a drill with monitoring). */
   alerts?: AlertsView;
+  /** A composite exercise: its stages, each with objectives, measured RTO/RPO and verdict; the plan verdict. */
+  stages?: StagesView;
+  /** With stages: the stage each criterion belongs to (by position; cleanup belongs to the exercise). */
+  criterionStages?: (string | undefined)[];
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
@@ -282,9 +287,22 @@ function timelineRows(r: DrillRecord, k: KeyInstants): TimelineRow[] {
         phase: e.phase,
         ok: e.ok !== false,
         ...(e.error !== undefined ? { error: e.error } : {}),
-        ...(phases[e.phase] !== undefined ? { durationMs: phases[e.phase] } : {}),
+        // Its own span: an exercise runs the same phase once per stage.
+        ...(e.end !== undefined
+          ? { durationMs: e.end - e.t }
+          : phases[e.phase] !== undefined
+            ? { durationMs: phases[e.phase] }
+            : {}),
       });
-    else if (e.kind === 'fault')
+    else if (e.kind === 'stage') {
+      rows.push({ kind: 'note', t: e.t, message: `stage ${e.index} begins: ${e.id}: ${e.title}` });
+      if (e.end !== undefined)
+        rows.push({
+          kind: 'note',
+          t: e.end,
+          message: `stage ${e.index} ends: ${e.id} ${e.ok ? 'passed' : 'did not pass'}`,
+        });
+    } else if (e.kind === 'fault')
       rows.push({
         kind: 'fault',
         t: e.t,
@@ -551,6 +569,12 @@ function deviationsOf(r: DrillRecord): string[] {
   return items;
 }
 
+/** The stage each of an exercise's criteria belongs to: they are the stages' criteria in order, then cleanup. */
+function criterionStages(r: DrillRecord): (string | undefined)[] {
+  const owners = (r.stages ?? []).flatMap((s) => s.criteria.map(() => s.id));
+  return r.criteria.map((_, i) => owners[i]);
+}
+
 /** The view of one drill record. */
 export function drillView(r: DrillRecord): DrillView {
   const k = keyInstants(r);
@@ -573,6 +597,7 @@ export function drillView(r: DrillRecord): DrillView {
     ...(r.settings.replication ? { replication: r.settings.replication } : {}),
     ...(replicationView(r) ? { replicationLag: replicationView(r) } : {}),
     ...(shippingView(r) ? { shipping: shippingView(r) } : {}),
+    ...(r.stages ? { stages: stagesView(r), criterionStages: criterionStages(r) } : {}),
     scope: scopeOf(r),
     measurement: {
       probePath: r.settings.probePath,

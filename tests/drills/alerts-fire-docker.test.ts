@@ -4,38 +4,20 @@
  * (which listen on the network's gateway), resolved; nothing left on the engine.
  * Skipped outside CI when there is no engine or no images, saying how to get them.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerProblem } from '../../harness/estate/docker/checks.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 import { dockerode } from '../../harness/estate/docker/engine.ts';
 import { monitoringImageProblem } from '../../harness/estate/docker/monitoring-image.ts';
 import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
 import { expectEveryRuleFired } from './alerts-fire.ts';
 
-const problem = (await dockerProblem()) ?? (await monitoringImageProblem(await dockerode()));
-if (problem && !process.env.CI)
-  console.warn(
-    `skipping alerts-fire on docker: ${problem}. To run it: install Docker (apt-get install docker.io), start ` +
-      'it (dockerd &), then `npx drill images build` (it builds the monitoring image too).',
-  );
+const skip = await skipWithoutDocker('alerts-fire on docker', async () =>
+  monitoringImageProblem(await dockerode()),
+);
 
-function leftOnDocker(runId: string): string[] {
-  const list = (args: string[], format: string) =>
-    execFileSync('docker', [...args, '--filter', `label=drillbook.run-id=${runId}`, '--format', format], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean);
-  return [
-    ...list(['ps', '-a'], '{{.Names}}'),
-    ...list(['network', 'ls'], '{{.Name}}'),
-    ...list(['volume', 'ls'], '{{.Name}}'),
-  ];
-}
-
-describe.skipIf(Boolean(problem) && !process.env.CI)('alerts-fire on the docker backend', () => {
+describe.skipIf(skip)('alerts-fire on the docker backend', () => {
   it('fires every rule in its own outage, notifies exactly the promised receivers, resolves them all', async () => {
     const res = await drill(['run', 'alerts-fire', '--backend', 'docker', '--report-dir', tempReportDir()]);
     expect(res.code, res.stdout + res.stderr).toBe(0);

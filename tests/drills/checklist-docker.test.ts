@@ -4,32 +4,16 @@
  * condition a break destroyed. `disk-full` mounts a tmpfs on the host and runs on local only.
  * Skipped outside CI when there is no engine or no images, saying how to get them.
  */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { dockerProblem } from '../../harness/estate/docker/checks.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 import { missingCapabilities } from '../../harness/estate/backend.ts';
 import { backendNamed } from '../../harness/estate/registry.ts';
 import { CHECKLIST_BREAKS } from '../../harness/faults/checklist-breaks.ts';
 import { assertCaughtOnlyBy, checklist } from './checklist.ts';
 
-const problem = await dockerProblem();
-if (problem && !process.env.CI)
-  console.warn(
-    `skipping the checklist on docker: ${problem}. To run it: install Docker (apt-get install docker.io), start ` +
-      'it (dockerd &), then `npx drill images build`.',
-  );
+const skip = await skipWithoutDocker('the checklist on docker');
 
-function leftOnDocker(runId: string): string[] {
-  return execFileSync(
-    'docker',
-    ['ps', '-a', '--filter', `label=drillbook.run-id=${runId}`, '--format', '{{.Names}}'],
-    { encoding: 'utf8' },
-  )
-    .split('\n')
-    .filter(Boolean);
-}
-
-describe.skipIf(Boolean(problem) && !process.env.CI)('drill checklist on the docker backend', () => {
+describe.skipIf(skip)('drill checklist on the docker backend', () => {
   it('passes on a healthy estate; the as=postgres checks ran inside the database container', async () => {
     const res = await checklist(['--backend', 'docker']);
     expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);

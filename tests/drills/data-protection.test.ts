@@ -63,7 +63,7 @@ describe('data-protection drills through the executable runbook', () => {
 
     // backup-restore: the data from backup time is back, byte for byte.
     const br = JSON.parse(readFileSync(join(dir, 'backup-restore.json'), 'utf8')) as DrillRecord;
-    expect(br.checks.find((c) => c.name.startsWith('rows and checksum equal the backup'))?.passed).toBe(true);
+    expect(br.checks.find((c) => c.name.startsWith('data equals the backup'))?.passed).toBe(true);
 
     // db-migration-rollback: which criterion triggered the rollback, and the data intact.
     const mr = JSON.parse(readFileSync(join(dir, 'db-migration-rollback.json'), 'utf8')) as DrillRecord;

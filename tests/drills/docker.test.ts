@@ -6,7 +6,6 @@
  * Without a Docker engine or without the images these tests are skipped with the reason and how to get them,
  * except under CI (CI set), where a missing engine or image is a failure.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,35 +17,19 @@ import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 import { drill, readSummary, reportDirOf, tempReportDir, projectSystem } from '../cli.ts';
 import { assertLagging, LAGGING, runKept } from './lagging.ts';
 
-const problem = await dockerProblem();
-if (problem && !process.env.CI) {
-  console.warn(
-    `skipping the docker drills: ${problem}. To run them: install Docker (apt-get install docker.io), start it ` +
-      '(dockerd &), then `npx drill images build` (offline, from Debian packages).',
-  );
-}
-const skip = Boolean(problem) && !process.env.CI;
-
-/** What `docker ps -a` / `docker network ls` show for one run's label. */
-function leftOnDocker(runId: string): string[] {
-  const filter = `label=drillbook.run-id=${runId}`;
-  const ls = (args: string[], format: string) =>
-    execFileSync('docker', [...args, '--filter', filter, '--format', format], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  return [...ls(['ps', '-a'], 'container {{.Names}}'), ...ls(['network', 'ls'], 'network {{.Name}}')];
-}
+const skip = await skipWithoutDocker('the docker drills');
 
 function recordOf(dir: string, id: string): DrillRecord {
   return JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord;
 }
 
 describe.skipIf(skip)('the docker backend', () => {
-  it('reports no problem under CI (an engine and the images are required there)', () => {
-    expect(problem).toBeUndefined();
+  it('reports no problem under CI (an engine and the images are required there)', async () => {
+    expect(await dockerProblem()).toBeUndefined();
   });
 
   it('`drill images build` run again reuses every image', async () => {
@@ -126,7 +109,7 @@ describe.skipIf(skip)('the docker backend', () => {
     const rf = recordOf(dir, 'redis-failure');
     const check = (name: string) => rf.checks.find((c) => c.name === name);
     expect(check('RedisConnectionFailed condition seen by the app')?.passed).toBe(true);
-    expect(check('reads without the cache (degrade or fail)')?.actual).toBe('200, X-Cache: bypass');
+    expect(check('reads without the cache (degrade or fail)')?.actual).toBe('200, x-cache: bypass');
     expect(rf.criteria.find((c) => c.name === 'cache')?.measured).toMatch(
       /^window [\d.]+ m?s \(\d+ of \d+ acked keys lost/,
     );

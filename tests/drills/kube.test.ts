@@ -256,6 +256,19 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
           );
           return { nss: nss.sort(), pods: pods.sort(), cms: cms.sort() };
         };
+        // The controller manager publishes kube-root-ca.crt into every namespace on its own schedule (a cluster
+        // just started may not have done so yet): wait for it, so the snapshot holds only what is settled.
+        const settled = async () => {
+          const nss = (await owner.core.listNamespace()).items.map((n) => n.metadata?.name ?? '');
+          const cas = (
+            await owner.core.listConfigMapForAllNamespaces({
+              fieldSelector: 'metadata.name=kube-root-ca.crt',
+            })
+          ).items.map((c) => c.metadata?.namespace);
+          return nss.every((n) => cas.includes(n));
+        };
+        for (let i = 0; i < 300 && !(await settled()); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(await settled()).toBe(true);
         const before = await snapshot();
         const seen = new Map<string, Record<string, string>>();
         const watching = setInterval(() => {

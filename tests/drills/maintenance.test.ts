@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerProblem } from '../../harness/estate/docker/checks.ts';
+import { skipWithoutDocker } from '../docker.ts';
 import { findRedisServer } from '../../harness/estate/host/binaries.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
@@ -77,12 +77,8 @@ describe.skipIf(!redis && !process.env.CI)('maintenance drills on the local back
   }, 400_000);
 });
 
-const problem = await dockerProblem();
-if (problem && !process.env.CI)
-  console.warn(
-    `skipping the maintenance drills on docker: ${problem}; start Docker and run npx drill images build`,
-  );
-describe.skipIf(Boolean(problem) && !process.env.CI)('maintenance drills on the docker backend', () => {
+const skip = await skipWithoutDocker('the maintenance drills on docker');
+describe.skipIf(skip)('maintenance drills on the docker backend', () => {
   it('daily, weekly and monthly pass under traffic with zero client impact, each routine verified', async () => {
     assertRoutines(await runMaintenance('docker'));
   }, 500_000);

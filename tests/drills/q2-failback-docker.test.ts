@@ -13,7 +13,8 @@ import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { leftOnDocker, runKeptSites } from './sites.ts';
+import { leftOnDocker } from '../docker.ts';
+import { runKeptSites } from './sites.ts';
 
 const problem =
   (await dockerProblem()) ??

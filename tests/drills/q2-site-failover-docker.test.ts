@@ -7,19 +7,12 @@
  * under CI (CI set), where a missing engine or image is a failure.
  */
 import { describe, expect, it } from 'vitest';
-import { dockerProblem } from '../../harness/estate/docker/checks.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { assertSiteFailover, leftOnDocker, runKeptSites } from './sites.ts';
+import { assertSiteFailover, runKeptSites } from './sites.ts';
 
-const problem = await dockerProblem();
-if (problem && !process.env.CI) {
-  console.warn(
-    `skipping the docker site-failure drills: ${problem}. To run them: install Docker (apt-get install ` +
-      'docker.io), start it (dockerd &), then `npx drill images build` (offline, from Debian packages).',
-  );
-}
-const skip = Boolean(problem) && !process.env.CI;
+const skip = await skipWithoutDocker('the docker site-failure drills');
 
 describe.skipIf(skip)('complete site failure on the docker backend', () => {
   it('activates the DR site (warm and cold app), loses exactly the acked writes after the last shipped segment', async () => {

@@ -17,7 +17,8 @@ import { partitionLeaks, partitionProblem } from '../../harness/estate/host/part
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { blockOf, loadRunbook } from '../../harness/runbook/markdown.ts';
 import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
-import { assertSiteFailover, leftOnDocker, runKeptSites } from './sites.ts';
+import { leftOnDocker } from '../docker.ts';
+import { assertSiteFailover, runKeptSites } from './sites.ts';
 
 const problem = (await dockerProblem()) ?? (await partitionProblem(['INPUT', 'DOCKER-USER']));
 if (problem && !process.env.CI)

@@ -38,10 +38,10 @@ describe.skipIf(!redisServer && !process.env.CI)('redis-failure on the local bac
     const check = (name: string) => record.checks.find((c) => c.name === name);
     expect(check('RedisConnectionFailed condition seen by the app')?.actual).toMatch(/^redis_connected 0/);
     expect(check('reads without the cache (degrade or fail)')).toMatchObject({
-      actual: '200, X-Cache: bypass',
+      actual: '200, x-cache: bypass',
       passed: true,
     });
-    expect(check('readiness without the cache')?.actual).toBe('200 with redis "down"');
+    expect(check('readiness without the cache')?.actual).toMatch(/^200, body ".*\\"redis\\":\\"down\\"/);
     expect(check('writes without the cache')?.actual).toBe('201');
     expect(record.criteria.find((c) => c.name === 'cache')).toMatchObject({ passed: true });
     // The canary saw Redis fail after the kill and take writes again after the restart.

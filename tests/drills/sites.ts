@@ -95,20 +95,6 @@ function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
   return { host: '127.0.0.1', port, password: env.slice('PG_PASSWORD='.length) };
 }
 
-/** Containers, networks and volumes of the run still on the Docker engine (each a leak). */
-export function leftOnDocker(runId: string): string[] {
-  const filter = `label=drillbook.run-id=${runId}`;
-  const ls = (args: string[], format: string) =>
-    execFileSync('docker', [...args, '--filter', filter, '--format', format], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  return [
-    ...ls(['ps', '-a'], 'container {{.Names}}'),
-    ...ls(['network', 'ls'], 'network {{.Name}}'),
-    ...ls(['volume', 'ls'], 'volume {{.Name}}'),
-  ];
-}
-
 async function canarySeqs(conn: Conn, runId: string): Promise<Set<number>> {
   const client = new pg.Client({ ...conn, user: 'drill', database: 'app', connectionTimeoutMillis: 5000 });
   await client.connect();

@@ -80,6 +80,11 @@ export function debianMirror(files: { name: string; text: string }[]): string | 
   return undefined;
 }
 
+/** The Debian mirror to build from here: DRILL_DEBIAN_MIRROR, else the one apt is configured with. */
+export function debianMirrorHere(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.DRILL_DEBIAN_MIRROR ?? debianMirror(aptSourceFiles());
+}
+
 function aptSourceFiles(): { name: string; text: string }[] {
   const files: { name: string; text: string }[] = [];
   const read = (path: string) => {

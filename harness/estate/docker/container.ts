@@ -38,6 +38,11 @@ export interface ContainerSpec {
   /** Where its readiness check is declared, for the message when it never passes. */
   readySubject?: string;
   startTimeoutMs: number;
+  /**
+   * Created by a compose project (`system.docker.compose`) rather than by testcontainers: `up` declares the
+   * container as that project's service and starts it; the role then acts on it by name as on any other.
+   */
+  compose?: { up: (spec: ContainerSpec) => Promise<void> };
 }
 
 /**
@@ -104,8 +109,9 @@ export class DockerService implements ProcessRole {
     return this.spec.role;
   }
   get id(): string | undefined {
-    return this.started?.getId();
+    return this.started?.getId() ?? this.composeId;
   }
+  private composeId: string | undefined;
   /** The host pid of the container's main process (on a local engine; the engine's namespace otherwise). */
   get pid(): number | undefined {
     return this.hostPid;
@@ -122,7 +128,8 @@ export class DockerService implements ProcessRole {
   /** Create and start the container, then wait until it is ready. */
   async create(): Promise<void> {
     const started = Date.now();
-    this.started = await new EstateContainer(this.spec).start();
+    if (this.spec.compose) await this.spec.compose.up(this.spec);
+    else this.started = await new EstateContainer(this.spec).start();
     // By name: a container a runbook block put in its place under the same name is the one acted on then.
     this.container = (await dockerode()).getContainer(this.spec.name);
     log.debug(`${this.spec.role}: container ${this.spec.name} started in ${Date.now() - started} ms`);
@@ -144,6 +151,7 @@ export class DockerService implements ProcessRole {
   private async afterStart(): Promise<void> {
     const c = this.requireContainer();
     const info = await c.inspect();
+    if (this.spec.compose) this.composeId = info.Id;
     this.hostPid = info.State.Pid > 0 ? info.State.Pid : undefined;
     if (this.hostPid) this.everPids.add(this.hostPid);
     this.state = 'running';
@@ -228,9 +236,26 @@ export class DockerService implements ProcessRole {
 
   /** Run a command in the container (for what only the container can see); returns its output. */
   async exec(cmd: string[], user?: string): Promise<{ exitCode: number; output: string }> {
-    if (!this.started) throw new EstateError(`${this.spec.role} has no container`);
-    const r = await this.started.exec(cmd, user ? { user } : {});
-    return { exitCode: r.exitCode, output: r.output };
+    if (this.started) {
+      const r = await this.started.exec(cmd, user ? { user } : {});
+      return { exitCode: r.exitCode, output: r.output };
+    }
+    // A compose project's container: the engine's exec API directly.
+    const ex = await this.requireContainer().exec({
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(user ? { User: user } : {}),
+    });
+    const stream = await ex.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (b: Buffer) => chunks.push(b));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const info = await ex.inspect();
+    return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
   }
 
   async logTail(lines = 5): Promise<string> {

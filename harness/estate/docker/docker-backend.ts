@@ -19,7 +19,7 @@ import {
 } from '../postgres-config.ts';
 import { shellEnv } from '../shell-env.ts';
 import type { Estate, Topology } from '../types.ts';
-import { appEnv as appEnvOf } from '../../config/system.ts';
+import { appEnv as appEnvOf, renderEnv } from '../../config/system.ts';
 import { UsageError } from '../../core/errors.ts';
 import { AddressBook, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
@@ -28,6 +28,9 @@ import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { containerSite } from './exec-site.ts';
 import { appImage } from './images.ts';
+import { ComposeProject, serviceFor } from './compose.ts';
+import type { ContainerSpec } from './container.ts';
+import { systemImage, systemImagesProblem } from './system-image.ts';
 import {
   DockerPostgres,
   DockerSparePostgres,
@@ -67,9 +70,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     if (!(await inspectImage(d, images[role])))
       throw new PrerequisiteError(`image ${images[role]} is not on the Docker engine`, imagesRemedy());
   }
-  const stale = await appImagesProblem(d, images);
-  if (stale) throw new PrerequisiteError(stale, imagesRemedy());
-
   // The system under test's app, as its config describes it for containers.
   const system = ctx.system;
   const appSpec = system.docker;
@@ -77,6 +77,38 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     throw new UsageError(
       `${system.configFile}: system.docker: required to run ${system.name} on the docker backend`,
     );
+  // Through the system's own compose file (a generated override), or drillbook's own containers.
+  const composed = appSpec.compose?.run ? appSpec.compose : undefined;
+  const stale = composed ? await systemImagesProblem(d, system) : await appImagesProblem(d, images);
+  if (stale) throw new PrerequisiteError(stale, imagesRemedy());
+  const imageOfRelease = (v: string) => (composed ? systemImage(system, v) : appImage(images, v));
+  const password = randomBytes(18).toString('base64url');
+  // The values the app's environment and the compose file's variables are made of.
+  const templateValues = (version: string) => ({
+    databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
+    ...(topology.redis ? { redisUrl: `redis://redis:${REDIS_PORT}` } : {}),
+    port: appSpec.port,
+    version,
+    dbHost: 'router',
+    dbPort: ROUTER.db,
+    dbUser: SUPERUSER,
+    dbPassword: password,
+    dbName: APP_DATABASE,
+  });
+  const network = `drillbook-${ctx.runId}-${ctx.drillId}`;
+  const composeFile = composed
+    ? new ComposeProject({
+        file: composed.file,
+        field: `${system.configFile}: system.docker.compose.file`,
+        project: network,
+        network,
+        runDir: '',
+        env: renderEnv(composed.env, templateValues(topology.app.version)),
+        timeoutMs: ctx.startTimeoutMs,
+      })
+    : undefined;
+  // The user's file must interpolate and parse before anything is started (exit 2 naming the field).
+  await composeFile?.check();
   const appContainerPort = appSpec.port;
   const labels = runLabels(ctx.runId, ctx.drillId);
   const runDir = createRunDir(ctx.runId, ctx.drillId);
@@ -100,7 +132,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     { source: backupDir, target: PG_BACKUPS },
   ];
 
-  const network = `drillbook-${ctx.runId}-${ctx.drillId}`;
+  composeFile?.placeIn(runDir);
   await d.createNetwork({ Name: network, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
   ctx.teardown.push(`remove network ${network}`, async () => {
     try {
@@ -109,6 +141,9 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
       if (!gone(e)) throw e;
     }
   });
+  // Runs before the network's removal: the compose project's containers (and what `down -v` removes with them).
+  if (composeFile)
+    ctx.teardown.push(`docker-compose down ${composeFile.project}`, () => composeFile.down(), 60_000);
   // With monitoring, the database's size-limited volume: a Docker volume of the tmpfs kind with a fixed size, owned
   // by the image's database account (removed after every container that mounts it).
   const withMonitoring = Boolean(topology.monitoring && ctx.monitoring);
@@ -156,7 +191,6 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
 
   const [pgPrimaryPort, pgStandbyPort, redisPort, appPort, adminPort, routerAppPort, routerDbPort] =
     (await freePorts(7)) as [number, number, number, number, number, number, number];
-  const password = randomBytes(18).toString('base64url');
   const nameOf = (role: string) => `${network}-${role}`;
   const base = (role: string, alias: string, ports: { container: number; host: number }[]) => ({
     role,
@@ -166,6 +200,13 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     labels: { ...labels, [LABEL_ROLE]: role },
     ports,
     startTimeoutMs: ctx.startTimeoutMs,
+    ...(composeFile && composed
+      ? {
+          compose: {
+            up: (spec: ContainerSpec) => composeFile.up(serviceFor(role, composed.services), spec),
+          },
+        }
+      : {}),
   });
   const book = new AddressBook();
   const removeOnTeardown = (what: string, svc: { remove(): Promise<void> }) =>
@@ -265,17 +306,11 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
 
   // A release is the image's tag and carries its own behaviour: the container gets the app's environment only
   // (the release's variables would pin every later tag to this one's through the runbook's env file).
-  const appEnv = appEnvOf({ ...system, releases: { [topology.app.version]: { env: {} } } }, appSpec.env, {
-    databaseUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@router:${ROUTER.db}/${APP_DATABASE}`,
-    ...(redis ? { redisUrl: redis.internalUrl } : {}),
-    port: appContainerPort,
-    version: topology.app.version,
-    dbHost: 'router',
-    dbPort: ROUTER.db,
-    dbUser: SUPERUSER,
-    dbPassword: password,
-    dbName: APP_DATABASE,
-  });
+  const appEnv = appEnvOf(
+    { ...system, releases: { [topology.app.version]: { env: {} } } },
+    appSpec.env,
+    templateValues(topology.app.version),
+  );
 
   // What the runbook's Docker deployment commands need to recreate the app like `docker compose up -d` does.
   const envFile = join(runDir, 'backend.env');
@@ -295,7 +330,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   );
   const app = new DockerApp(
     { ...base('app', 'app', [{ container: appContainerPort, host: appPort }]), env: appEnv },
-    (v) => appImage(images, v),
+    imageOfRelease,
     topology.app.version,
     { path: system.health.path, status: system.health.status, source: `health.path in ${system.configFile}` },
   );
@@ -303,7 +338,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     removeOnTeardown(app.containerName, app);
     await app.create();
     ctx.note?.(
-      `app ${topology.app.version} (${appImage(images, topology.app.version)}) ready behind the router on 127.0.0.1:${routerAppPort}`,
+      `app ${topology.app.version} (${imageOfRelease(topology.app.version)})${composeFile && composed ? ` as service ${composed.services.app} of ${composeFile.runPath}` : ''} ready behind the router on 127.0.0.1:${routerAppPort}`,
     );
   }
 
@@ -399,13 +434,17 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     // The Docker deployment: the app's image repository (releases are tags), its container, network, host
     // port, configuration and labels, as a compose project would hold them.
     hostEnv: {
-      APP_IMAGE: images.app,
+      APP_IMAGE: imageOfRelease('x').replace(/:x$/, ''),
       BACKEND_CONTAINER: app.containerName,
       BACKEND_ALIAS: 'app',
       BACKEND_PORT: String(appPort),
       BACKEND_ENV_FILE: envFile,
       STACK_NETWORK: network,
       STACK_LABEL_FILE: labelFile,
+      // A runbook block's `docker-compose` acts on the run's project (the merged file, its project name).
+      ...(composeFile
+        ? { COMPOSE_FILE: composeFile.runPath, COMPOSE_PROJECT_NAME: composeFile.project }
+        : {}),
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     },
     pids: () =>
@@ -433,7 +472,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
         postgres: images.postgres,
         ...(redis ? { redis: images.redis } : {}),
         router: images.node,
-        app: appImage(images, appVersion),
+        app: imageOfRelease(appVersion),
         ...(monitoring ? { monitoring: monitoringImage() } : {}),
       };
       const ids: Record<string, string> = {};

@@ -38,8 +38,11 @@ export const dockerBackend: Backend = {
   },
 
   /** The engine answers, the role images exist, and the app images match the sources (rebuilt if not). */
-  async prepare({ needs, log }) {
+  async prepare({ needs, log, system }) {
     const d = await requireEngine();
+    // The system's compose file must interpolate with what drillbook gives it (exit 2 naming the field).
+    const compose = system?.docker?.compose;
+    if (system && compose?.run) await (await import('./compose.ts')).checkComposeFile(system, compose);
     const images = await dockerImages();
     const roles = ['postgres', 'node', ...(needs.includes('redis') ? (['redis'] as const) : [])] as const;
     for (const role of roles) {

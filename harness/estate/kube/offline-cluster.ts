@@ -14,6 +14,7 @@ import { run } from '../../core/exec.ts';
 import { logger } from '../../core/log.ts';
 import { poll } from '../../core/poll.ts';
 import { freePorts } from '../host/ports.ts';
+import { together } from '../host/together.ts';
 import { LocalProcess } from '../local/process.ts';
 import {
   hostChangesLeft,
@@ -200,7 +201,8 @@ export class OfflineCluster {
       this.saveState();
     })();
 
-    await Promise.all([nodeUp, controlUp]);
+    // Both halves finish (each registers what it started) before a failure of either is thrown.
+    await together(nodeUp, controlUp);
     const tNode = performance.now();
     // A part that exited will not come back: that fails the start at once, naming its log.
     const dead = await poll(async () => this.procs.find((p) => !p.running()) ?? (await this.nodeReady()), {

@@ -70,10 +70,14 @@ export class NodeService {
     return this.current.stop();
   }
 
-  /** Stop the running process and start a new one with `patch` applied to its environment. */
-  async redeploy(patch: NodeJS.ProcessEnv): Promise<void> {
+  /**
+   * Stop the running process and start a new one with `env` as its environment: a release's environment
+   * replaces the last one's, so a variable only the previous release set (a bad release's `FAULTY=1`) does not
+   * follow the service into the next.
+   */
+  async redeploy(env: NodeJS.ProcessEnv): Promise<void> {
     await this.current.stop();
-    this.env = { ...this.env, ...patch };
+    this.env = { ...env };
     this.current = this.makeProcess();
     await this.start();
   }

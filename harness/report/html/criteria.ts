@@ -5,8 +5,8 @@ import { badge, esc, pass, table } from './parts.ts';
 export function criteria(v: DrillView): string {
   return `${table(
     ['criterion', 'objective', 'measured', 'verdict', 'finding'],
-    v.criteria.map((c) => [
-      `<strong>${esc(c.name)}</strong>`,
+    v.criteria.map((c, i) => [
+      `<strong>${esc(c.name)}</strong>${v.criterionStages ? `<br>${esc(v.criterionStages[i] ?? '(exercise)')}` : ''}`,
       esc(c.objective),
       esc(c.measured),
       pass(c.passed),

@@ -13,6 +13,7 @@ import { integrity } from './integrity.ts';
 import { badge, esc } from './parts.ts';
 import { recoveryTime } from './recovery-time.ts';
 import { scenario } from './scenario.ts';
+import { stagesTable } from './stages.ts';
 import { stepsTable } from './steps.ts';
 import { teardown } from './teardown.ts';
 import { timelineFigure } from './timeline.ts';
@@ -27,7 +28,7 @@ ${v.error ? `<p class="alert"><strong>${v.error.aborted ? 'Aborted' : 'Stopped'}
 <h3>${n}.1 Scenario</h3>
 ${scenario(v)}
 <h3>${n}.2 Objectives vs measured</h3>
-${criteria(v)}
+${stagesTable(v)}${criteria(v)}
 <h3>${n}.3 Timeline</h3>
 ${timelineFigure(r, index)}
 <h3>${n}.4 Recovery time</h3>

@@ -29,7 +29,9 @@ export function scenario(v: DrillView): string {
     [
       'Measurement',
       esc(
-        `probes of ${m.probePath} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovered = ${m.consecutive} consecutive successful probes with no failure for ${fmt(m.settleMs)} after`,
+        v.stages
+          ? `each stage's own probes and canary writes, as its scenario declares them (${m.probesSent} probes and ${m.writesSent} canary writes in all)`
+          : `probes of ${m.probePath} every ${fmt(m.probeIntervalMs)} through the router (${m.probesSent} sent); canary writes every ${fmt(m.writeIntervalMs)} (${m.writesSent} sent); recovered = ${m.consecutive} consecutive successful probes with no failure for ${fmt(m.settleMs)} after`,
       ),
     ],
   ]);

@@ -1,14 +1,15 @@
 /**
  * Steps of what the application does without its cache (the seed's RedisConnectionFailed condition and the
- * app's behaviour observed from outside) and of the release the service runs. The cache's own canary is an
+ * app's behaviour observed from outside, as the config's `cache` section declares them) and of the release the service runs. The cache's own canary is an
  * observer (probes/redis-canary.ts), started and read back by the runner.
  */
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
-import { StepError } from '../../core/errors.ts';
+import { describe, StepError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
 import type { IntegrityCheck } from '../../record/record.ts';
 import type { Step, StepContext } from '../step.ts';
+import type { CacheConfig } from '../../config/schema.ts';
 
 const SECTION = 'Monitoring and Alerting > RedisConnectionFailed';
 
@@ -24,12 +25,12 @@ function client(signal?: AbortSignal): AxiosInstance {
 }
 
 /**
- * With Redis down, observe the application from outside: the seed's RedisConnectionFailed condition
- * (`redis_connected 0` on /metrics), whether reads still answer (from Postgres, `X-Cache: bypass`) or fail,
- * whether readiness stays up, and whether writes still commit. Each is an integrity check: an app that fails
- * instead of degrading fails the drill, with what it answered.
+ * With the cache down, observe the application from outside, as its config says it degrades (`cache`): the
+ * condition it reports once the cache is gone (`cache.lost`, polled), then each request of `cache.degraded`
+ * (reads from the database, readiness, writes …) and what it must answer. Each is an integrity check: an app
+ * that fails instead of degrading fails the drill, with what it answered.
  */
-export function observeCacheOutage(orderId = 1): Step {
+export function observeCacheOutage(cache: CacheConfig): Step {
   return {
     name: 'observe the application without its cache',
     source: SECTION,
@@ -37,63 +38,84 @@ export function observeCacheOutage(orderId = 1): Step {
       const http = client(ctx.signal);
       const base = ctx.estate.endpoints.app;
       const since = ctx.observe().now;
-      await poll(
+      const lost = new RegExp(cache.lost.matches, 'm');
+      const seen = await poll(
         async () =>
-          /^redis_connected 0$/m.test(
-            (await http.get<string>(`${base}/metrics`, { responseType: 'text' })).data,
-          ),
+          lost.exec(
+            (await http.get<string>(`${base}${cache.lost.path}`, { responseType: 'text' })).data,
+          )?.[0],
         {
-          subject: 'the app to report redis_connected 0 on /metrics',
+          subject: `the app to report the cache lost (${cache.lost.path} matching /${cache.lost.matches}/, cache.lost)`,
           timeoutMs: ctx.timeoutMs,
           intervalMs: 25,
           signal: ctx.signal,
         },
       );
       const detectedMs = ctx.observe().now - since;
-      const read = await http.get(`${base}/orders/${orderId}`);
-      const ready = await http.get<{ redis?: string }>(`${base}/ready`);
-      const write = await http.post(`${base}/orders`, { item: 'cache-outage-check', qty: 1 });
-      const cacheHeader = String(read.headers['x-cache'] ?? 'none');
       const checks: IntegrityCheck[] = [
         {
-          name: 'RedisConnectionFailed condition seen by the app',
+          name: cache.lost.name,
           kind: 'behaviour',
-          expected: 'redis_connected 0 on /metrics',
-          actual: `redis_connected 0, ${Math.round(detectedMs)} ms after this step began`,
+          expected: `${cache.lost.path} matches /${cache.lost.matches}/`,
+          actual: `${seen}, ${Math.round(detectedMs)} ms after this step began`,
           passed: true,
         },
-        {
-          name: 'reads without the cache (degrade or fail)',
-          kind: 'behaviour',
-          expected: `GET /orders/${orderId}: 200 from Postgres, X-Cache: bypass`,
-          actual: `${read.status}, X-Cache: ${cacheHeader}`,
-          passed: read.status === 200 && cacheHeader === 'bypass',
-        },
-        {
-          name: 'readiness without the cache',
-          kind: 'behaviour',
-          expected: 'GET /ready: 200 with redis "down"',
-          actual: `${ready.status} with redis ${JSON.stringify(ready.data.redis ?? null)}`,
-          passed: ready.status === 200 && ready.data.redis === 'down',
-        },
-        {
-          name: 'writes without the cache',
-          kind: 'behaviour',
-          expected: 'POST /orders: 201',
-          actual: String(write.status),
-          passed: write.status === 201,
-        },
       ];
+      const answers: string[] = [];
+      for (const want of cache.degraded) {
+        const label = `${want.method} ${want.path}`;
+        const res = await http
+          .request<string>({
+            method: want.method,
+            url: `${base}${want.path}`,
+            responseType: 'text',
+            transformResponse: (d: unknown) => d,
+            ...(want.body !== undefined ? { data: want.body } : {}),
+          })
+          .catch((e: unknown) => {
+            // No answer at all is the app failing without its cache, not the step breaking: a failed check.
+            if (ctx.signal?.aborted) throw e;
+            return describe(e);
+          });
+        const expected = [
+          `${label}: ${want.status}`,
+          ...(want.bodyIncludes !== undefined ? [`body with ${want.bodyIncludes}`] : []),
+          ...Object.entries(want.headers).map(([k, v]) => `${k}: ${v}`),
+        ].join(', ');
+        if (typeof res === 'string') {
+          checks.push({
+            name: want.name,
+            kind: 'behaviour',
+            expected,
+            actual: `no answer: ${res}`,
+            passed: false,
+          });
+          answers.push(`${label} no answer`);
+          continue;
+        }
+        const body = typeof res.data === 'string' ? res.data : JSON.stringify(res.data);
+        const headers = Object.entries(want.headers).map(
+          ([k, v]) => [k, v, String(res.headers[k] ?? 'none')] as const,
+        );
+        const passed =
+          res.status === want.status &&
+          (want.bodyIncludes === undefined || body.includes(want.bodyIncludes)) &&
+          headers.every(([, v, got]) => got === v);
+        const actual = [
+          String(res.status),
+          ...(want.bodyIncludes !== undefined ? [`body ${JSON.stringify(body.slice(0, 120))}`] : []),
+          ...headers.map(([k, , got]) => `${k}: ${got}`),
+        ].join(', ');
+        checks.push({ name: want.name, kind: 'behaviour', expected, actual, passed });
+        answers.push(`${label} ${res.status}`);
+      }
       const failed = checks.filter((c) => !c.passed);
       if (failed.length)
         throw new StepError(
           `the app fails without its cache: ${failed.map((c) => `${c.name}: ${c.actual}`).join('; ')}`,
           { checks },
         );
-      return {
-        detail: `degrades: reads ${read.status} (X-Cache: ${cacheHeader}), /ready ${ready.status}, writes ${write.status}`,
-        checks,
-      };
+      return { detail: `degrades: ${answers.join(', ')}`, checks };
     },
   };
 }

@@ -3,7 +3,7 @@
  * reserve a spare server for a restore.
  */
 import type { PostgresRole } from '../../estate/types.ts';
-import { StepError } from '../../core/errors.ts';
+import { describe, StepError } from '../../core/errors.ts';
 import type { CheckKind, IntegrityCheck } from '../../record/record.ts';
 import type { RoleRef, Step, StepContext } from '../step.ts';
 
@@ -17,6 +17,25 @@ async function answer(db: PostgresRole, sql: string, params: unknown[] = []): Pr
   return rows.map((r) => Object.values(r).map(String).join(' ')).join('; ');
 }
 
+/**
+ * Run a query that comes from the config file: when the running system refuses it, the error names the field
+ * (`data.fingerprint failed on postgres-primary: relation "stock" does not exist`), not just the SQL.
+ */
+async function fromConfig<T>(
+  ctx: StepContext,
+  field: string | undefined,
+  db: PostgresRole,
+  query: () => Promise<T>,
+): Promise<T> {
+  if (!field) return query();
+  try {
+    return await query();
+  } catch (e) {
+    const file = ctx.system?.configFile;
+    throw new StepError(`${file ? `${file}: ` : ''}${field} failed on ${db.name}: ${describe(e)}`);
+  }
+}
+
 export function check(
   name: string,
   on: RoleRef,
@@ -24,13 +43,15 @@ export function check(
   expected: (ctx: StepContext) => string,
   /** What the check establishes (row counts, a checksum, marker rows), for the report. */
   kind?: CheckKind,
+  /** The config field the SQL comes from (`data.fingerprint`), named when the query fails. */
+  field?: string,
 ): Step {
   return {
     name: `check: ${name}`,
     verifies: true,
     async run(ctx) {
       const db = await on(ctx.estate);
-      const actual = await answer(db, sql);
+      const actual = await fromConfig(ctx, field, db, () => answer(db, sql));
       const want = expected(ctx);
       const c: IntegrityCheck = {
         name: `${name} on ${db.name}`,
@@ -46,12 +67,12 @@ export function check(
 }
 
 /** Run a query and keep its single value in ctx.vars (a row count or checksum before the fault). */
-export function record(varName: string, on: RoleRef, sql: string): Step {
+export function record(varName: string, on: RoleRef, sql: string, field?: string): Step {
   return {
     name: `record ${varName}`,
     async run(ctx) {
       const db = await on(ctx.estate);
-      const value = await answer(db, sql);
+      const value = await fromConfig(ctx, field, db, () => answer(db, sql));
       ctx.vars[varName] = value;
       return { detail: `${varName}=${value} on ${db.name}` };
     },
@@ -59,12 +80,12 @@ export function record(varName: string, on: RoleRef, sql: string): Step {
 }
 
 /** Run SQL on a server of the estate (seed data, marker rows, the destructive change of a fault). */
-export function sql(name: string, on: RoleRef, statement: string): Step {
+export function sql(name: string, on: RoleRef, statement: string, field?: string): Step {
   return {
     name,
     async run(ctx) {
       const db = await on(ctx.estate);
-      await db.query(statement);
+      await fromConfig(ctx, field, db, () => db.query(statement));
       return { detail: `on ${db.name}` };
     },
   };
@@ -82,13 +103,18 @@ export function compare(
   params: (ctx: StepContext) => unknown[] = () => [],
   /** What the comparison establishes (row counts, a checksum), for the report. */
   kind?: CheckKind,
+  /** The config field the SQL comes from, named when the query fails. */
+  field?: string,
 ): Step {
   return {
     name: `compare: ${name}`,
     async run(ctx) {
       const [da, db] = [await a(ctx.estate), await b(ctx.estate)];
       const p = params(ctx);
-      const [va, vb] = await Promise.all([answer(da, sql, p), answer(db, sql, p)]);
+      const [va, vb] = await Promise.all([
+        fromConfig(ctx, field, da, () => answer(da, sql, p)),
+        fromConfig(ctx, field, db, () => answer(db, sql, p)),
+      ]);
       const c: IntegrityCheck = {
         name: `${name}: ${db.name} vs ${da.name}`,
         ...(kind ? { kind } : {}),

@@ -1,0 +1,216 @@
+/**
+ * The data-protection and release drills against a system drillbook was never tuned for (examples/inventory),
+ * from its config's `data` section alone: backup-restore, db-migration-rollback and deploy-rollback pass on the
+ * local backend; q3-data-corruption, which needs marker rows and a point-in-time recovery the example does not
+ * declare, is refused and `drill list` says why. And the data mistakes a user makes: a malformed `data` field
+ * (exit 2, naming its path, nothing started) and a fingerprint query the running system refuses (the
+ * preparation fails naming `data.fingerprint`, before the fault, everything torn down).
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+
+const EXAMPLE = join(ROOT, 'examples', 'inventory');
+const CONFIG = join(EXAMPLE, 'drillbook.config.yaml');
+const python = (() => {
+  try {
+    readFileSync('/usr/lib/python3/dist-packages/psycopg2/__init__.py');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const missing = python ? undefined : 'python3-psycopg2 is not installed (apt-get install python3-psycopg2)';
+if (missing && process.env.CI) throw new Error(`CI must install it: ${missing}`);
+if (missing) console.warn(`skipping the inventory example's data drills: ${missing}`);
+
+/** The example's config with one change, in a copy of the example. */
+function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'drill-own-data-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+  const path = join(dir, 'drillbook.config.yaml');
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  edit(doc);
+  writeFileSync(path, doc.toString());
+  return path;
+}
+
+const recordOf = (dir: string, id: string) =>
+  JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord;
+
+function runDirsOf(runId: string): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
+}
+
+describe.skipIf(missing !== undefined)('examples/inventory: its data, from its config, on local', () => {
+  it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
+    const ids = ['backup-restore', 'db-migration-rollback', 'deploy-rollback'];
+    const res = await drill([
+      'run',
+      ...ids,
+      '--backend',
+      'local',
+      '--config',
+      CONFIG,
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.stderr).toBe('');
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    for (const d of summary.drills)
+      console.log(
+        `inventory ${d.id} (local, under load): status=${d.status} rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
+      );
+    expect(res.code).toBe(0);
+    expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
+    for (const d of summary.drills) {
+      // Each fault broke the data path for a while, and the clients' canary kept writing.
+      expect(d.measured.rtoMs).toBeGreaterThan(0);
+      expect(d.measured.ackedWrites).toBeGreaterThan(0);
+      const record = recordOf(dir, d.id);
+      expect(record.settings.probePath).toBe('/api/stock?limit=1');
+      expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
+    }
+
+    // backup-restore: the example's own table dropped, its own fingerprint equal after the restore.
+    const br = recordOf(dir, 'backup-restore');
+    expect(br.timeline.find((e) => e.kind === 'fault' && e.state === 'injected')).toMatchObject({
+      detail: 'DROP TABLE "stock_movements" CASCADE',
+    });
+    const restored = br.checks.find((c) => c.name.startsWith('data equals the backup'));
+    expect(restored?.passed).toBe(true);
+    expect(restored?.actual).toMatch(/^2000 [0-9a-f]{32}$/);
+
+    // db-migration-rollback: dbmigrate.py's revision back at the config's base, the seeded movements intact.
+    const mr = recordOf(dir, 'db-migration-rollback');
+    expect(mr.checks.find((c) => c.name.startsWith('schema back at 001'))).toMatchObject({
+      actual: '001',
+      passed: true,
+    });
+    expect(mr.checks.find((c) => c.name.startsWith('data from before the release intact'))?.passed).toBe(
+      true,
+    );
+
+    // deploy-rollback: a criterion triggered the rollback of the broken release.
+    const dr = recordOf(dir, 'deploy-rollback');
+    expect(dr.checks.find((c) => c.name === 'rollback decision')?.actual).toMatch(
+      /^(health-check|error-rate|latency): /,
+    );
+
+    expect(labelledProcesses(summary.runId)).toEqual([]);
+    expect(runDirsOf(summary.runId)).toEqual([]);
+  }, 600_000);
+
+  it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
+    const path = exampleWith((doc) =>
+      doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
+    );
+    const res = await drill([
+      'run',
+      'backup-restore',
+      '--backend',
+      'local',
+      '--config',
+      path,
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(
+      /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
+    );
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    const record = recordOf(dir, 'backup-restore');
+    expect(record.faultAt).toBeUndefined();
+    expect(ofPhase(record, 'steady')).toBeUndefined();
+    expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
+      /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
+    );
+    expect(record.teardown.leaks).toEqual([]);
+    expect(labelledProcesses(summary.runId)).toEqual([]);
+    expect(runDirsOf(summary.runId)).toEqual([]);
+  }, 180_000);
+});
+
+function ofPhase(record: DrillRecord, phase: string) {
+  return record.timeline.find((e) => e.kind === 'phase' && e.phase === phase);
+}
+
+describe('what the example does not declare, and data mistakes (exit 2, nothing started)', () => {
+  it('q3-data-corruption is refused for the example, naming what its config lacks', async () => {
+    const res = await drillInOwnTmp(['run', 'q3-data-corruption', '--backend', 'local', '--config', CONFIG]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /^drill: .*drillbook\.config\.yaml: drill q3-data-corruption needs data\.markers, which this config does not declare \(docs\/config\.md\)\n$/,
+    );
+    expect(res.created).toEqual([]);
+  });
+
+  it('drill list says which drills do not apply to the configured system', async () => {
+    const res = await drill(['list', '--config', CONFIG]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^q3-data-corruption .*not for inventory: its config lacks data\.markers\]$/m);
+    expect(res.stdout).toMatch(/^redis-failure .*not for inventory: its config lacks cache\]$/m);
+    expect(res.stdout).toMatch(/^backup-restore .*backends: docker, local\]$/m);
+  });
+
+  it('a selection leaves out what does not apply to the example, saying why, and runs the rest', async () => {
+    // --shard 20/20 selects past the end: the selection is made and reported, nothing is started.
+    const res = await drillInOwnTmp([
+      'run',
+      '--quarter',
+      'Q4',
+      '--backend',
+      'local',
+      '--config',
+      CONFIG,
+      '--shard',
+      '20/20',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(
+      /^drill: left out: .*drill redis-failure needs cache, which this config does not declare/m,
+    );
+    expect(res.stderr).toMatch(/^drill: left out: .*runbook: drill deploy-rollback-docker needs blocks /m);
+    expect(res.stdout).toMatch(/^shard 20\/20: 0 of [1-9]\d* drills/m);
+    expect(res.created).toEqual([]);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    [
+      'a table name that is not one',
+      exampleWith((doc) => doc.setIn(['data', 'table'], 'stock movements; DROP')),
+      /^drill: .*drillbook\.config\.yaml: data\.table: expected a table name \(lower-case identifier, optionally schema-qualified\)\n$/,
+    ],
+    [
+      'a probe path without its slash',
+      exampleWith((doc) => doc.setIn(['data', 'probe', 'path'], 'api/stock')),
+      /^drill: .*drillbook\.config\.yaml: data\.probe\.path: expected a path starting with '\/'\n$/,
+    ],
+    [
+      'a migrations section without its base',
+      exampleWith((doc) => doc.deleteIn(['data', 'migrations', 'base'])),
+      /^drill: .*drillbook\.config\.yaml: data\.migrations\.base: expected string, received undefined\n$/,
+    ],
+    [
+      'an unknown data field',
+      exampleWith((doc) => doc.setIn(['data', 'tabel'], 'stock_movements')),
+      /^drill: .*drillbook\.config\.yaml: data: unknown field 'tabel'\n$/,
+    ],
+  ];
+  for (const [what, path, line] of cases) {
+    it(what, async () => {
+      const res = await drillInOwnTmp(['run', 'backup-restore', '--backend', 'local', '--config', path]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(line);
+      expect(res.created).toEqual([]);
+    });
+  }
+});

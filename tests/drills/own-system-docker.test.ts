@@ -1,0 +1,250 @@
+/**
+ * examples/inventory on the docker backend, through its own compose file: `drill images build` makes its release
+ * images offline from its config, its drills run from that config alone (the file's `db` and `inventory`
+ * services, drillbook's standby and router around them through a generated override), `drill init --compose`
+ * gives a config that runs Q1 there after the edits its comments ask for, and a config naming a service the
+ * file lacks stops before anything starts.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { dockerProblem } from '../../harness/estate/docker/checks.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+
+const EXAMPLE = join(ROOT, 'examples', 'inventory');
+const CONFIG = join(EXAMPLE, 'drillbook.config.yaml');
+
+const composeMissing = (() => {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'docker-compose is not installed (apt-get install docker-compose)';
+  }
+})();
+const problem = (await dockerProblem()) ?? composeMissing;
+if (problem && process.env.CI) throw new Error(`CI must provide it: ${problem}`);
+if (problem)
+  console.warn(
+    `skipping the inventory example's docker drills: ${problem}. To run them: install Docker and docker-compose, then \`npx drill images build\``,
+  );
+
+/** What `docker ps -a` / `docker network ls` show for one run's label. */
+function leftovers(runId: string): string[] {
+  const filter = `label=drillbook.run-id=${runId}`;
+  const list = (args: string[]) =>
+    execFileSync('docker', [...args, '--filter', filter, '--format', '{{.Names}}'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  return [...list(['ps', '-a']), ...list(['network', 'ls']), ...list(['volume', 'ls'])];
+}
+
+function runDirsOf(runId: string): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
+}
+
+interface Record_ {
+  status: string;
+  estate?: { backend: string; images?: Record<string, string> };
+  timeline: { kind: string; message?: string }[];
+  teardown: { leaks: string[] };
+}
+const recordOf = (dir: string, id: string) =>
+  JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as Record_;
+
+describe.skipIf(Boolean(problem))('drill your own system: examples/inventory on the docker backend', () => {
+  it('drill images build makes the release images from the config (Debian python3-psycopg2 on the base)', async () => {
+    const res = await drill(['images', 'build', '--config', CONFIG]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^(?:reused|built) +drillbook-example\/inventory:v1\b/m);
+    expect(res.stdout).toMatch(/^(?:reused|built) +drillbook-example\/inventory:v2\b/m);
+    // What a user would check: the image runs the service's Python with Debian's psycopg2, the release baked in.
+    const out = execFileSync(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        'drillbook-example/inventory:v2',
+        'python3',
+        '-c',
+        'import os, psycopg2; print(psycopg2.__version__.split()[0], os.environ["RELEASE"], os.environ["FAULTY"])',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out.trim()).toMatch(/^2\.\d+\.\d+ v2 1$/);
+  }, 900_000);
+
+  it('runs q1-db-failover and q1-db-failover-sync through its compose file, measured, and leaves nothing', async () => {
+    const res = await drill([
+      'run',
+      'q1-db-failover',
+      'q1-db-failover-sync',
+      '--backend',
+      'docker',
+      '--config',
+      CONFIG,
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.stderr).toBe('');
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    for (const d of summary.drills)
+      console.log(
+        `inventory ${d.id} (docker, under load): ${d.status} rto=${d.measured.rtoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
+      );
+    expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
+      ['q1-db-failover', 'passed'],
+      ['q1-db-failover-sync', 'passed'],
+    ]);
+    expect(res.code).toBe(0);
+    for (const d of summary.drills) {
+      expect(d.measured.rtoMs).toBeGreaterThan(0);
+      expect(d.measured.ackedWrites).toBeGreaterThan(0);
+      const record = recordOf(dir, d.id);
+      expect(record.estate?.backend).toBe('docker');
+      expect(record.estate?.images?.app).toMatch(/^drillbook-example\/inventory:v1@sha256:/);
+      // The app ran as the compose file's own service, from the merged project drillbook wrote.
+      expect(
+        record.timeline.some((e) =>
+          /app v1 .* as service inventory of .*compose\.run\.json/.test(e.message ?? ''),
+        ),
+      ).toBe(true);
+      expect(record.teardown.leaks).toEqual([]);
+    }
+    // The sync drill loses nothing acknowledged.
+    expect(summary.drills[1]?.measured.lostAckedWrites).toBe(0);
+    expect(leftovers(summary.runId)).toEqual([]);
+    expect(runDirsOf(summary.runId)).toEqual([]);
+  }, 900_000);
+
+  it('drill init --compose, the edits its comments ask for, then Q1 on docker: exit 0', async () => {
+    // The user's repository before the walkthrough: the example without its config.
+    const repo = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));
+    try {
+      cpSync(EXAMPLE, repo, { recursive: true });
+      rmSync(join(repo, 'drillbook.config.yaml'));
+      const init = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [join(ROOT, 'bin', 'drill.js'), 'init', '--compose', 'docker-compose.yml'],
+          { cwd: repo },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(init.stderr).toBe('');
+      expect(init.code).toBe(0);
+      const path = join(repo, 'drillbook.config.yaml');
+      const written = readFileSync(path, 'utf8');
+      // What init found by itself: the roles, the image, the port, and the password the file requires.
+      expect(written).toContain('services: { database: db, app: inventory }');
+      expect(written).toContain("POSTGRES_PASSWORD: '{{dbPassword}}'");
+
+      // The edits, each on a line marked EDIT (the README lists them).
+      const doc = parseDocument(written);
+      const dsn = 'host={{dbHost}} port={{dbPort}} user={{dbUser}} password={{dbPassword}} dbname={{dbName}}';
+      doc.setIn(['system', 'docker', 'env'], { INVENTORY_DSN: dsn, LISTEN_PORT: '{{port}}' });
+      doc.setIn(['system', 'docker', 'build'], {
+        packages: ['python3', 'python3-psycopg2'],
+        copy: ['app.py', 'dbmigrate.py', 'migrations'],
+        command: ['python3', 'app.py'],
+      });
+      doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
+      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy', interval: '100ms' });
+      doc.setIn(['canary'], {
+        through: 'app',
+        rate: 10,
+        method: 'POST',
+        path: '/api/stock',
+        body: { sku: 'canary', amount: 1, probe_run: '{{runId}}', probe_seq: '{{seq}}' },
+        committed: [201],
+        readBack: 'SELECT probe_seq::text AS seq FROM stock_movements WHERE probe_run = $1',
+      });
+      doc.setIn(['runbook', 'blocks'], {
+        'failover-confirm-down': 'db-is-down',
+        'failover-fence': 'stonith-primary',
+        'failover-promote': 'promote-replica',
+        'failover-repoint': 'move-db-vip',
+        'failover-verify': 'check-writes',
+      });
+      writeFileSync(path, doc.toString());
+
+      const build = await drill(['images', 'build', '--config', path]);
+      expect(build.code).toBe(0);
+      const res = await drill([
+        'run',
+        'q1-db-failover',
+        '--backend',
+        'docker',
+        '--config',
+        path,
+        '--report-dir',
+        tempReportDir(),
+      ]);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      const summary = readSummary(reportDirOf(res.stdout));
+      expect(summary.drills[0]?.status).toBe('passed');
+      console.log(
+        `inventory q1-db-failover from drill init (docker, under load): rto=${summary.drills[0]?.measured.rtoMs} ms`,
+      );
+      expect(leftovers(summary.runId)).toEqual([]);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }, 900_000);
+});
+
+describe('a compose service the file does not have, on docker: exit 2 naming the field, nothing started', () => {
+  it('names system.docker.compose.services.database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));
+    try {
+      cpSync(EXAMPLE, dir, { recursive: true });
+      const path = join(dir, 'drillbook.config.yaml');
+      const doc = parseDocument(readFileSync(path, 'utf8'));
+      doc.setIn(['system', 'docker', 'compose', 'services', 'database'], 'postgres');
+      writeFileSync(path, doc.toString());
+      const res = await drillInOwnTmp(['run', 'q1-db-failover', '--backend', 'docker', '--config', path]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(
+        /^drill: .*drillbook\.config\.yaml: system\.docker\.compose\.services\.database: names service 'postgres', which docker-compose\.yml does not have \(has db, inventory\)\n$/,
+      );
+      expect(res.stdout).not.toMatch(/^report: /m);
+      expect(res.created).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(Boolean(problem))(
+    'a variable the file requires and the config does not give names system.docker.compose.file',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));
+      try {
+        cpSync(EXAMPLE, dir, { recursive: true });
+        const path = join(dir, 'drillbook.config.yaml');
+        const doc = parseDocument(readFileSync(path, 'utf8'));
+        doc.deleteIn(['system', 'docker', 'compose', 'env']);
+        writeFileSync(path, doc.toString());
+        const res = await drillInOwnTmp(['run', 'q1-db-failover', '--backend', 'docker', '--config', path], {
+          POSTGRES_PASSWORD: '',
+        });
+        expect(res.code).toBe(2);
+        expect(res.stderr).toMatch(
+          /^drill: .*drillbook\.config\.yaml: system\.docker\.compose\.file: docker-compose config: .*set POSTGRES_PASSWORD.*system\.docker\.compose\.env\)\n$/,
+        );
+        expect(res.stdout).not.toMatch(/^report: /m);
+        expect(res.created).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});

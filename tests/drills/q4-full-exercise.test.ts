@@ -1,0 +1,172 @@
+/**
+ * q4-full-exercise on the local backend, as an auditor reads it: `drill run --quarter Q4` runs the plan's stages
+ * one after another on one two-site estate, as one timeline; the report has a row per stage (objective,
+ * measured RTO/RPO from that stage's own traffic and canary, verdict) and the plan verdict, signed, and `drill
+ * verify` passes on it; nothing is left behind. Ctrl-C in the middle of a later stage leaves nothing either.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import { ofKind } from '../../harness/measure/timeline.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
+import type { RunSummary } from '../../harness/report/summary.ts';
+import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+
+const STAGES = ['q2-site-failover', 'q2-failback', 'q3-data-corruption', 'deploy-rollback'];
+const H = 3_600_000;
+
+const leftBehind = (runId: string) => ({
+  processes: labelledProcesses(runId),
+  dirs: readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`)),
+});
+
+describe('the full DR exercise (local)', () => {
+  const keys = tempReportDir();
+  let dir = '';
+  let summary: RunSummary;
+  let record: DrillRecord;
+  let stdout = '';
+
+  beforeAll(async () => {
+    const keygen = await drill(['keygen', '--out', keys]);
+    expect(keygen.code, keygen.stderr).toBe(0);
+    const res = await drill([
+      'run',
+      '--quarter',
+      'Q4',
+      '--backend',
+      'local',
+      '--report-dir',
+      tempReportDir(),
+      '--signing-key',
+      join(keys, 'drill-signing-key.pem'),
+    ]);
+    stdout = res.stdout;
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    dir = reportDirOf(res.stdout);
+    summary = readSummary(dir);
+    record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
+  }, 400_000);
+
+  it('--quarter Q4 is the one exercise, and its table has a row per stage judged against the plan', () => {
+    expect(summary.drills.map((d) => d.id)).toEqual(['q4-full-exercise']);
+    const d = summary.drills[0];
+    expect(d?.status).toBe('passed');
+    expect(stdout).toMatch(/^PASSED q4-full-exercise stages=4\/4-passed /m);
+    const stages = d?.stages ?? [];
+    expect(stages.map((s) => s.id)).toEqual(STAGES);
+    expect(stages.map((s) => s.quarter)).toEqual(['Q2', 'Q2', 'Q3', 'Q4']);
+    // Each stage's objectives are the plan's for that scenario (failback: no acknowledged write lost).
+    expect(stages.map((s) => s.objectives)).toEqual([
+      { rtoMs: 4 * H, rpoMs: H },
+      { rtoMs: 4 * H, rpoMs: 0 },
+      { rtoMs: 4 * H, rpoMs: H },
+      { rtoMs: 4 * H, rpoMs: H },
+    ]);
+    for (const s of stages) {
+      expect(s.status, s.id).toBe('passed');
+      // Every stage's fault was seen by its own clients: a real outage, measured, within the objective.
+      expect(s.measured.rtoMs, s.id).toBeGreaterThan(0);
+      expect(s.measured.rtoMs ?? Infinity, s.id).toBeLessThan(s.objectives.rtoMs ?? 0);
+      expect(s.measured.ackedWrites, s.id).toBeGreaterThan(20);
+    }
+    // The site loss lost what had not been shipped yet; the planned failback lost nothing.
+    expect(stages[0]?.measured.lostAckedWrites).toBeGreaterThan(0);
+    expect(stages[1]?.measured.lostAckedWrites).toBe(0);
+    expect(stages[3]?.measured.lostAckedWrites).toBe(0);
+    // The numbers in the table are the stages' own measurements, not the exercise's.
+    for (const [i, s] of (record.stages ?? []).entries()) {
+      const m = s.measurements;
+      expect(m?.rto?.status === 'recovered' ? Math.round(m.rto.rtoMs) : undefined).toBe(
+        stages[i]?.measured.rtoMs,
+      );
+      expect(m?.rpo?.ackedWrites).toBe(stages[i]?.measured.ackedWrites);
+    }
+  });
+
+  it('is one timeline on one estate, with stage boundaries and each stage’s events inside its own', () => {
+    const phases = ofKind(record.timeline, 'phase');
+    expect(phases.filter((p) => p.phase === 'provision')).toHaveLength(1);
+    expect(phases.filter((p) => p.phase === 'teardown')).toHaveLength(1);
+    expect(phases.filter((p) => p.phase === 'steady')).toHaveLength(4);
+    const ts = record.timeline.map((e) => e.t);
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    const bounds = ofKind(record.timeline, 'stage');
+    expect(bounds.map((b) => [b.index, b.id, b.ok])).toEqual(STAGES.map((id, i) => [i + 1, id, true]));
+    const provisioned = phases.find((p) => p.phase === 'provision')?.end ?? Infinity;
+    expect(bounds[0]?.t).toBeGreaterThanOrEqual(provisioned);
+    for (const [i, b] of bounds.entries()) {
+      const next = bounds[i + 1];
+      if (next) expect(b.end ?? Infinity).toBeLessThanOrEqual(next.t);
+      const s = record.stages?.[i];
+      // Its fault inside its span; every probe and canary write of its run id inside it too.
+      expect(s?.faultAt).toBeGreaterThan(b.t);
+      expect(s?.faultAt).toBeLessThan(b.end ?? 0);
+    }
+    const inSomeStage = (t: number) => bounds.some((b) => t >= b.t && t <= (b.end ?? -1));
+    for (const e of [...ofKind(record.timeline, 'probe'), ...ofKind(record.timeline, 'write')])
+      expect(inSomeStage(e.t), `${e.kind} ${e.seq} at ${e.t}`).toBe(true);
+    // The database endpoint's whole journey: to the DR site, home, to the restored server.
+    expect(ofKind(record.timeline, 'switch').map((e) => `${e.from}→${e.to}`)).toEqual([
+      'postgres-primary→postgres-dr',
+      'postgres-dr→postgres-primary',
+      'postgres-primary→postgres-restored',
+    ]);
+  });
+
+  it('reports the stages and the plan verdict, signed, and drill verify passes', async () => {
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('### Stages');
+    expect(md).toMatch(/^\| 3 \| q3-data-corruption: .* \| Q3 \| .* \| pass \|$/m);
+    expect(md).toContain('**Plan verdict: PASSED** (4 of 4 stages passed; nothing left behind)');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<table class="grid stages">');
+    const verify = await drill(['verify', dir, '--public-key', join(keys, 'drill-signing-key.pub.pem')]);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/verified: .* is intact, signed by the given key/);
+  });
+
+  it('leaves nothing behind', () => {
+    expect(record.teardown.leaks).toEqual([]);
+    expect(record.criteria.find((c) => c.name === 'cleanup')?.passed).toBe(true);
+    expect(leftBehind(summary.runId)).toEqual({ processes: [], dirs: [] });
+  });
+});
+
+describe('Ctrl-C in the middle of a later stage (local)', () => {
+  it('stops in that stage, records the earlier stages and the unrun ones, and leaves nothing behind', async () => {
+    let runId: string | undefined;
+    let signalled = false;
+    const res = await drill(
+      ['run', 'q4-full-exercise', '--backend', 'local', '--report-dir', tempReportDir()],
+      {
+        env: { DRILL_PROGRESS: '1' },
+        onStdout(out, child) {
+          runId ??= /drill run (\S+):/.exec(out)?.[1];
+          // Stage 3's recovery is under way: a spare server is being restored at the home site.
+          if (!signalled && /q3-data-corruption {2}procedure …/.test(out)) {
+            signalled = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect(signalled).toBe(true);
+    expect(res.code).toBe(130);
+    const dir = reportDirOf(res.stdout);
+    const record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
+    expect(record.error).toMatchObject({ aborted: true, phase: 'procedure' });
+    const stages = readSummary(dir).drills[0]?.stages ?? [];
+    expect(stages.map((s) => [s.id, s.status])).toEqual([
+      ['q2-site-failover', 'passed'],
+      ['q2-failback', 'passed'],
+      ['q3-data-corruption', 'error'],
+      ['deploy-rollback', 'not run'],
+    ]);
+    expect(record.teardown.leaks).toEqual([]);
+    expect(record.teardown.results.filter((r) => !r.ok)).toEqual([]);
+    expect(leftBehind(runId ?? '?')).toEqual({ processes: [], dirs: [] });
+  }, 400_000);
+});
