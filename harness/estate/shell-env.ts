@@ -36,9 +36,15 @@ export interface SitesView {
   primaryData?: string;
   primaryRedisDir?: string;
   drDb: Address;
-  /** The DR database's data directory. */
-  drData: string;
+  /** The DR database's data directory (where it can be read from here). */
+  drData?: string;
   drRedis?: Address;
+  /**
+   * Each site's Redis as the other site reaches it (a replica's master, `FAILOVER TO`'s target): on one host
+   * their own addresses, across Docker networks a link through the router.
+   */
+  redisLink?: Address;
+  drRedisLink?: Address;
   /** The DR Redis's data directory (a shipped snapshot is restored into it). */
   drRedisDir?: string;
   /** Where the primary Redis's RDB snapshots are shipped. */
@@ -78,10 +84,14 @@ function sitesEnv(v: SitesView): Record<string, string> {
     ...(v.primaryRedisDir ? { PRIMARY_REDIS_DIR: v.primaryRedisDir } : {}),
     DR_DB_HOST: v.drDb.host,
     DR_DB_PORT: String(v.drDb.port),
-    DR_DATA: v.drData,
+    ...(v.drData ? { DR_DATA: v.drData } : {}),
     REDIS_SNAPSHOTS: v.snapshotDir,
     DR_APP_URL: v.drAppUrl,
     ...(v.drRedis ? { DR_REDIS_HOST: v.drRedis.host, DR_REDIS_PORT: String(v.drRedis.port) } : {}),
     ...(v.drRedisDir ? { DR_REDIS_DIR: v.drRedisDir } : {}),
+    ...(v.redisLink ? { REDIS_LINK_HOST: v.redisLink.host, REDIS_LINK_PORT: String(v.redisLink.port) } : {}),
+    ...(v.drRedisLink
+      ? { DR_REDIS_LINK_HOST: v.drRedisLink.host, DR_REDIS_LINK_PORT: String(v.drRedisLink.port) }
+      : {}),
   };
 }

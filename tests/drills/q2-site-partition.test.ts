@@ -3,7 +3,7 @@
  * packet to its ports), the DR site activated by the runbook, then the old site back on the network. The loss
  * is exact against an independent read of the promoted DR database; the split-brain check proves no write
  * lands on the old primary. With the fence removed from a copy of the runbook, the same drill fails (exit 1)
- * naming the fence block's line in that copy. The docker variant is in q2-site-failover-docker.test.ts.
+ * naming the fence block's line in that copy. The docker variant is in q2-site-partition-docker.test.ts.
  *
  * Needs root and iptables: outside CI it is skipped with the reason when they are missing.
  */

@@ -34,3 +34,66 @@ export function inContainer(
     env: cli,
   };
 }
+
+/** A short-lived container a block runs in: an image, a network, an account, host directories mounted. */
+export interface HelperRun {
+  image: string;
+  network: string;
+  user: string;
+  cwd: string;
+  binds: { source: string; target: string }[];
+  /** The run's labels: teardown and `drill cleanup` find it should it outlive the block. */
+  labels: Record<string, string>;
+  /**
+   * A database data directory mounted here whose server runs as PID 1 of its own container (at `host:port` on
+   * this network). Its lock file then names PID 1, which in the helper is the helper's own shell, alive: a
+   * server started here (pg_rewind's crash recovery) would take the lock for a running postmaster's and refuse.
+   * Before the block, the lock is removed if, and only if, it names PID 1 and nothing answers at the server's
+   * address (its container is stopped).
+   */
+  server?: { dataDir: string; host: string; port: number };
+}
+
+/** Blocks run each in a new container (`docker run --rm`), with `env`: the estate as seen from it. */
+export function helperSite(run: HelperRun, env: Record<string, string>): ShellSite {
+  return { env, launch: (bashArgs, blockEnv) => inHelper(run, bashArgs, blockEnv) };
+}
+
+/** `docker run --rm` of bash in a helper container; values travel by name as with `inContainer`. */
+export function inHelper(run: HelperRun, bashArgs: readonly string[], env: NodeJS.ProcessEnv): Launch {
+  const explicit = new Set(['PATH', 'HOME']);
+  const names = Object.keys(env).filter((k) => env[k] !== undefined);
+  const flags = names.flatMap((k) => ['-e', explicit.has(k) ? `${k}=${env[k] ?? ''}` : k]);
+  const cli: NodeJS.ProcessEnv = { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const k of ['HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'])
+    if (process.env[k] !== undefined) cli[k] = process.env[k];
+  return {
+    command: 'docker',
+    args: [
+      'run',
+      '--rm',
+      '--network',
+      run.network,
+      '-u',
+      run.user,
+      '-w',
+      run.cwd,
+      ...run.binds.flatMap((b) => ['-v', `${b.source}:${b.target}`]),
+      ...Object.entries(run.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...flags,
+      '--entrypoint',
+      'bash',
+      run.image,
+      ...(run.server ? ['-c', `${staleLock(run.server)}; exec bash "$@"`, 'helper', ...bashArgs] : bashArgs),
+    ],
+    env: cli,
+  };
+}
+
+function staleLock(server: NonNullable<HelperRun['server']>): string {
+  const lock = `${server.dataDir}/postmaster.pid`;
+  return (
+    `if [ -f ${lock} ] && [ "$(head -n 1 ${lock})" = 1 ] && ` +
+    `! pg_isready -q -t 2 -h ${server.host} -p ${server.port}; then rm -f ${lock}; fi`
+  );
+}

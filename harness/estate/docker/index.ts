@@ -7,13 +7,35 @@ import type { Backend } from '../backend.ts';
 import { dockerImages, dockerPrerequisites, imagesRemedy } from './checks.ts';
 import { inspectImage, requireEngine, sweepSync } from './engine.ts';
 import { findDockerLeaks, sweepDocker } from './sweep.ts';
+import { partitionLeaks, partitionProblem, sweepPartitions } from '../host/partition.ts';
 
 export const dockerBackend: Backend = {
   name: 'docker',
   description: 'containers through testcontainers',
-  capabilities: ['standby', 'sync-replication', 'redis', 'spare-postgres', 'compose', 'sites', 'monitoring'],
+  capabilities: [
+    'standby',
+    'sync-replication',
+    'redis',
+    'spare-postgres',
+    'compose',
+    'sites',
+    'site-partition',
+    'site-failback',
+    'monitoring',
+  ],
 
-  prerequisites: dockerPrerequisites,
+  async prerequisites(env) {
+    const found = await dockerPrerequisites(env);
+    const cut = await partitionProblem(['INPUT', 'DOCKER-USER']);
+    found.push({
+      what: 'iptables (a site cut off the network)',
+      ok: !cut,
+      detail: cut ?? 'root, iptables, the DOCKER-USER chain',
+      ...(cut ? { remedy: 'run as root with iptables, on the machine of the Docker engine' } : {}),
+      onlyFor: 'site-partition',
+    });
+    return found;
+  },
 
   /** The engine answers, the role images exist, and the app images match the sources (rebuilt if not). */
   async prepare({ needs, log, system }) {
@@ -42,8 +64,12 @@ export const dockerBackend: Backend = {
     return (await import('./docker-backend.ts')).provisionDocker(topology, ctx);
   },
 
-  leaks: findDockerLeaks,
-  sweep: sweepDocker,
+  async leaks(runId, drillId) {
+    return [...(await findDockerLeaks(runId, drillId)), ...(await partitionLeaks(runId, drillId))];
+  },
+  async sweep(opts) {
+    return (await sweepDocker(opts)) + (await sweepPartitions(opts));
+  },
   sweepNow: sweepSync,
 
   commands: {

@@ -19,7 +19,13 @@ export class DockerRedis extends DockerService implements RedisRole {
    */
   constructor(
     base: Omit<ContainerSpec, 'ready' | 'entrypoint' | 'cmd' | 'user'>,
-    opts: { save?: string; appendonly?: boolean; dataDir?: string } = {},
+    opts: {
+      save?: string;
+      appendonly?: boolean;
+      dataDir?: string;
+      /** The address it gives a master it replicates from (`replica-announce-ip/-port`): its link from there. */
+      announce?: { host: string; port: number };
+    } = {},
   ) {
     super({
       ...base,
@@ -45,6 +51,14 @@ export class DockerRedis extends DockerService implements RedisRole {
         'everysec',
         '--save',
         opts.save ?? '60 1',
+        ...(opts.announce
+          ? [
+              '--replica-announce-ip',
+              opts.announce.host,
+              '--replica-announce-port',
+              String(opts.announce.port),
+            ]
+          : []),
       ],
     });
   }

@@ -14,10 +14,12 @@ import { appEnv as appEnvOf } from '../../config/system.ts';
 import { EstateError, PrerequisiteError, UsageError } from '../../core/errors.ts';
 import { labels as runLabels } from '../../core/session.ts';
 import { assembleEstate } from '../assemble.ts';
+import { shellEnv } from '../shell-env.ts';
 import type { ProvisionContext } from '../backend.ts';
 import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
-import { allOf, primarySite, shippingLink, SnapshotShipper, type SiteNetwork } from '../host/sites.ts';
+import { iptablesPartition, loopbackPort, partitionComment, type CutRule } from '../host/partition.ts';
+import { allOf, primarySite, shippingLink, SnapshotShipper } from '../host/sites.ts';
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
@@ -39,10 +41,32 @@ import { bundle } from './bundle.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
-import { DockerPostgres, imagePostgresUser, PG_ARCHIVE, PG_PORT } from './postgres.ts';
+import { helperSite } from './exec-site.ts';
+import {
+  DockerPostgres,
+  imagePostgresUser,
+  PG_ARCHIVE,
+  PG_CONTAINER_PATH,
+  PG_DATA,
+  PG_PORT,
+} from './postgres.ts';
 import { DockerRedis, REDIS_PORT } from './redis.ts';
 
-const ROUTER = { admin: 9000, app: 8080, db: 6432, repl: 6433 };
+/**
+ * The router's ports inside its container. `repl` is the link from the DR site to the primary database (the
+ * DR site's base backup, its stream); the `*Link` routes are the links a failback needs the other way: the
+ * primary site reaches the DR database (rebuild, replicate back) and the DR site's Redis (replicate back), and
+ * the DR site's Redis reaches the primary site's (the hand-over, `FAILOVER TO`).
+ */
+const ROUTER = {
+  admin: 9000,
+  app: 8080,
+  db: 6432,
+  repl: 6433,
+  drDbLink: 6434,
+  drRedisLink: 6380,
+  redisLink: 6381,
+};
 export const PRIMARY_SITE = 'site-primary';
 export const DR_SITE = 'site-dr';
 
@@ -84,6 +108,18 @@ export async function provisionDockerSites(
     if (imageUser) chownSync(p, imageUser.uid, imageUser.gid);
     else chmodSync(p, 0o777);
   }
+  // Each database's data directory is a host directory bind-mounted into its container (as root, given to the
+  // image's postgres account): a failback rebuilds the stopped primary's in a helper container, and reads the
+  // stopped DR database's control file. Without root the data stay in the containers (no failback there).
+  const dataDirs = imageUser
+    ? { primary: dir(PRIMARY_SITE, 'postgres-data'), dr: dir(DR_SITE, 'postgres-data') }
+    : undefined;
+  if (imageUser && dataDirs)
+    for (const p of [dataDirs.primary, dataDirs.dr]) {
+      chownSync(p, imageUser.uid, imageUser.gid);
+      chmodSync(p, 0o700);
+    }
+  const dataBind = (source: string | undefined) => (source ? [{ source, target: PG_DATA }] : []);
   const primaryRedisDir = dir(PRIMARY_SITE, 'redis');
   const drRedisDir = dir(DR_SITE, 'redis');
   const snapshotDir = dir(DR_SITE, 'redis-snapshots');
@@ -150,7 +186,7 @@ export async function provisionDockerSites(
         'postgres-primary',
         nets.primary,
         [{ container: PG_PORT, host: pgPort }],
-        [{ source: walDir, target: PG_ARCHIVE }],
+        [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
       ),
       image: images.postgres,
     },
@@ -179,6 +215,11 @@ export async function provisionDockerSites(
       cmd: ['node', '/drill/router.mjs'],
       files: [{ source: routerBundle, target: '/drill/router.mjs' }],
       env: {
+        // The router resolves its targets' names per connection (getaddrinfo, on libuv's thread pool). Once a
+        // site's container stops, Docker's embedded DNS can take 5 to 10 s to fail a lookup of its name
+        // (forwarded off the machine, unanswered); under the drill's traffic four threads filled with those and
+        // the DR database's lookup waited behind them (docs/sites.md). More threads keep live names resolving.
+        UV_THREADPOOL_SIZE: '128',
         ROUTER_CONFIG: JSON.stringify({
           host: '0.0.0.0',
           adminPort: ROUTER.admin,
@@ -187,6 +228,14 @@ export async function provisionDockerSites(
             { name: 'db', listen: ROUTER.db, target: primary.internalAddress },
             // The link between the sites: the DR site's base backup (and, streaming, its WAL stream).
             replicationRoute(ROUTER.repl, primary.internalAddress),
+            // And the other way, for a failback (see ROUTER).
+            { name: 'dr-db-link', listen: ROUTER.drDbLink, target: `${DR_ROLE}:${PG_PORT}` },
+            ...(topology.redis
+              ? [
+                  { name: 'dr-redis-link', listen: ROUTER.drRedisLink, target: `redis-dr:${REDIS_PORT}` },
+                  { name: 'redis-link', listen: ROUTER.redisLink, target: `redis:${REDIS_PORT}` },
+                ]
+              : []),
           ],
         }),
       },
@@ -212,7 +261,13 @@ export async function provisionDockerSites(
   const redis = topology.redis
     ? new DockerRedis(
         { ...base('redis', nets.primary, [{ container: REDIS_PORT, host: redisPort }]), image: images.redis },
-        { save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`, dataDir: primaryRedisDir },
+        {
+          save: `${Math.round(sites.redisSnapshotMs / 1000)} 1`,
+          dataDir: primaryRedisDir,
+          // A replica of the DR site's Redis (a failback) is known there by its link through the router, the
+          // address `FAILOVER TO` names.
+          announce: { host: 'router', port: ROUTER.redisLink },
+        },
       )
     : undefined;
   const startRedis = async () => {
@@ -229,7 +284,7 @@ export async function provisionDockerSites(
         DR_ROLE,
         nets.dr,
         [{ container: PG_PORT, host: drPgPort }],
-        [{ source: walDir, target: PG_ARCHIVE }],
+        [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.dr)],
       ),
       image: images.postgres,
     },
@@ -343,32 +398,31 @@ export async function provisionDockerSites(
       await (role as DockerRedis | DockerApp).create();
     },
   };
-  // Partitioned: every container of the site disconnected from its network (alive, with no route to or from
-  // anything: the router, clients through published ports, the DR site), its shipping cut.
-  const members = [
-    { container: primary.spec.name, alias: primary.spec.alias },
-    ...(redis ? [{ container: redis.spec.name, alias: redis.spec.alias }] : []),
-    { container: app.containerName, alias: 'app' },
-  ];
-  const cutOff: SiteNetwork = {
-    async partition() {
-      const net = d.getNetwork(nets.primary);
-      await Promise.all(members.map((m) => net.disconnect({ Container: m.container, Force: true })));
+  // Partitioned: every packet to or from the site's containers dropped (the router, the DR site and anything
+  // else on the bridges reach them through the kernel's forwarding, filtered in DOCKER-USER), and the ports
+  // they publish on this host dropped on the loopback interface; the containers keep running, the router's
+  // networks are untouched. (Disconnecting them from their network instead moved the router's default route.)
+  const members = [primary.spec.name, ...(redis ? [redis.spec.name] : []), app.containerName];
+  const published = [pgPort, ...(redis ? [redisPort] : []), appPort];
+  const cutOff = iptablesPartition(
+    async () => {
+      const rules: CutRule[] = published.map(loopbackPort);
+      for (const name of members) {
+        const info = await d
+          .getContainer(name)
+          .inspect()
+          .catch(() => undefined);
+        const ip = info?.NetworkSettings.Networks[nets.primary]?.IPAddress;
+        if (ip)
+          rules.push(
+            { chain: 'DOCKER-USER', match: ['-s', ip] },
+            { chain: 'DOCKER-USER', match: ['-d', ip] },
+          );
+      }
+      return rules;
     },
-    async heal() {
-      const net = d.getNetwork(nets.primary);
-      await Promise.all(
-        members.map((m) =>
-          net
-            .connect({ Container: m.container, EndpointConfig: { Aliases: [m.alias] } })
-            .catch((e: unknown) => {
-              // Already back on it (a heal retried), or removed: nothing to reconnect.
-              if (!gone(e) && !/already exists/i.test(String(e))) throw e;
-            }),
-        ),
-      );
-    },
-  };
+    partitionComment(ctx.runId, ctx.drillId),
+  );
   const site = primarySite(
     PRIMARY_SITE,
     [
@@ -392,6 +446,47 @@ export async function provisionDockerSites(
     router,
     endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
     backups: { archiveDir: walDir, backupDir },
+    // as=postgres blocks (a failback's rebuild) run where the primary site's database lives: a helper container
+    // of the Postgres image on the primary site's network, as its account, with its data directory and the
+    // shipped archive mounted (the server's own container is stopped then). The DR site is reached through the
+    // router's links, as the primary database itself reaches it once rebuilt.
+    databaseSite: () =>
+      helperSite(
+        {
+          image: images.postgres,
+          network: nets.primary,
+          user: 'postgres',
+          cwd: '/tmp',
+          binds: [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
+          labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+          ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
+        },
+        shellEnv({
+          path: PG_CONTAINER_PATH,
+          home: '/tmp',
+          endpoint: { host: 'router', port: ROUTER.db },
+          primary: { host: primary.spec.alias, port: PG_PORT },
+          ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
+          appUrl: `http://router:${ROUTER.app}`,
+          backupDir: '/tmp',
+          archiveDir: PG_ARCHIVE,
+          credentials: { user: SUPERUSER, database: APP_DATABASE, password },
+          sites: {
+            primaryAppUrl: `http://app:${appContainerPort}`,
+            ...(dataDirs ? { primaryData: PG_DATA } : {}),
+            drDb: { host: 'router', port: ROUTER.drDbLink },
+            snapshotDir: '/tmp',
+            drAppUrl: `http://router:${ROUTER.app}`,
+            ...(drRedis
+              ? {
+                  drRedis: { host: 'router', port: ROUTER.drRedisLink },
+                  redisLink: { host: 'router', port: ROUTER.redisLink },
+                  drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+                }
+              : {}),
+          },
+        }),
+      ),
     newSpare() {
       return Promise.reject(new EstateError('the two-site docker estate has no spare servers'));
     },
@@ -419,9 +514,19 @@ export async function provisionDockerSites(
       sites: { primary: site, dr },
       view: {
         primaryAppUrl: `http://127.0.0.1:${appPort}`,
+        ...(dataDirs ? { primaryData: dataDirs.primary } : {}),
+        primaryRedisDir,
         drDb: { host: '127.0.0.1', port: drPgPort },
-        drData: drPg.dataDir,
-        ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir } : {}),
+        ...(dataDirs ? { drData: dataDirs.dr } : {}),
+        ...(drRedis
+          ? {
+              drRedis: { host: '127.0.0.1', port: drRedisPort },
+              drRedisDir,
+              // What each site's Redis is told of the other's: its link through the router.
+              redisLink: { host: 'router', port: ROUTER.redisLink },
+              drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+            }
+          : {}),
         snapshotDir,
         drAppUrl: `http://127.0.0.1:${drAppPort}`,
       },

@@ -7,6 +7,10 @@
  * cannot reach each other through those ports either, as the containers of a docker site cut off its network
  * cannot.
  *
+ * The docker backend's cut adds rules in Docker's `DOCKER-USER` chain dropping every packet forwarded to or
+ * from the site's containers' addresses (the router and the other containers reach them through the bridge,
+ * which the kernel filters), and the loopback rules above for the ports they publish on this host.
+ *
  * The rules carry a comment naming the run, so healing removes exactly them; needs root and iptables.
  */
 import { execFile } from 'node:child_process';
@@ -17,42 +21,62 @@ import type { SiteNetwork } from './sites.ts';
 
 const run = promisify(execFile);
 
-/** Why a partition cannot be made here, or undefined when it can. */
-export async function partitionProblem(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'cutting a site off the network on the local backend needs root';
-  try {
-    await run('iptables', ['-w', '-S', 'INPUT']);
-    return undefined;
-  } catch (e) {
-    return `iptables does not work here: ${(e as Error).message.split('\n')[0] ?? ''}`;
+/**
+ * Why a partition cannot be made here, or undefined when it can: root, and iptables with every chain named
+ * (the docker backend's cut also needs Docker's `DOCKER-USER` chain, which the engine makes).
+ */
+export async function partitionProblem(chains: readonly Chain[] = ['INPUT']): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'cutting a site off the network needs root';
+  for (const chain of chains) {
+    try {
+      await run('iptables', ['-w', '-S', chain]);
+    } catch (e) {
+      return `iptables does not work here (chain ${chain}): ${(e as Error).message.split('\n')[0] ?? ''}`;
+    }
   }
+  return undefined;
+}
+
+/** The chains a partition's rules go in: the host's input (loopback ports), Docker's forwarding hook. */
+export type Chain = 'INPUT' | 'DOCKER-USER';
+const CHAINS: readonly Chain[] = ['INPUT', 'DOCKER-USER'];
+
+/** One packet filter of a partition: its chain and what it matches; the comment and DROP are added. */
+export interface CutRule {
+  chain: Chain;
+  match: string[];
+}
+
+/** Every packet to this port on the loopback interface (a process of the site, or a port Docker publishes). */
+export function loopbackPort(port: number): CutRule {
+  return { chain: 'INPUT', match: ['-i', 'lo', '-p', 'tcp', '--dport', String(port)] };
 }
 
 /** The rules that cut `ports` off, commented `comment`: added by `partition`, removed by `heal`. */
 export function loopbackPartition(ports: readonly number[], comment: string): SiteNetwork {
-  const rule = (port: number) => [
-    'INPUT',
-    '-i',
-    'lo',
-    '-p',
-    'tcp',
-    '--dport',
-    String(port),
-    '-m',
-    'comment',
-    '--comment',
-    comment,
-    '-j',
-    'DROP',
-  ];
+  return iptablesPartition(() => ports.map(loopbackPort), comment);
+}
+
+/**
+ * A partition made of packet filters, each commented `comment` and dropping what it matches. The rules are
+ * computed when the cut is made (a container's address is known only then) and remembered for the heal.
+ */
+export function iptablesPartition(rules: () => CutRule[] | Promise<CutRule[]>, comment: string): SiteNetwork {
+  const spec = (r: CutRule) => [r.chain, ...r.match, '-m', 'comment', '--comment', comment, '-j', 'DROP'];
+  let added: string[][] = [];
   return {
     async partition() {
-      const problem = await partitionProblem();
+      const cut = await rules();
+      const problem = await partitionProblem([...new Set(cut.map((r) => r.chain))]);
       if (problem) throw new PrerequisiteError(problem, 'run the drill as root on a machine with iptables');
-      await Promise.all(ports.map((p) => run('iptables', ['-w', '-I', ...rule(p)])));
+      const specs = cut.map(spec);
+      added = [...added, ...specs];
+      await Promise.all(specs.map((s) => run('iptables', ['-w', '-I', ...s])));
     },
     async heal() {
-      await Promise.all(ports.map((p) => deleteAll(rule(p))));
+      const specs = added;
+      await Promise.all(specs.map((s) => deleteAll(s)));
+      added = [];
     },
   };
 }
@@ -74,16 +98,19 @@ export function partitionComment(runId: string, drillId: string): string {
   return `drillbook-${runId}-${drillId}`;
 }
 
-const RULE = /^-A (INPUT .*--comment "?drillbook-(\d{8}T\d{6}Z-[0-9a-f]+)-([a-z0-9-]+)"? .*)$/;
+const RULE =
+  /^-A ((?:INPUT|DOCKER-USER) .*--comment "?drillbook-(\d{8}T\d{6}Z-[0-9a-f]+)-([a-z0-9-]+)"? .*)$/;
 
 /** Partition rules still in the kernel, with the run and drill they belong to (none where iptables is absent). */
 async function partitionRules(): Promise<{ spec: string[]; runId: string; drillId: string; text: string }[]> {
   if (process.getuid?.() !== 0) return [];
-  let stdout: string;
-  try {
-    ({ stdout } = await run('iptables', ['-w', '-S', 'INPUT']));
-  } catch {
-    return [];
+  let stdout = '';
+  for (const chain of CHAINS) {
+    try {
+      stdout += (await run('iptables', ['-w', '-S', chain])).stdout;
+    } catch {
+      // No such chain here (no Docker engine): nothing of ours in it.
+    }
   }
   return stdout.split('\n').flatMap((line) => {
     const m = RULE.exec(line.trim());

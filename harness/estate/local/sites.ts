@@ -365,7 +365,14 @@ export async function provisionLocalSites(
         ...(redis ? { primaryRedisDir: redis.dir } : {}),
         drDb: { host: '127.0.0.1', port: drPgPort },
         drData: drPg.dataDir,
-        ...(drRedis ? { drRedis: { host: '127.0.0.1', port: drRedisPort }, drRedisDir: drRedis.dir } : {}),
+        ...(drRedis
+          ? {
+              drRedis: { host: '127.0.0.1', port: drRedisPort },
+              drRedisDir: drRedis.dir,
+              redisLink: { host: '127.0.0.1', port: redisPort },
+              drRedisLink: { host: '127.0.0.1', port: drRedisPort },
+            }
+          : {}),
         snapshotDir,
         drAppUrl: `http://127.0.0.1:${drAppPort}`,
       },
