@@ -31,6 +31,8 @@ export const CAPABILITIES = [
   'site-partition',
   /** The primary site's database data directory at hand for a failback's rebuild (`PRIMARY_DATA`, pg_rewind). */
   'site-failback',
+  /** `Estate.spare()` on the two-site estate too (at the primary site), for a restore after a failback (Q4). */
+  'site-spare-postgres',
   /** Prometheus, Alertmanager, the exporters and the drill's alert receivers beside the estate. */
   'monitoring',
   /** The app as a Kubernetes Deployment the runbook's `kubectl` commands act on (`NAMESPACE`, `KUBECONFIG`). */

@@ -20,6 +20,7 @@ export const localBackend: Backend = {
     'sites',
     'site-partition',
     'site-failback',
+    'site-spare-postgres',
     'monitoring',
   ],
 
