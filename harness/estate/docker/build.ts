@@ -29,7 +29,7 @@ import { run } from '../../core/exec.ts';
 import { CommandError, PrerequisiteError } from '../../core/errors.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { bundle, bundlerVersion } from './bundle.ts';
-import { inspectImage, requireEngine } from './engine.ts';
+import { builtImage, inspectImage, requireEngine } from './engine.ts';
 import { appImage, BUILT_BASE, BUILT_IMAGES, type ImageSet } from './images.ts';
 import { ensureMonitoringImage } from './monitoring-image.ts';
 
@@ -151,13 +151,7 @@ export async function buildImages(opts: {
       opts.mirror ?? process.env.DRILL_DEBIAN_MIRROR ?? debianMirror(aptSourceFiles()),
       opts.log,
     );
-    const built = await inspectImage(d, BUILT_BASE);
-    results.push({
-      image: BUILT_BASE,
-      action: 'built',
-      ms: performance.now() - started,
-      ...(built ? { sizeBytes: built.size } : {}),
-    });
+    results.push(await builtImage(d, BUILT_BASE, undefined, started));
   }
   const baseNow = await inspectImage(d, BUILT_BASE);
   for (const role of ['postgres', 'redis', 'node'] as const) {
@@ -215,19 +209,8 @@ export async function ensureAppImages(d: Dockerode, images: ImageSet, log: Build
       );
       log(`build ${name} on ${images.node}${have ? ' (app sources changed)' : ''}`);
       await docker(['build', '--quiet', '--tag', name, ctx], 300_000);
-      const built = await inspectImage(d, name);
-      // The replaced release image is now untagged: remove it (unless a container still uses it).
-      if (have && have.id !== built?.id)
-        await d
-          .getImage(have.id)
-          .remove()
-          .catch(() => undefined);
-      results.push({
-        image: name,
-        action: 'built',
-        ms: performance.now() - started,
-        ...(built ? { sizeBytes: built.size } : {}),
-      });
+      // The replaced release image is now untagged: removed (unless a container still uses it).
+      results.push(await builtImage(d, name, have, started));
     }
   } finally {
     if (ctx) rmSync(ctx, { recursive: true, force: true });

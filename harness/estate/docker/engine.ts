@@ -74,6 +74,38 @@ export async function inspectImage(
   }
 }
 
+/** What `drill images build` says of one image: reused as it was, or built (how long it took, how big it is). */
+export interface ImageBuilt {
+  image: string;
+  action: 'reused' | 'built';
+  ms: number;
+  sizeBytes?: number;
+}
+
+/**
+ * After `docker build` tagged `name`: the image that tag replaced (now untagged) is removed, unless a container
+ * still uses it, and the build is reported with its time and size.
+ */
+export async function builtImage(
+  d: Dockerode,
+  name: string,
+  replaced: { id: string } | undefined,
+  started: number,
+): Promise<ImageBuilt> {
+  const built = await inspectImage(d, name);
+  if (replaced && replaced.id !== built?.id)
+    await d
+      .getImage(replaced.id)
+      .remove()
+      .catch(() => undefined);
+  return {
+    image: name,
+    action: 'built',
+    ms: performance.now() - started,
+    ...(built ? { sizeBytes: built.size } : {}),
+  };
+}
+
 /** Synchronous presence check through the docker CLI (for decisions made before any async work). */
 export function dockerImagePresentSync(name: string): boolean {
   try {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { run } from '../../core/exec.ts';
 import { PrerequisiteError } from '../../core/errors.ts';
-import { inspectImage } from './engine.ts';
+import { builtImage, type ImageBuilt, inspectImage } from './engine.ts';
 import { BUILT_BASE } from './images.ts';
 
 export const MONITORING_IMAGE = 'drillbook/monitoring:bookworm';
@@ -71,7 +71,7 @@ export async function ensureMonitoringImage(
   d: Dockerode,
   mirror: string | undefined,
   log: (line: string) => void,
-): Promise<{ image: string; action: 'reused' | 'built'; ms: number; sizeBytes?: number }> {
+): Promise<ImageBuilt> {
   const base = await inspectImage(d, BUILT_BASE);
   if (!base) throw new PrerequisiteError(`the base image ${BUILT_BASE} is missing`, 'npx drill images build');
   const have = await inspectImage(d, MONITORING_IMAGE);
@@ -108,16 +108,5 @@ export async function ensureMonitoringImage(
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
-  const built = await inspectImage(d, MONITORING_IMAGE);
-  if (have && have.id !== built?.id)
-    await d
-      .getImage(have.id)
-      .remove()
-      .catch(() => undefined);
-  return {
-    image: MONITORING_IMAGE,
-    action: 'built',
-    ms: performance.now() - started,
-    ...(built ? { sizeBytes: built.size } : {}),
-  };
+  return builtImage(d, MONITORING_IMAGE, have, started);
 }

@@ -13,7 +13,7 @@ import type Dockerode from 'dockerode';
 import type { SystemUnderTest } from '../../config/system.ts';
 import { run } from '../../core/exec.ts';
 import { PrerequisiteError } from '../../core/errors.ts';
-import { inspectImage } from './engine.ts';
+import { builtImage, type ImageBuilt, inspectImage } from './engine.ts';
 import { BUILT_BASE } from './images.ts';
 
 export const LABEL_SYSTEM_SOURCE = 'drillbook.system-source';
@@ -126,12 +126,12 @@ export async function ensureSystemImages(
   system: SystemUnderTest,
   mirror: string | undefined,
   log: (line: string) => void,
-): Promise<{ image: string; action: 'reused' | 'built'; ms: number; sizeBytes?: number }[]> {
+): Promise<ImageBuilt[]> {
   const build = system.docker?.build;
   if (!build) return [];
   const base = await inspectImage(d, BUILT_BASE);
   if (!base) throw new PrerequisiteError(`the base image ${BUILT_BASE} is missing`, 'npx drill images build');
-  const results: { image: string; action: 'reused' | 'built'; ms: number; sizeBytes?: number }[] = [];
+  const results: ImageBuilt[] = [];
   for (const [version, release] of Object.entries(system.releases)) {
     const name = systemImage(system, version, {});
     const hash = systemSourceHash(build, base.id, version, release.env);
@@ -176,18 +176,7 @@ export async function ensureSystemImages(
     } finally {
       rmSync(ctx, { recursive: true, force: true });
     }
-    const built = await inspectImage(d, name);
-    if (have && have.id !== built?.id)
-      await d
-        .getImage(have.id)
-        .remove()
-        .catch(() => undefined);
-    results.push({
-      image: name,
-      action: 'built',
-      ms: performance.now() - started,
-      ...(built ? { sizeBytes: built.size } : {}),
-    });
+    results.push(await builtImage(d, name, have, started));
   }
   return results;
 }
