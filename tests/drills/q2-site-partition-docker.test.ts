@@ -8,17 +8,13 @@
  *
  * Needs a Docker engine with the images, root and iptables: outside CI it is skipped with the reason.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { partitionLeaks, partitionProblem } from '../../harness/estate/host/partition.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { blockOf, loadRunbook } from '../../harness/runbook/markdown.ts';
-import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
 import { leftOnDocker } from '../docker.ts';
-import { assertSiteFailover, runKeptSites } from './sites.ts';
+import { assertFenceRemovedFails, assertSiteFailover, runKeptSites } from './sites.ts';
 
 const problem = (await dockerProblem()) ?? (await partitionProblem(['INPUT', 'DOCKER-USER']));
 if (problem && !process.env.CI)
@@ -27,8 +23,6 @@ if (problem && !process.env.CI)
       'engine (apt-get install docker.io; dockerd &) and its images (`npx drill images build`).',
   );
 const skip = Boolean(problem) && !process.env.CI;
-
-const RUNBOOK = join(ROOT, 'fixtures', 'runbook', 'deployment-runbook.md');
 
 describe.skipIf(skip)('primary site partitioned on the docker backend', () => {
   it('activates the DR site; after the old site comes back no write lands on it (the fence held)', async () => {
@@ -53,36 +47,7 @@ describe.skipIf(skip)('primary site partitioned on the docker backend', () => {
   }, 420_000);
 
   it('fails the split-brain check, exit 1 naming the fence block, when the runbook does not fence', async () => {
-    const doc = loadRunbook(RUNBOOK, RUNBOOK);
-    const fenceLine = blockOf(doc, 'site-fence').line;
-    const copy = join(tempReportDir(), 'runbook-without-fence.md');
-    const text = readFileSync(RUNBOOK, 'utf8');
-    const fence = 'infra fence "$PRIMARY_SITE"\n';
-    expect(text).toContain(fence);
-    writeFileSync(copy, text.replace(fence, ''));
-    const res = await drill([
-      'run',
-      'q2-site-partition',
-      '--backend',
-      'docker',
-      '--runbook',
-      copy,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    const out = res.stdout + res.stderr;
-    expect(res.code, out).toBe(1);
-    // The old primary, alive and back on the network, acknowledged writes the DR database never saw.
-    expect(out).toMatch(
-      new RegExp(
-        `split brain: .* [1-9]\\d* of \\d+ acknowledged; running at site-primary: postgres-primary.*The fence \\(runbook block site-fence, ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}#L${fenceLine}\\) did not hold`,
-      ),
-    );
-    const summary = readSummary(reportDirOf(res.stdout));
-    expect(summary.drills[0]?.status).toBe('failed');
-    // Everything the drill made is gone though it failed: containers, networks, the packet filters.
-    expect(leftOnDocker(summary.runId)).toEqual([]);
-    expect(labelledProcesses(summary.runId)).toEqual([]);
-    expect(await partitionLeaks(summary.runId)).toEqual([]);
+    const runId = await assertFenceRemovedFails('docker');
+    expect(leftOnDocker(runId)).toEqual([]);
   }, 420_000);
 });

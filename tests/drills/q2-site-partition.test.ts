@@ -7,15 +7,11 @@
  *
  * Needs root and iptables: outside CI it is skipped with the reason when they are missing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { partitionLeaks, partitionProblem } from '../../harness/estate/host/partition.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { blockOf, loadRunbook } from '../../harness/runbook/markdown.ts';
-import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
-import { assertSiteFailover, runKeptSites } from './sites.ts';
+import { assertFenceRemovedFails, assertSiteFailover, runKeptSites } from './sites.ts';
 
 const problem = await partitionProblem();
 if (problem && !process.env.CI)
@@ -23,8 +19,6 @@ if (problem && !process.env.CI)
     `skipping the local site-partition drills: ${problem}. To run them: run as root with iptables.`,
   );
 const skip = Boolean(problem) && !process.env.CI;
-
-const RUNBOOK = join(ROOT, 'fixtures', 'runbook', 'deployment-runbook.md');
 
 describe.skipIf(skip)('primary site partitioned on the local backend', () => {
   it('activates the DR site; after the old site comes back no write lands on it (the fence held)', async () => {
@@ -48,34 +42,6 @@ describe.skipIf(skip)('primary site partitioned on the local backend', () => {
   }, 240_000);
 
   it('fails the split-brain check, exit 1 naming the fence block, when the runbook does not fence', async () => {
-    const doc = loadRunbook(RUNBOOK, RUNBOOK);
-    const fenceLine = blockOf(doc, 'site-fence').line;
-    const copy = join(tempReportDir(), 'runbook-without-fence.md');
-    const text = readFileSync(RUNBOOK, 'utf8');
-    const fence = 'infra fence "$PRIMARY_SITE"\n';
-    expect(text).toContain(fence);
-    writeFileSync(copy, text.replace(fence, ''));
-    const res = await drill([
-      'run',
-      'q2-site-partition',
-      '--backend',
-      'local',
-      '--runbook',
-      copy,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    const out = res.stdout + res.stderr;
-    expect(res.code, out).toBe(1);
-    expect(out).toMatch(
-      new RegExp(
-        `split brain: .* [1-9]\\d* of \\d+ acknowledged; running at site-primary: postgres-primary.*The fence \\(runbook block site-fence, ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}#L${fenceLine}\\) did not hold`,
-      ),
-    );
-    const summary = readSummary(reportDirOf(res.stdout));
-    expect(summary.drills[0]?.status).toBe('failed');
-    // Everything the drill started is gone, the cut network healed, though it failed.
-    expect(labelledProcesses(summary.runId)).toEqual([]);
-    expect(await partitionLeaks(summary.runId)).toEqual([]);
+    await assertFenceRemovedFails('local');
   }, 240_000);
 });

@@ -4,7 +4,7 @@
  * promoted DR database of a kept estate.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,7 +13,10 @@ import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import type { DrillSummary } from '../../harness/report/summary.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import { partitionLeaks } from '../../harness/estate/host/partition.ts';
+import { blockOf, loadRunbook } from '../../harness/runbook/markdown.ts';
+import { drill, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
 
 export interface KeptSites {
   runId: string;
@@ -178,4 +181,42 @@ export function assertSiteFailover(d: KeptSites['drills'][number]): { lossWindow
     lossWindowMs: ship.lossWindowMs,
     line: `${s.id}: archive_timeout ${sites.archiveTimeoutMs} ms, WAL interval median ${ship.walIntervalMedianMs?.toFixed(0)} ms; lost ${lostSeqs.size} acked writes (independent read: ${independent.lostAckedWrites}), loss window ${ship.lossWindowMs.toFixed(0)} ms, last segment ${ship.lastWal?.name} ${age.toFixed(0)} ms old; Redis lost ${cache?.lostAckedWrites} keys over ${cache?.windowMs.toFixed(0)} ms, snapshot ${ship.lastSnapshot?.ageMs.toFixed(0)} ms old; RTO ${m.rtoMs} ms; wall ${record.durationMs.toFixed(0)} ms`,
   };
+}
+
+/**
+ * The partition drill with the fence line removed from a runbook copy: the split-brain check must fail it (exit
+ * 1) naming the fence block and its line, and everything it made must be gone though it failed. Returns the run id.
+ */
+export async function assertFenceRemovedFails(backend: 'local' | 'docker'): Promise<string> {
+  const runbook = join(ROOT, 'fixtures', 'runbook', 'deployment-runbook.md');
+  const fenceLine = blockOf(loadRunbook(runbook, runbook), 'site-fence').line;
+  const copy = join(tempReportDir(), 'runbook-without-fence.md');
+  const text = readFileSync(runbook, 'utf8');
+  const fence = 'infra fence "$PRIMARY_SITE"\n';
+  expect(text).toContain(fence);
+  writeFileSync(copy, text.replace(fence, ''));
+  const res = await drill([
+    'run',
+    'q2-site-partition',
+    '--backend',
+    backend,
+    '--runbook',
+    copy,
+    '--report-dir',
+    tempReportDir(),
+  ]);
+  const out = res.stdout + res.stderr;
+  expect(res.code, out).toBe(1);
+  // The old primary, alive and back on the network, acknowledged writes the DR database never saw.
+  expect(out).toMatch(
+    new RegExp(
+      `split brain: .* [1-9]\\d* of \\d+ acknowledged; running at site-primary: postgres-primary.*The fence \\(runbook block site-fence, ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}#L${fenceLine}\\) did not hold`,
+    ),
+  );
+  const summary = readSummary(reportDirOf(res.stdout));
+  expect(summary.drills[0]?.status).toBe('failed');
+  // Everything the drill started is gone, the cut network healed, though it failed.
+  expect(labelledProcesses(summary.runId)).toEqual([]);
+  expect(await partitionLeaks(summary.runId)).toEqual([]);
+  return summary.runId;
 }
