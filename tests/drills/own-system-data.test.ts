@@ -6,56 +6,20 @@
  * (exit 2, naming its path, nothing started) and a fingerprint query the running system refuses (the
  * preparation fails naming `data.fingerprint`, before the fault, everything torn down).
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
-import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { leftOnDocker } from '../docker.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { CONFIG, exampleWith, runDirsOf, skipWithoutCompose, skipWithoutPython } from './example.ts';
 
-const EXAMPLE = join(ROOT, 'examples', 'inventory');
-const CONFIG = join(EXAMPLE, 'drillbook.config.yaml');
-const python = (() => {
-  try {
-    readFileSync('/usr/lib/python3/dist-packages/psycopg2/__init__.py');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const missing = python ? undefined : 'python3-psycopg2 is not installed (apt-get install python3-psycopg2)';
-if (missing && process.env.CI) throw new Error(`CI must install it: ${missing}`);
-if (missing) console.warn(`skipping the inventory example's data drills: ${missing}`);
-const dockerSkip = await skipWithoutDocker("the inventory example's data drills on docker", () => {
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
-    return Promise.resolve(undefined);
-  } catch {
-    return Promise.resolve('docker-compose is not installed (apt-get install docker-compose)');
-  }
-});
-
-/** The example's config with one change, in a copy of the example. */
-function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'drill-own-data-'));
-  cpSync(EXAMPLE, dir, { recursive: true });
-  const path = join(dir, 'drillbook.config.yaml');
-  const doc = parseDocument(readFileSync(path, 'utf8'));
-  edit(doc);
-  writeFileSync(path, doc.toString());
-  return path;
-}
+const missing = skipWithoutPython("the inventory example's data drills") ? 'python3-psycopg2' : undefined;
+const dockerSkip = await skipWithoutCompose("the inventory example's data drills on docker");
 
 const recordOf = (dir: string, id: string) =>
   JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord;
-
-function runDirsOf(runId: string): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
-}
 
 /**
  * backup-restore, db-migration-rollback and deploy-rollback on one backend, from the example's config: each
@@ -123,6 +87,37 @@ describe.skipIf(missing !== undefined)('examples/inventory: its data, from its c
   it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
     await dataDrills('local');
   }, 600_000);
+
+  it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
+    const path = exampleWith((doc) =>
+      doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
+    );
+    const res = await drill([
+      'run',
+      'backup-restore',
+      '--backend',
+      'local',
+      '--config',
+      path,
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(
+      /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
+    );
+    const dir = reportDirOf(res.stdout);
+    const summary = readSummary(dir);
+    const record = recordOf(dir, 'backup-restore');
+    expect(record.faultAt).toBeUndefined();
+    expect(ofPhase(record, 'steady')).toBeUndefined();
+    expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
+      /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
+    );
+    expect(record.teardown.leaks).toEqual([]);
+    expect(labelledProcesses(summary.runId)).toEqual([]);
+    expect(runDirsOf(summary.runId)).toEqual([]);
+  }, 180_000);
 });
 
 describe.skipIf(dockerSkip)(
@@ -131,37 +126,6 @@ describe.skipIf(dockerSkip)(
     it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
       await dataDrills('docker');
     }, 600_000);
-
-    it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
-      const path = exampleWith((doc) =>
-        doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
-      );
-      const res = await drill([
-        'run',
-        'backup-restore',
-        '--backend',
-        'local',
-        '--config',
-        path,
-        '--report-dir',
-        tempReportDir(),
-      ]);
-      expect(res.code).toBe(1);
-      expect(res.stdout).toMatch(
-        /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
-      );
-      const dir = reportDirOf(res.stdout);
-      const summary = readSummary(dir);
-      const record = recordOf(dir, 'backup-restore');
-      expect(record.faultAt).toBeUndefined();
-      expect(ofPhase(record, 'steady')).toBeUndefined();
-      expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
-        /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
-      );
-      expect(record.teardown.leaks).toEqual([]);
-      expect(labelledProcesses(summary.runId)).toEqual([]);
-      expect(runDirsOf(summary.runId)).toEqual([]);
-    }, 180_000);
   },
 );
 
@@ -189,17 +153,8 @@ describe('what the example does not declare, and data mistakes (exit 2, nothing 
 
   it('a selection leaves out what does not apply to the example, saying why, and runs the rest', async () => {
     // --shard 20/20 selects past the end: the selection is made and reported, nothing is started.
-    const res = await drillInOwnTmp([
-      'run',
-      '--quarter',
-      'Q4',
-      '--backend',
-      'local',
-      '--config',
-      CONFIG,
-      '--shard',
-      '20/20',
-    ]);
+    // No ids: every drill the backend offers (--quarter Q4 is the full exercise alone).
+    const res = await drillInOwnTmp(['run', '--backend', 'local', '--config', CONFIG, '--shard', '20/20']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toMatch(
       /^drill: left out: .*drill redis-failure needs cache, which this config does not declare/m,

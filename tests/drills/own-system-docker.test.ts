@@ -6,45 +6,16 @@
  * file lacks stops before anything starts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { dockerProblem } from '../../harness/estate/docker/checks.ts';
 import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { leftOnDocker } from '../docker.ts';
+import { CONFIG, EXAMPLE, runDirsOf, skipWithoutCompose } from './example.ts';
 
-const EXAMPLE = join(ROOT, 'examples', 'inventory');
-const CONFIG = join(EXAMPLE, 'drillbook.config.yaml');
-
-const composeMissing = (() => {
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'docker-compose is not installed (apt-get install docker-compose)';
-  }
-})();
-const problem = (await dockerProblem()) ?? composeMissing;
-if (problem && process.env.CI) throw new Error(`CI must provide it: ${problem}`);
-if (problem)
-  console.warn(
-    `skipping the inventory example's docker drills: ${problem}. To run them: install Docker and docker-compose, then \`npx drill images build\``,
-  );
-
-/** What `docker ps -a` / `docker network ls` show for one run's label. */
-function leftovers(runId: string): string[] {
-  const filter = `label=drillbook.run-id=${runId}`;
-  const list = (args: string[]) =>
-    execFileSync('docker', [...args, '--filter', filter, '--format', '{{.Names}}'], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  return [...list(['ps', '-a']), ...list(['network', 'ls']), ...list(['volume', 'ls'])];
-}
-
-function runDirsOf(runId: string): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
-}
+const skip = await skipWithoutCompose("the inventory example's docker drills");
 
 interface Record_ {
   status: string;
@@ -55,7 +26,7 @@ interface Record_ {
 const recordOf = (dir: string, id: string) =>
   JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as Record_;
 
-describe.skipIf(Boolean(problem))('drill your own system: examples/inventory on the docker backend', () => {
+describe.skipIf(skip)('drill your own system: examples/inventory on the docker backend', () => {
   it('drill images build makes the release images from the config (Debian python3-psycopg2 on the base)', async () => {
     const res = await drill(['images', 'build', '--config', CONFIG]);
     expect(res.stderr).toBe('');
@@ -120,7 +91,7 @@ describe.skipIf(Boolean(problem))('drill your own system: examples/inventory on 
     }
     // The sync drill loses nothing acknowledged.
     expect(summary.drills[1]?.measured.lostAckedWrites).toBe(0);
-    expect(leftovers(summary.runId)).toEqual([]);
+    expect(leftOnDocker(summary.runId)).toEqual([]);
     expect(runDirsOf(summary.runId)).toEqual([]);
   }, 900_000);
 
@@ -195,7 +166,7 @@ describe.skipIf(Boolean(problem))('drill your own system: examples/inventory on 
       console.log(
         `inventory q1-db-failover from drill init (docker, under load): rto=${summary.drills[0]?.measured.rtoMs} ms`,
       );
-      expect(leftovers(summary.runId)).toEqual([]);
+      expect(leftOnDocker(summary.runId)).toEqual([]);
     } finally {
       rmSync(repo, { recursive: true, force: true });
     }
@@ -223,7 +194,7 @@ describe('a compose service the file does not have, on docker: exit 2 naming the
     }
   });
 
-  it.skipIf(Boolean(problem))(
+  it.skipIf(skip)(
     'a variable the file requires and the config does not give names system.docker.compose.file',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));

@@ -3,56 +3,22 @@
  * file and runbook), drilled from its config alone, following its README's walkthrough step by step; and the
  * config mistakes a user makes, each stopped before the fault with one line naming the config field.
  */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { exampleCopy, exampleWith, runDirsOf, skipWithoutPython } from './example.ts';
 
-const EXAMPLE = join(ROOT, 'examples', 'inventory');
-const python = (() => {
-  try {
-    readFileSync('/usr/lib/python3/dist-packages/psycopg2/__init__.py');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const missing = python ? undefined : 'python3-psycopg2 is not installed (apt-get install python3-psycopg2)';
-if (missing && process.env.CI) throw new Error(`CI must install it: ${missing}`);
-if (missing) console.warn(`skipping the inventory example's drills: ${missing}`);
-
-/** A copy of the example without its config: the user's repository before step 2. */
-function userRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'drill-own-'));
-  cpSync(EXAMPLE, dir, { recursive: true });
-  rmSync(join(dir, 'drillbook.config.yaml'));
-  return dir;
-}
-
-/** The example's finished config with one field changed, in a copy of the example. */
-function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'drill-own-'));
-  cpSync(EXAMPLE, dir, { recursive: true });
-  const path = join(dir, 'drillbook.config.yaml');
-  const doc = parseDocument(readFileSync(path, 'utf8'));
-  edit(doc);
-  writeFileSync(path, doc.toString());
-  return path;
-}
-
-function runDirsOf(runId: string): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
-}
+const missing = skipWithoutPython("the inventory example's drills") ? 'python3-psycopg2' : undefined;
 
 describe.skipIf(missing !== undefined)(
   'drill your own system: examples/inventory on the local backend',
   () => {
     it('follows the walkthrough: init from the compose file, the edits its comments ask for, a passing Q1', async () => {
       // Step 2: drill init --compose, in the user's repository.
-      const repo = userRepo();
+      const repo = exampleCopy({ withConfig: false });
       const init = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
         (resolve, reject) => {
           import('node:child_process')
