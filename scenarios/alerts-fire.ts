@@ -62,7 +62,9 @@ export default defineDrill({
   traffic: { writesPerSecond: 10, writeTimeout: '15s' },
   // The fault is the whole sequence; the recovery waits until every alert has resolved and been notified so.
   timeouts: { step: '4m', recover: '3m', drill: '8m', steady: '30s' },
-  uses: ['data.table'],
+  // The table a pool-exhaustion fault locks, and the two bad releases it deploys (a system without them, such as
+  // one whose app does not export the rules' metrics either, is left out, naming them).
+  uses: ['data.table', 'releases.v2-slow', 'releases.v2-crashloop'],
   fault: (e, s) =>
     AlertFault.sequence(
       e,

@@ -6,8 +6,11 @@
 import { UsageError } from '../core/errors.ts';
 import type { SystemUnderTest } from './system.ts';
 
-/** A field of the config's `data` or `cache` section, by its dotted path. */
-export type ConfigField = `data.${string}` | `cache${string}`;
+/**
+ * A field of the config's `data` or `cache` section, by its dotted path, or a release a drill deploys by name
+ * (`releases.v2-slow`).
+ */
+export type ConfigField = `data.${string}` | `cache${string}` | `releases.${string}`;
 
 /** The value at a dotted path of the system's `data` / `cache` sections, if set. */
 function valueAt(system: SystemUnderTest, path: string): unknown {

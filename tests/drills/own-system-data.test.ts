@@ -148,6 +148,9 @@ describe('what the example does not declare, and data mistakes (exit 2, nothing 
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^q3-data-corruption .*not for inventory: its config lacks data\.markers\]$/m);
     expect(res.stdout).toMatch(/^redis-failure .*not for inventory: its config lacks cache\]$/m);
+    expect(res.stdout).toMatch(
+      /^alerts-fire .*not for inventory: its config lacks releases\.v2-slow, releases\.v2-crashloop\]$/m,
+    );
     expect(res.stdout).toMatch(/^backup-restore .*backends: docker, local\]$/m);
   });
 
