@@ -11,6 +11,8 @@
  */
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
+import { configured } from '../harness/config/uses.ts';
+import type { ReleaseProbe } from '../harness/config/system.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb, probeOf } from './shared.ts';
 
@@ -29,10 +31,10 @@ export default defineDrill({
   objectives: { rto: '4h', rpo: '1h' },
   estate: { postgres: { standby: false, replication: 'async' }, redis: true, app: { version: 'v1' } },
   // The release's failure shows on the data path (`data.probe`; v2 keeps answering /health and /ready).
-  uses: ['data.probe'],
+  uses: ['data.probe', 'health.version'],
   probe: (s) => probeOf(s, 'data.probe'),
   fault: () => Fault.block('docker-deploy', { VERSION: 'v2' }, { name: 'rollout v2', target: 'app' }),
-  procedure: () => [
+  procedure: (_e, s) => [
     // Judged on the traffic after the rollout completed: the recreate's own brief gap is not v2's behaviour.
     Step.decideRollback(undefined, { from: 'step' }),
     Step.block('docker-rollback', {
@@ -40,6 +42,6 @@ export default defineDrill({
       expect: { stdout: /^backend runs \S+:v1$/m },
     }),
     Step.block('verify-health', { expect: { stdout: /service verified/ } }),
-    Step.servedVersion('v1'),
+    Step.servedVersion('v1', configured<ReleaseProbe>(s, 'health.version')),
   ],
 });

@@ -11,6 +11,8 @@
  */
 import { defineDrill } from '../harness/drill/define.ts';
 import { Fault } from '../harness/faults/fault.ts';
+import { configured } from '../harness/config/uses.ts';
+import type { ReleaseProbe } from '../harness/config/system.ts';
 import { Step } from '../harness/runbook/steps/index.ts';
 import { deploymentRunbook as rb, probeOf } from './shared.ts';
 
@@ -38,12 +40,12 @@ export default defineDrill({
   // Probed at the interval the kube drills were measured at (main's default of 15 ms sends ~66 requests a second
   // through the endpoint proxy to the pods, which the single loaded node cannot serve; `--probe-interval` overrides).
   traffic: { probeInterval: '100ms' },
-  uses: ['data.probe'],
+  uses: ['data.probe', 'health.version'],
   probe: (s) => probeOf(s, 'data.probe'),
   timeouts: { provision: '240s', steady: '60s', step: '90s' },
   fault: () =>
     Fault.block('k8s-deploy', { VERSION: 'v2', ROLLOUT_TIMEOUT }, { name: 'roll out v2', target: 'app' }),
-  procedure: () => [
+  procedure: (_e, s) => [
     Step.block('k8s-revisions', {
       name: 'ReplicaSet revisions before the rollback',
       expect: { stdout: /at revision 2 running \S+:v2$/m },
@@ -64,6 +66,6 @@ export default defineDrill({
       expect: { stdout: /at revision 3 running \S+:v1$/m },
     }),
     Step.block('verify-health', { expect: { stdout: /service verified/ } }),
-    Step.servedVersion('v1'),
+    Step.servedVersion('v1', configured<ReleaseProbe>(s, 'health.version')),
   ],
 });

@@ -38,6 +38,9 @@ describe('config file', () => {
     expect(message(() => parseConfig('canary: { through: app, path: /w, body: {} }\n', 'c.yaml'))).toMatch(
       /^c\.yaml: canary\.readBack: expected string, received undefined$/,
     );
+    expect(message(() => parseConfig('health:\n  version: { path: /health }\n', 'c.yaml'))).toBe(
+      'c.yaml: health.version: expected a field or a header that names the release',
+    );
     expect(message(() => parseConfig('health: [\n', 'c.yaml'))).toMatch(/^c\.yaml:\d+:\d+: not valid YAML/);
     expect(message(() => parseConfig('{', 'drillbook.config.json'))).toMatch(
       /^drillbook\.config\.json: not valid JSON/,
@@ -82,6 +85,7 @@ describe('config file', () => {
     const s = loadSystem(PROJECT_ROOT, {});
     expect(s.name).toBe('order-service');
     expect(s.health.path).toBe('/ready');
+    expect(s.health.version).toEqual({ path: '/health', field: 'version', header: 'X-App-Version' });
     expect(s.runbook?.blocks.has('failover-promote')).toBe(true);
   });
 

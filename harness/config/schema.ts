@@ -365,6 +365,31 @@ export const ConfigSchema = z
           description:
             "How often the drill probes the path (the RTO's resolution; default the drill's, 15ms): what the system can take. `--probe-interval` overrides it.",
         }),
+        version: z
+          .strictObject({
+            path: z
+              .string()
+              .startsWith('/', { message: "a path starting with '/'" })
+              .meta({ description: 'A GET path that answers with the release the app runs.' }),
+            field: z
+              .string()
+              .min(1)
+              .optional()
+              .meta({ description: 'The top-level JSON field of the answer that names the release.' }),
+            header: z
+              .string()
+              .min(1)
+              .optional()
+              .meta({ description: 'A response header that names the release.' }),
+          })
+          .refine((v) => v.field !== undefined || v.header !== undefined, {
+            message: 'a field or a header that names the release',
+          })
+          .optional()
+          .meta({
+            description:
+              'How the app says which release it serves (the rollback drills check it after rolling back; a drill that needs it is left out without it). Both `field` and `header`, when given, must name the release.',
+          }),
       })
       .default({ path: '/ready', status: 200 })
       .meta({ description: 'How to see the system: the probe clients use through the router.' }),

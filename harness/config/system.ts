@@ -40,7 +40,14 @@ export interface SystemUnderTest {
   readonly releases: Readonly<Record<string, { env: Record<string, string> }>>;
   /** Absolute directories of the system's own tools, on the PATH of runbook blocks. */
   readonly tools: readonly string[];
-  readonly health: { path: string; status: number; bodyIncludes?: string; intervalMs?: number };
+  readonly health: {
+    path: string;
+    status: number;
+    bodyIncludes?: string;
+    intervalMs?: number;
+    /** How the app names the release it serves. */
+    version?: ReleaseProbe;
+  };
   readonly canary: CanaryConfig;
   /** The runbook (block ids already mapped: a drill's step id finds the user's block). */
   readonly runbook?: Runbook;
@@ -196,6 +203,7 @@ export function resolveSystem(config: Config, where: { display: string; dir: str
       status: config.health.status,
       ...(config.health.bodyIncludes !== undefined ? { bodyIncludes: config.health.bodyIncludes } : {}),
       ...(config.health.interval !== undefined ? { intervalMs: parseDuration(config.health.interval) } : {}),
+      ...(config.health.version ? { version: releaseProbe(config.health.version) } : {}),
     },
     canary: config.canary ?? { through: 'database' },
     ...(runbook ? { runbook } : {}),
@@ -276,4 +284,23 @@ export function composeServices(file: string, shown = file): string[] {
   if (typeof services !== 'object' || services === null)
     throw new UsageError(`${shown}: services: expected a map of services`);
   return Object.keys(services);
+}
+
+/** Where the app names the release it serves: a GET path, and the JSON field and/or header that hold it. */
+export interface ReleaseProbe {
+  path: string;
+  field?: string;
+  header?: string;
+}
+
+function releaseProbe(v: {
+  path: string;
+  field?: string | undefined;
+  header?: string | undefined;
+}): ReleaseProbe {
+  return {
+    path: v.path,
+    ...(v.field !== undefined ? { field: v.field } : {}),
+    ...(v.header !== undefined ? { header: v.header } : {}),
+  };
 }

@@ -7,10 +7,10 @@ import { UsageError } from '../core/errors.ts';
 import type { SystemUnderTest } from './system.ts';
 
 /**
- * A field of the config's `data` or `cache` section, by its dotted path, or a release a drill deploys by name
- * (`releases.v2-slow`).
+ * A field of the config's `data` or `cache` section, by its dotted path, a release a drill deploys by name
+ * (`releases.v2-slow`), or how the app names the release it serves (`health.version`).
  */
-export type ConfigField = `data.${string}` | `cache${string}` | `releases.${string}`;
+export type ConfigField = `data.${string}` | `cache${string}` | `releases.${string}` | 'health.version';
 
 /** The value at a dotted path of the system's `data` / `cache` sections, if set. */
 function valueAt(system: SystemUnderTest, path: string): unknown {

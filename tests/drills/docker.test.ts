@@ -102,7 +102,7 @@ describe.skipIf(skip)('the docker backend', () => {
     ).toMatch(/backend runs \S+:v1/);
     expect(dr.checks.find((c) => c.name === 'release served after the rollback')).toMatchObject({
       passed: true,
-      actual: expect.stringMatching(/^v1 \(X-App-Version: v1/) as unknown,
+      actual: expect.stringMatching(/^v1, X-App-Version: v1 \(GET \/health, HTTP 200\)$/) as unknown,
     });
 
     // redis-failure: the app degraded without its cache, and the cache's own loss was measured.

@@ -10,6 +10,7 @@ import { poll } from '../../core/poll.ts';
 import type { IntegrityCheck } from '../../record/record.ts';
 import type { Step, StepContext } from '../step.ts';
 import type { CacheConfig } from '../../config/schema.ts';
+import type { ReleaseProbe } from '../../config/system.ts';
 
 const SECTION = 'Monitoring and Alerting > RedisConnectionFailed';
 
@@ -120,20 +121,38 @@ export function observeCacheOutage(cache: CacheConfig): Step {
   };
 }
 
-/** The release the service answers with now, through the clients' path (GET /health and X-App-Version). */
-export function servedVersion(version: string): Step {
+/**
+ * The release the service answers with now, through the clients' path, where the config says the app names it
+ * (`health.version`: a GET path, and its JSON field and/or header; every one given must name `version`).
+ */
+export function servedVersion(version: string, where: ReleaseProbe): Step {
   return {
     name: `check: the service runs ${version}`,
     verifies: true,
     async run(ctx: StepContext) {
-      const res = await client(ctx.signal).get<{ version?: string }>(`${ctx.estate.endpoints.app}/health`);
-      const header = String(res.headers['x-app-version'] ?? '');
+      const res = await client(ctx.signal).get<Record<string, unknown>>(
+        `${ctx.estate.endpoints.app}${where.path}`,
+      );
+      const said: string[] = [];
+      let passed = res.status === 200;
+      if (where.field !== undefined) {
+        const v = typeof res.data === 'object' && res.data !== null ? res.data[where.field] : undefined;
+        const text = typeof v === 'string' ? v : '?';
+        said.push(text);
+        passed &&= text === version;
+      }
+      if (where.header !== undefined) {
+        const h: unknown = res.headers[where.header.toLowerCase()];
+        const text = typeof h === 'string' && h ? h : '?';
+        said.push(`${where.header}: ${text}`);
+        passed &&= text === version;
+      }
       const c: IntegrityCheck = {
         name: 'release served after the rollback',
         kind: 'behaviour',
         expected: version,
-        actual: `${res.data.version ?? '?'} (X-App-Version: ${header || '?'}, HTTP ${res.status})`,
-        passed: res.status === 200 && res.data.version === version && header === version,
+        actual: `${said.join(', ')} (GET ${where.path}, HTTP ${res.status})`,
+        passed,
       };
       if (!c.passed) throw new StepError(`${c.name}: expected ${version}, got ${c.actual}`, { checks: [c] });
       return { detail: c.actual, checks: [c] };
