@@ -83,10 +83,45 @@ async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
   if (backend === 'docker') expect(leftOnDocker(summary.runId)).toEqual([]);
 }
 
+/**
+ * The lagging failover pair on one backend, from the example's config: the async drill loses the acknowledged
+ * writes of the lag, the sync one none; nothing is left behind.
+ */
+async function laggingPair(backend: 'local' | 'docker'): Promise<void> {
+  const ids = ['q1-db-failover-lagging', 'q1-db-failover-lagging-sync'];
+  const res = await drill([
+    'run',
+    ...ids,
+    '--backend',
+    backend,
+    '--config',
+    CONFIG,
+    '--report-dir',
+    tempReportDir(),
+  ]);
+  expect(res.code, res.stdout + res.stderr).toBe(0);
+  const summary = readSummary(reportDirOf(res.stdout));
+  const [async_, sync] = summary.drills;
+  for (const d of summary.drills)
+    console.log(
+      `inventory ${d.id} (${backend}): rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
+    );
+  expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
+  expect(async_?.measured.lostAckedWrites).toBeGreaterThan(0);
+  expect(sync?.measured.lostAckedWrites).toBe(0);
+  expect(labelledProcesses(summary.runId)).toEqual([]);
+  expect(runDirsOf(summary.runId)).toEqual([]);
+  if (backend === 'docker') expect(leftOnDocker(summary.runId)).toEqual([]);
+}
+
 describe.skipIf(missing !== undefined)('examples/inventory: its data, from its config, on local', () => {
   it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
     await dataDrills('local');
   }, 600_000);
+
+  it('the lagging failover pair passes: async loses the lag’s acknowledged writes, sync none', async () => {
+    await laggingPair('local');
+  }, 300_000);
 
   it('a fingerprint query the running system refuses fails the preparation, naming data.fingerprint, before the fault', async () => {
     const path = exampleWith((doc) =>
@@ -126,6 +161,10 @@ describe.skipIf(dockerSkip)(
     it('backup-restore, db-migration-rollback and deploy-rollback pass, measured on its own data path', async () => {
       await dataDrills('docker');
     }, 600_000);
+
+    it('the lagging failover pair passes: async loses the lag’s acknowledged writes, sync none', async () => {
+      await laggingPair('docker');
+    }, 300_000);
   },
 );
 
