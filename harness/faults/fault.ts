@@ -164,9 +164,12 @@ function lagReplication(estate: Estate, lag: DurationString): Fault {
         // The stall took effect somewhere in the router's round trip: its middle is the best estimate, neither
         // early by the request's leg nor late by the answer's.
         const sinceStall = (performance.now() - asked) / 2;
+        const lagEnds = performance.now() - sinceStall + lagMs;
         ctx.emit({ kind: 'replication', what: 'link-stalled' }, { agoMs: sinceStall });
         await delay(Math.max(0, lagMs - sinceStall - roundTrip), ctx.signal);
         ctx.emit({ kind: 'replication', what: 'sample', sample: await monitor.sample() });
+        // A sample quicker than the slowest warm-up would end the lag early: the failure never strikes before it.
+        await delay(Math.max(0, lagEnds - performance.now()), ctx.signal);
       } finally {
         await monitor.close();
       }
