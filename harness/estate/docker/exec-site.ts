@@ -22,12 +22,7 @@ export function inContainer(
   bashArgs: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Launch {
-  const explicit = new Set(['PATH', 'HOME']);
-  const names = Object.keys(env).filter((k) => env[k] !== undefined);
-  const flags = names.flatMap((k) => ['-e', explicit.has(k) ? `${k}=${env[k] ?? ''}` : k]);
-  const cli: NodeJS.ProcessEnv = { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  for (const k of ['HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'])
-    if (process.env[k] !== undefined) cli[k] = process.env[k];
+  const { flags, cli } = byName(env);
   return {
     command: 'docker',
     args: ['exec', '-u', exec.user, '-w', exec.cwd, ...flags, exec.container, 'bash', ...bashArgs],
@@ -61,12 +56,7 @@ export function helperSite(run: HelperRun, env: Record<string, string>): ShellSi
 
 /** `docker run --rm` of bash in a helper container; values travel by name as with `inContainer`. */
 export function inHelper(run: HelperRun, bashArgs: readonly string[], env: NodeJS.ProcessEnv): Launch {
-  const explicit = new Set(['PATH', 'HOME']);
-  const names = Object.keys(env).filter((k) => env[k] !== undefined);
-  const flags = names.flatMap((k) => ['-e', explicit.has(k) ? `${k}=${env[k] ?? ''}` : k]);
-  const cli: NodeJS.ProcessEnv = { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  for (const k of ['HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'])
-    if (process.env[k] !== undefined) cli[k] = process.env[k];
+  const { flags, cli } = byName(env);
   return {
     command: 'docker',
     args: [
@@ -96,4 +86,19 @@ function staleLock(server: NonNullable<HelperRun['server']>): string {
     `if [ -f ${lock} ] && [ "$(head -n 1 ${lock})" = 1 ] && ` +
     `! pg_isready -q -t 2 -h ${server.host} -p ${server.port}; then rm -f ${lock}; fi`
   );
+}
+
+/**
+ * The block's values as `docker` flags that name them (`-e NAME`: the CLI takes each from its own environment, so
+ * no secret is on a command line), PATH and HOME given explicitly (the CLI needs its own from the host), and the
+ * CLI's environment: the values, with the host's PATH and the settings that say which engine to talk to.
+ */
+function byName(env: NodeJS.ProcessEnv): { flags: string[]; cli: NodeJS.ProcessEnv } {
+  const explicit = new Set(['PATH', 'HOME']);
+  const names = Object.keys(env).filter((k) => env[k] !== undefined);
+  const flags = names.flatMap((k) => ['-e', explicit.has(k) ? `${k}=${env[k] ?? ''}` : k]);
+  const cli: NodeJS.ProcessEnv = { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const k of ['HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'])
+    if (process.env[k] !== undefined) cli[k] = process.env[k];
+  return { flags, cli };
 }
