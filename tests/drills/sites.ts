@@ -264,3 +264,29 @@ export async function assertFailback(backend: 'local' | 'docker'): Promise<strin
   expect(labelledProcesses(run.runId)).toEqual([]);
   return run.runId;
 }
+
+/**
+ * The partition drill on a backend: the DR site activated as for a kill, then the old site back on the network
+ * and the split-brain check passing because the fence held (no write a client sends the old primary is
+ * acknowledged, nothing runs at the old site); nothing left, the cut healed. Returns the run id.
+ */
+export async function assertPartitionHeld(backend: 'local' | 'docker'): Promise<string> {
+  const run = await runKeptSites(backend, ['q2-site-partition']);
+  const d = run.drills[0];
+  if (!d) throw new Error('no drill in the run');
+  console.log(assertSiteFailover(d).line);
+  const steps = ofKind(d.record.timeline, 'step').filter((e) => e.phase === 'procedure');
+  // The runbook's seven blocks, then the site back on the network, then the split-brain check.
+  expect(steps.slice(-2).map((s) => s.name)).toEqual([
+    'the primary site comes back (its network whole again)',
+    'split-brain check: no client write lands on the old site',
+  ]);
+  // Fenced: the old site's servers were stopped, so the writes are refused.
+  expect(steps.at(-1)?.detail).toMatch(
+    /^the fence held: a client holding the old addresses tried (\d+) writes straight to postgres-primary .*: 0 of \1 acknowledged .*running at site-primary: nothing$/,
+  );
+  expect(steps.at(-2)?.detail).toMatch(/running there: nothing$/);
+  expect(labelledProcesses(run.runId)).toEqual([]);
+  expect(await partitionLeaks(run.runId)).toEqual([]);
+  return run.runId;
+}
