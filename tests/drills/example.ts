@@ -2,7 +2,7 @@
  * examples/inventory, the second system drillbook is tested against: where it is, what running it needs, and
  * copies of it with a changed config, for the own-system tests of every backend.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +57,55 @@ export function exampleWith(edit: (doc: ReturnType<typeof parseDocument>) => voi
 /** The run directories a run left in the temporary directory. */
 export function runDirsOf(runId: string): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
+}
+
+/**
+ * Step 2 of the example's walkthrough: `drill init --compose docker-compose.yml` run in a copy of the example
+ * without its config (the user's repository). Returns the copy, the written config's path, and init's result.
+ */
+export async function initFromCompose(): Promise<{
+  repo: string;
+  path: string;
+  init: { code: number; stdout: string; stderr: string };
+}> {
+  const repo = exampleCopy({ withConfig: false });
+  const init = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'drill.js'), 'init', '--compose', 'docker-compose.yml'],
+      { cwd: repo },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+  return { repo, path: join(repo, 'drillbook.config.yaml'), init };
+}
+
+/** The app's database setting, as a template of the run's values (what the walkthrough tells the user to write). */
+export const INVENTORY_DSN =
+  'host={{dbHost}} port={{dbPort}} user={{dbUser}} password={{dbPassword}} dbname={{dbName}}';
+
+/**
+ * Step 3's edits every backend needs (each on a line `drill init` marked EDIT; the README lists them): the
+ * release, the health path, the canary through the app's write API, and the runbook's Q1 blocks.
+ */
+export function walkthroughEdits(doc: ReturnType<typeof parseDocument>): void {
+  doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
+  doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy', interval: '100ms' });
+  doc.setIn(['canary'], {
+    through: 'app',
+    rate: 10,
+    method: 'POST',
+    path: '/api/stock',
+    body: { sku: 'canary', amount: 1, probe_run: '{{runId}}', probe_seq: '{{seq}}' },
+    committed: [201],
+    readBack: 'SELECT probe_seq::text AS seq FROM stock_movements WHERE probe_run = $1',
+  });
+  doc.setIn(['runbook', 'blocks'], {
+    'failover-confirm-down': 'db-is-down',
+    'failover-fence': 'stonith-primary',
+    'failover-promote': 'promote-replica',
+    'failover-repoint': 'move-db-vip',
+    'failover-verify': 'check-writes',
+  });
 }

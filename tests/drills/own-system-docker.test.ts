@@ -5,15 +5,23 @@
  * gives a config that runs Q1 there after the edits its comments ask for, and a config naming a service the
  * file lacks stops before anything starts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
 import { leftOnDocker } from '../docker.ts';
-import { CONFIG, EXAMPLE, runDirsOf, skipWithoutCompose } from './example.ts';
+import {
+  CONFIG,
+  EXAMPLE,
+  runDirsOf,
+  skipWithoutCompose,
+  initFromCompose,
+  INVENTORY_DSN,
+  walkthroughEdits,
+} from './example.ts';
 
 const skip = await skipWithoutCompose("the inventory example's docker drills");
 
@@ -97,22 +105,10 @@ describe.skipIf(skip)('drill your own system: examples/inventory on the docker b
 
   it('drill init --compose, the edits its comments ask for, then Q1 on docker: exit 0', async () => {
     // The user's repository before the walkthrough: the example without its config.
-    const repo = mkdtempSync(join(tmpdir(), 'drill-own-docker-'));
+    const { repo, path, init } = await initFromCompose();
     try {
-      cpSync(EXAMPLE, repo, { recursive: true });
-      rmSync(join(repo, 'drillbook.config.yaml'));
-      const init = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(
-          process.execPath,
-          [join(ROOT, 'bin', 'drill.js'), 'init', '--compose', 'docker-compose.yml'],
-          { cwd: repo },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        ),
-      );
       expect(init.stderr).toBe('');
       expect(init.code).toBe(0);
-      const path = join(repo, 'drillbook.config.yaml');
       const written = readFileSync(path, 'utf8');
       // What init found by itself: the roles, the image, the port, and the password the file requires.
       expect(written).toContain('services: { database: db, app: inventory }');
@@ -120,31 +116,13 @@ describe.skipIf(skip)('drill your own system: examples/inventory on the docker b
 
       // The edits, each on a line marked EDIT (the README lists them).
       const doc = parseDocument(written);
-      const dsn = 'host={{dbHost}} port={{dbPort}} user={{dbUser}} password={{dbPassword}} dbname={{dbName}}';
-      doc.setIn(['system', 'docker', 'env'], { INVENTORY_DSN: dsn, LISTEN_PORT: '{{port}}' });
+      doc.setIn(['system', 'docker', 'env'], { INVENTORY_DSN, LISTEN_PORT: '{{port}}' });
       doc.setIn(['system', 'docker', 'build'], {
         packages: ['python3', 'python3-psycopg2'],
         copy: ['app.py', 'dbmigrate.py', 'migrations'],
         command: ['python3', 'app.py'],
       });
-      doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
-      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy', interval: '100ms' });
-      doc.setIn(['canary'], {
-        through: 'app',
-        rate: 10,
-        method: 'POST',
-        path: '/api/stock',
-        body: { sku: 'canary', amount: 1, probe_run: '{{runId}}', probe_seq: '{{seq}}' },
-        committed: [201],
-        readBack: 'SELECT probe_seq::text AS seq FROM stock_movements WHERE probe_run = $1',
-      });
-      doc.setIn(['runbook', 'blocks'], {
-        'failover-confirm-down': 'db-is-down',
-        'failover-fence': 'stonith-primary',
-        'failover-promote': 'promote-replica',
-        'failover-repoint': 'move-db-vip',
-        'failover-verify': 'check-writes',
-      });
+      walkthroughEdits(doc);
       writeFileSync(path, doc.toString());
 
       const build = await drill(['images', 'build', '--config', path]);

@@ -8,8 +8,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, ROOT, tempReportDir } from '../cli.ts';
-import { exampleCopy, exampleWith, runDirsOf, skipWithoutPython } from './example.ts';
+import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import {
+  exampleWith,
+  runDirsOf,
+  skipWithoutPython,
+  initFromCompose,
+  INVENTORY_DSN,
+  walkthroughEdits,
+} from './example.ts';
 
 const missing = skipWithoutPython("the inventory example's drills") ? 'python3-psycopg2' : undefined;
 
@@ -18,26 +25,10 @@ describe.skipIf(missing !== undefined)(
   () => {
     it('follows the walkthrough: init from the compose file, the edits its comments ask for, a passing Q1', async () => {
       // Step 2: drill init --compose, in the user's repository.
-      const repo = exampleCopy({ withConfig: false });
-      const init = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-        (resolve, reject) => {
-          import('node:child_process')
-            .then(({ execFile }) =>
-              execFile(
-                process.execPath,
-                [join(ROOT, 'bin', 'drill.js'), 'init', '--compose', 'docker-compose.yml'],
-                { cwd: repo },
-                (err, stdout, stderr) =>
-                  resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-              ),
-            )
-            .catch(reject);
-        },
-      );
+      const { path, init } = await initFromCompose();
       expect(init.stderr).toBe('');
       expect(init.code).toBe(0);
       expect(init.stdout).toMatch(/^wrote drillbook\.config\.yaml from docker-compose\.yml/);
-      const path = join(repo, 'drillbook.config.yaml');
       const written = readFileSync(path, 'utf8');
       expect(written).toMatch(/^# /m);
       expect(written).toContain('services: { database: db, app: inventory }');
@@ -46,28 +37,10 @@ describe.skipIf(missing !== undefined)(
 
       // Step 3: the edits the README lists (each on a line marked EDIT in the written file).
       const doc = parseDocument(written);
-      const dsn = 'host={{dbHost}} port={{dbPort}} user={{dbUser}} password={{dbPassword}} dbname={{dbName}}';
       doc.setIn(['system', 'local', 'command'], ['/usr/bin/python3', 'app.py']);
-      doc.setIn(['system', 'local', 'env'], { INVENTORY_DSN: dsn, LISTEN_PORT: '{{port}}' });
+      doc.setIn(['system', 'local', 'env'], { INVENTORY_DSN, LISTEN_PORT: '{{port}}' });
       doc.setIn(['system', 'tools'], ['.']);
-      doc.setIn(['system', 'releases'], { v1: { env: { RELEASE: 'v1' } } });
-      doc.setIn(['health'], { path: '/healthz', status: 200, bodyIncludes: 'healthy', interval: '100ms' });
-      doc.setIn(['canary'], {
-        through: 'app',
-        rate: 10,
-        method: 'POST',
-        path: '/api/stock',
-        body: { sku: 'canary', amount: 1, probe_run: '{{runId}}', probe_seq: '{{seq}}' },
-        committed: [201],
-        readBack: 'SELECT probe_seq::text AS seq FROM stock_movements WHERE probe_run = $1',
-      });
-      doc.setIn(['runbook', 'blocks'], {
-        'failover-confirm-down': 'db-is-down',
-        'failover-fence': 'stonith-primary',
-        'failover-promote': 'promote-replica',
-        'failover-repoint': 'move-db-vip',
-        'failover-verify': 'check-writes',
-      });
+      walkthroughEdits(doc);
       writeFileSync(path, doc.toString());
 
       // Step 4: the drill, from that config alone.
