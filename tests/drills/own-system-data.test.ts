@@ -203,7 +203,11 @@ describe('what the example does not declare, and data mistakes (exit 2, nothing 
     expect(res.stderr).toMatch(
       /^drill: left out: .*drill redis-failure needs cache, which this config does not declare/m,
     );
-    expect(res.stderr).toMatch(/^drill: left out: .*runbook: drill deploy-rollback-docker needs blocks /m);
+    expect(res.stderr).toMatch(/^drill: left out: .*drill deploy-rollback-docker needs health\.version, /m);
+    expect(res.stderr).toMatch(
+      /^drill: left out: .*drill alerts-fire needs releases\.v2-slow, releases\.v2-crashloop, /m,
+    );
+    expect(res.stderr).toMatch(/^drill: left out: .*runbook: drill q2-site-failover needs blocks /m);
     expect(res.stdout).toMatch(/^shard 20\/20: 0 of [1-9]\d* drills/m);
     expect(res.created).toEqual([]);
   });
