@@ -6,9 +6,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { parseDocument } from 'yaml';
-import { ROOT } from '../cli.ts';
-import { skipWithoutDocker } from '../docker.ts';
+import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
+import type { DrillRecord } from '../../harness/record/record.ts';
+import type { RunSummary } from '../../harness/report/summary.ts';
+import { drill, readSummary, reportDirOf, ROOT, tempReportDir, type CliResult } from '../cli.ts';
+import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 
 export const EXAMPLE = join(ROOT, 'examples', 'inventory');
 export const CONFIG = join(EXAMPLE, 'drillbook.config.yaml');
@@ -108,4 +112,70 @@ export function walkthroughEdits(doc: ReturnType<typeof parseDocument>): void {
     'failover-repoint': 'move-db-vip',
     'failover-verify': 'check-writes',
   });
+}
+
+/** A run of the example's drills: the CLI's result, its report directory and summary, and a drill's record. */
+export interface ExampleRun {
+  res: CliResult;
+  dir: string;
+  summary: RunSummary;
+  record(id: string): DrillRecord;
+}
+
+/** `drill run IDS --backend B --config CONFIG` into a report directory of its own, read back. */
+export async function runExample(
+  ids: readonly string[],
+  backend: 'local' | 'docker',
+  config: string = CONFIG,
+): Promise<ExampleRun> {
+  const res = await drill([
+    'run',
+    ...ids,
+    '--backend',
+    backend,
+    '--config',
+    config,
+    '--report-dir',
+    tempReportDir(),
+  ]);
+  const dir = reportDirOf(res.stdout);
+  return {
+    res,
+    dir,
+    summary: readSummary(dir),
+    record: (id) => JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord,
+  };
+}
+
+/** One line per drill with what it measured, for the test log (the figures quoted in closing notes). */
+export function logMeasured(run: ExampleRun, where: string): void {
+  for (const d of run.summary.drills)
+    console.log(
+      `inventory ${d.id} (${where}): ${d.status} rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
+    );
+}
+
+/** Nothing of the run is left: no process, no run directory, and on docker no container, network or volume. */
+export function expectNothingLeft(runId: string, backend: 'local' | 'docker'): void {
+  expect(labelledProcesses(runId)).toEqual([]);
+  expect(runDirsOf(runId)).toEqual([]);
+  if (backend === 'docker') expect(leftOnDocker(runId)).toEqual([]);
+}
+
+/**
+ * A drill of `run` stopped by a config mistake before its fault: it failed in `phase`, the teardown found no
+ * leak, and nothing of the run is left.
+ */
+export function expectStoppedBefore(
+  run: ExampleRun,
+  id: string,
+  phase: string,
+  backend: 'local' | 'docker',
+): void {
+  expect(run.res.code).toBe(1);
+  const record = run.record(id);
+  expect(record.faultAt).toBeUndefined();
+  expect(record.error?.phase).toBe(phase);
+  expect(record.teardown.leaks).toEqual([]);
+  expectNothingLeft(run.summary.runId, backend);
 }

@@ -6,20 +6,21 @@
  * (exit 2, naming its path, nothing started) and a fingerprint query the running system refuses (the
  * preparation fails naming `data.fingerprint`, before the fault, everything torn down).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
-import { leftOnDocker } from '../docker.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
-import { CONFIG, exampleWith, runDirsOf, skipWithoutCompose, skipWithoutPython } from './example.ts';
+import { drill, drillInOwnTmp } from '../cli.ts';
+import {
+  CONFIG,
+  exampleWith,
+  expectNothingLeft,
+  logMeasured,
+  runExample,
+  skipWithoutCompose,
+  skipWithoutPython,
+} from './example.ts';
 
 const missing = skipWithoutPython("the inventory example's data drills") ? 'python3-psycopg2' : undefined;
 const dockerSkip = await skipWithoutCompose("the inventory example's data drills on docker");
-
-const recordOf = (dir: string, id: string) =>
-  JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as DrillRecord;
 
 /**
  * backup-restore, db-migration-rollback and deploy-rollback on one backend, from the example's config: each
@@ -27,36 +28,22 @@ const recordOf = (dir: string, id: string) =>
  */
 async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
   const ids = ['backup-restore', 'db-migration-rollback', 'deploy-rollback'];
-  const res = await drill([
-    'run',
-    ...ids,
-    '--backend',
-    backend,
-    '--config',
-    CONFIG,
-    '--report-dir',
-    tempReportDir(),
-  ]);
-  expect(res.stderr).toBe('');
-  const dir = reportDirOf(res.stdout);
-  const summary = readSummary(dir);
-  for (const d of summary.drills)
-    console.log(
-      `inventory ${d.id} (${backend}): status=${d.status} rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
-    );
-  expect(res.code).toBe(0);
-  expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
-  for (const d of summary.drills) {
+  const run = await runExample(ids, backend);
+  expect(run.res.stderr).toBe('');
+  logMeasured(run, backend);
+  expect(run.res.code).toBe(0);
+  expect(run.summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
+  for (const d of run.summary.drills) {
     // Each fault broke the data path for a while, and the clients' canary kept writing.
     expect(d.measured.rtoMs).toBeGreaterThan(0);
     expect(d.measured.ackedWrites).toBeGreaterThan(0);
-    const record = recordOf(dir, d.id);
+    const record = run.record(d.id);
     expect(record.settings.probePath).toBe('/api/stock?limit=1');
     expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
   }
 
   // backup-restore: the example's own table dropped, its own fingerprint equal after the restore.
-  const br = recordOf(dir, 'backup-restore');
+  const br = run.record('backup-restore');
   expect(br.timeline.find((e) => e.kind === 'fault' && e.state === 'injected')).toMatchObject({
     detail: 'DROP TABLE "stock_movements" CASCADE',
   });
@@ -65,7 +52,7 @@ async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
   expect(restored?.actual).toMatch(/^2000 [0-9a-f]{32}$/);
 
   // db-migration-rollback: dbmigrate.py's revision back at the config's base, the seeded movements intact.
-  const mr = recordOf(dir, 'db-migration-rollback');
+  const mr = run.record('db-migration-rollback');
   expect(mr.checks.find((c) => c.name.startsWith('schema back at 001'))).toMatchObject({
     actual: '001',
     passed: true,
@@ -73,14 +60,12 @@ async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
   expect(mr.checks.find((c) => c.name.startsWith('data from before the release intact'))?.passed).toBe(true);
 
   // deploy-rollback: a criterion triggered the rollback of the broken release.
-  const dr = recordOf(dir, 'deploy-rollback');
+  const dr = run.record('deploy-rollback');
   expect(dr.checks.find((c) => c.name === 'rollback decision')?.actual).toMatch(
     /^(health-check|error-rate|latency): /,
   );
 
-  expect(labelledProcesses(summary.runId)).toEqual([]);
-  expect(runDirsOf(summary.runId)).toEqual([]);
-  if (backend === 'docker') expect(leftOnDocker(summary.runId)).toEqual([]);
+  expectNothingLeft(run.summary.runId, backend);
 }
 
 /**
@@ -90,30 +75,15 @@ async function dataDrills(backend: 'local' | 'docker'): Promise<void> {
  */
 async function q1Variants(backend: 'local' | 'docker'): Promise<void> {
   const ids = ['q1-db-failover-sync', 'q1-db-failover-lagging', 'q1-db-failover-lagging-sync'];
-  const res = await drill([
-    'run',
-    ...ids,
-    '--backend',
-    backend,
-    '--config',
-    CONFIG,
-    '--report-dir',
-    tempReportDir(),
-  ]);
-  expect(res.code, res.stdout + res.stderr).toBe(0);
-  const summary = readSummary(reportDirOf(res.stdout));
-  const [sync, async_, lagSync] = summary.drills;
-  for (const d of summary.drills)
-    console.log(
-      `inventory ${d.id} (${backend}): rto=${d.measured.rtoMs} ms rpo=${d.measured.rpoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
-    );
-  expect(summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
+  const run = await runExample(ids, backend);
+  expect(run.res.code, run.res.stdout + run.res.stderr).toBe(0);
+  const [sync, async_, lagSync] = run.summary.drills;
+  logMeasured(run, backend);
+  expect(run.summary.drills.map((d) => [d.id, d.status])).toEqual(ids.map((id) => [id, 'passed']));
   expect(sync?.measured.lostAckedWrites).toBe(0);
   expect(async_?.measured.lostAckedWrites).toBeGreaterThan(0);
   expect(lagSync?.measured.lostAckedWrites).toBe(0);
-  expect(labelledProcesses(summary.runId)).toEqual([]);
-  expect(runDirsOf(summary.runId)).toEqual([]);
-  if (backend === 'docker') expect(leftOnDocker(summary.runId)).toEqual([]);
+  expectNothingLeft(run.summary.runId, backend);
 }
 
 describe.skipIf(missing !== undefined)('examples/inventory: its data, from its config, on local', () => {
@@ -129,31 +99,19 @@ describe.skipIf(missing !== undefined)('examples/inventory: its data, from its c
     const path = exampleWith((doc) =>
       doc.setIn(['data', 'fingerprint'], 'SELECT count(*) FROM no_such_movements'),
     );
-    const res = await drill([
-      'run',
-      'backup-restore',
-      '--backend',
-      'local',
-      '--config',
-      path,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(
+    const run = await runExample(['backup-restore'], 'local', path);
+    expect(run.res.code).toBe(1);
+    expect(run.res.stdout).toMatch(
       /drillbook\.config\.yaml: data\.fingerprint failed on postgres-primary: .*no_such_movements/,
     );
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
-    const record = recordOf(dir, 'backup-restore');
+    const record = run.record('backup-restore');
     expect(record.faultAt).toBeUndefined();
     expect(ofPhase(record, 'steady')).toBeUndefined();
     expect(record.criteria.find((c) => !c.passed)?.message).toMatch(
       /^prepare step "record DATA_BEFORE" failed: .*data\.fingerprint failed/,
     );
     expect(record.teardown.leaks).toEqual([]);
-    expect(labelledProcesses(summary.runId)).toEqual([]);
-    expect(runDirsOf(summary.runId)).toEqual([]);
+    expectNothingLeft(run.summary.runId, 'local');
   }, 180_000);
 });
 

@@ -11,28 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
-import { leftOnDocker } from '../docker.ts';
+import { drill, drillInOwnTmp } from '../cli.ts';
 import {
   CONFIG,
   EXAMPLE,
-  runDirsOf,
-  skipWithoutCompose,
+  expectNothingLeft,
   initFromCompose,
   INVENTORY_DSN,
+  logMeasured,
+  runExample,
+  skipWithoutCompose,
   walkthroughEdits,
 } from './example.ts';
 
 const skip = await skipWithoutCompose("the inventory example's docker drills");
-
-interface Record_ {
-  status: string;
-  estate?: { backend: string; images?: Record<string, string> };
-  timeline: { kind: string; message?: string }[];
-  teardown: { leaks: string[] };
-}
-const recordOf = (dir: string, id: string) =>
-  JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')) as Record_;
 
 describe.skipIf(skip)('drill your own system: examples/inventory on the docker backend', () => {
   it('drill images build makes the release images from the config (Debian python3-psycopg2 on the base)', async () => {
@@ -60,47 +52,32 @@ describe.skipIf(skip)('drill your own system: examples/inventory on the docker b
   }, 900_000);
 
   it('runs q1-db-failover and q1-db-failover-sync through its compose file, measured, and leaves nothing', async () => {
-    const res = await drill([
-      'run',
-      'q1-db-failover',
-      'q1-db-failover-sync',
-      '--backend',
-      'docker',
-      '--config',
-      CONFIG,
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    expect(res.stderr).toBe('');
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
-    for (const d of summary.drills)
-      console.log(
-        `inventory ${d.id} (docker, under load): ${d.status} rto=${d.measured.rtoMs} ms acked=${d.measured.ackedWrites} lost=${d.measured.lostAckedWrites}`,
-      );
-    expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
+    const run = await runExample(['q1-db-failover', 'q1-db-failover-sync'], 'docker');
+    expect(run.res.stderr).toBe('');
+    logMeasured(run, 'docker, under load');
+    expect(run.summary.drills.map((d) => [d.id, d.status])).toEqual([
       ['q1-db-failover', 'passed'],
       ['q1-db-failover-sync', 'passed'],
     ]);
-    expect(res.code).toBe(0);
-    for (const d of summary.drills) {
+    expect(run.res.code).toBe(0);
+    for (const d of run.summary.drills) {
       expect(d.measured.rtoMs).toBeGreaterThan(0);
       expect(d.measured.ackedWrites).toBeGreaterThan(0);
-      const record = recordOf(dir, d.id);
+      const record = run.record(d.id);
       expect(record.estate?.backend).toBe('docker');
       expect(record.estate?.images?.app).toMatch(/^drillbook-example\/inventory:v1@sha256:/);
       // The app ran as the compose file's own service, from the merged project drillbook wrote.
       expect(
-        record.timeline.some((e) =>
-          /app v1 .* as service inventory of .*compose\.run\.json/.test(e.message ?? ''),
+        record.timeline.some(
+          (e) =>
+            e.kind === 'note' && /app v1 .* as service inventory of .*compose\.run\.json/.test(e.message),
         ),
       ).toBe(true);
       expect(record.teardown.leaks).toEqual([]);
     }
     // The sync drill loses nothing acknowledged.
-    expect(summary.drills[1]?.measured.lostAckedWrites).toBe(0);
-    expect(leftOnDocker(summary.runId)).toEqual([]);
-    expect(runDirsOf(summary.runId)).toEqual([]);
+    expect(run.summary.drills[1]?.measured.lostAckedWrites).toBe(0);
+    expectNothingLeft(run.summary.runId, 'docker');
   }, 900_000);
 
   it('drill init --compose, the edits its comments ask for, then Q1 on docker: exit 0', async () => {
@@ -127,24 +104,12 @@ describe.skipIf(skip)('drill your own system: examples/inventory on the docker b
 
       const build = await drill(['images', 'build', '--config', path]);
       expect(build.code).toBe(0);
-      const res = await drill([
-        'run',
-        'q1-db-failover',
-        '--backend',
-        'docker',
-        '--config',
-        path,
-        '--report-dir',
-        tempReportDir(),
-      ]);
-      expect(res.stderr).toBe('');
-      expect(res.code).toBe(0);
-      const summary = readSummary(reportDirOf(res.stdout));
-      expect(summary.drills[0]?.status).toBe('passed');
-      console.log(
-        `inventory q1-db-failover from drill init (docker, under load): rto=${summary.drills[0]?.measured.rtoMs} ms`,
-      );
-      expect(leftOnDocker(summary.runId)).toEqual([]);
+      const run = await runExample(['q1-db-failover'], 'docker', path);
+      expect(run.res.stderr).toBe('');
+      expect(run.res.code).toBe(0);
+      expect(run.summary.drills[0]?.status).toBe('passed');
+      logMeasured(run, 'docker, from drill init, under load');
+      expectNothingLeft(run.summary.runId, 'docker');
     } finally {
       rmSync(repo, { recursive: true, force: true });
     }

@@ -4,17 +4,18 @@
  * config mistakes a user makes, each stopped before the fault with one line naming the config field.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drillInOwnTmp } from '../cli.ts';
 import {
   exampleWith,
-  runDirsOf,
-  skipWithoutPython,
+  expectNothingLeft,
+  expectStoppedBefore,
   initFromCompose,
   INVENTORY_DSN,
+  logMeasured,
+  runExample,
+  skipWithoutPython,
   walkthroughEdits,
 } from './example.ts';
 
@@ -44,102 +45,39 @@ describe.skipIf(missing !== undefined)(
       writeFileSync(path, doc.toString());
 
       // Step 4: the drill, from that config alone.
-      const res = await drill([
-        'run',
-        'q1-db-failover',
-        '--backend',
-        'local',
-        '--config',
-        path,
-        '--report-dir',
-        tempReportDir(),
-      ]);
-      expect(res.stderr).toBe('');
-      expect(res.code).toBe(0);
-      const summary = readSummary(reportDirOf(res.stdout));
-      const d = summary.drills[0];
+      const run = await runExample(['q1-db-failover'], 'local', path);
+      expect(run.res.stderr).toBe('');
+      expect(run.res.code).toBe(0);
+      const d = run.summary.drills[0];
       expect(d?.status).toBe('passed');
       expect(d?.measured.rtoMs).toBeGreaterThan(0);
       expect(d?.measured.ackedWrites).toBeGreaterThan(0);
       // The config's objective (Q1: 30 min), not the scenario's.
       expect(d?.objectives.rtoMs).toBe(30 * 60_000);
-      const record = JSON.parse(
-        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
-      ) as {
-        runbook?: { path: string };
-        settings: { probePath: string };
-        objectiveSources: { rto?: string };
-      };
+      const record = run.record('q1-db-failover');
       expect(record.runbook?.path).toMatch(/RUNBOOK\.md$/);
       expect(record.settings.probePath).toBe('/healthz');
       expect(record.objectiveSources.rto).toBe('config');
-      console.log(
-        `inventory q1-db-failover (local, under load): rto=${d?.measured.rtoMs} ms acked=${d?.measured.ackedWrites} lost=${d?.measured.lostAckedWrites}`,
-      );
-      expect(labelledProcesses(summary.runId)).toEqual([]);
-      expect(runDirsOf(summary.runId)).toEqual([]);
+      logMeasured(run, 'local, under load');
+      expectNothingLeft(run.summary.runId, 'local');
     });
 
     it('a canary read-back that fails stops the drill before the fault, naming canary.readBack, and tears down', async () => {
       const path = exampleWith((doc) =>
         doc.setIn(['canary', 'readBack'], 'SELECT seq FROM no_such_table WHERE run = $1'),
       );
-      const res = await drill([
-        'run',
-        'q1-db-failover',
-        '--backend',
-        'local',
-        '--config',
-        path,
-        '--report-dir',
-        tempReportDir(),
-      ]);
-      expect(res.code).toBe(1);
-      expect(res.stdout).toMatch(/canary\.readBack failed on postgres-primary: .*no_such_table/);
-      const summary = readSummary(reportDirOf(res.stdout));
-      const record = JSON.parse(
-        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
-      ) as {
-        faultAt?: number;
-        error?: { phase: string };
-        teardown: { leaks: string[] };
-      };
-      expect(record.faultAt).toBeUndefined();
-      expect(record.error?.phase).toBe('steady');
-      expect(record.teardown.leaks).toEqual([]);
-      expect(labelledProcesses(summary.runId)).toEqual([]);
-      expect(runDirsOf(summary.runId)).toEqual([]);
+      const run = await runExample(['q1-db-failover'], 'local', path);
+      expect(run.res.stdout).toMatch(/canary\.readBack failed on postgres-primary: .*no_such_table/);
+      expectStoppedBefore(run, 'q1-db-failover', 'steady', 'local');
     });
 
     it('a health path that never answers stops the drill in provision, naming health.path, and tears down', async () => {
       const path = exampleWith((doc) => doc.setIn(['health', 'path'], '/no-such-health'));
-      const res = await drill([
-        'run',
-        'q1-db-failover',
-        '--backend',
-        'local',
-        '--config',
-        path,
-        '--report-dir',
-        tempReportDir(),
-      ]);
-      expect(res.code).toBe(1);
-      expect(res.stdout).toMatch(
+      const run = await runExample(['q1-db-failover'], 'local', path);
+      expect(run.res.stdout).toMatch(
         /\/no-such-health \(health\.path in .*drillbook\.config\.yaml\): last error: answered 404, not 200/,
       );
-      const summary = readSummary(reportDirOf(res.stdout));
-      const record = JSON.parse(
-        readFileSync(join(reportDirOf(res.stdout), 'q1-db-failover.json'), 'utf8'),
-      ) as {
-        faultAt?: number;
-        error?: { phase: string };
-        teardown: { leaks: string[] };
-      };
-      expect(record.faultAt).toBeUndefined();
-      expect(record.error?.phase).toBe('provision');
-      expect(record.teardown.leaks).toEqual([]);
-      expect(labelledProcesses(summary.runId)).toEqual([]);
-      expect(runDirsOf(summary.runId)).toEqual([]);
+      expectStoppedBefore(run, 'q1-db-failover', 'provision', 'local');
     }, 180_000);
   },
 );
