@@ -147,7 +147,11 @@ export const kubeBackend: Backend = {
   async leaks(runId, drillId) {
     const { clusterStates } = await import('./sweep.ts');
     const { contextRecords } = await import('./context.ts');
+    const { kindRecords } = await import('./kind-records.ts');
     return [
+      ...kindRecords()
+        .filter((r) => r.runId === runId)
+        .map((r) => `kind cluster ${r.name} not deleted`),
       ...clusterStates()
         .filter((s) => s.runId === runId)
         .map((s) => `offline cluster state ${s.dir} still exists`),

@@ -14,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { run } from '../../core/exec.ts';
 import { EstateError } from '../../core/errors.ts';
 import type { Cluster } from './cluster.ts';
+import { writeKindRecord } from './kind-records.ts';
 
 /** The repo's kind configuration. */
 export const KIND_CONFIG = join(import.meta.dirname, '..', '..', '..', 'kind-config.yaml');
@@ -149,6 +150,9 @@ export async function startKindCluster(runId: string, runDir: string, kubeconfig
   const t = performance.now();
   let created = false;
   const routes: { cidr: string; via: string }[] = [];
+  // Recorded before anything exists, so that `drill cleanup` finds the cluster of a run killed at any point.
+  const record = () => writeKindRecord({ runId, name, routes });
+  const forget = record();
   const stop = async () => {
     const done: string[] = [];
     for (const r of routes.splice(0)) {
@@ -161,6 +165,7 @@ export async function startKindCluster(runId: string, runDir: string, kubeconfig
       created = false;
       done.push(`deleted kind cluster ${name}`);
     }
+    forget();
     return done;
   };
   try {
@@ -176,8 +181,9 @@ export async function startKindCluster(runId: string, runDir: string, kubeconfig
       addresses.set(node, ip);
       const cidr = await exec(cmd.podCidr(node), 30_000);
       if (cidr) {
-        await exec(cmd.route(cidr, ip), 10_000);
         routes.push({ cidr, via: ip });
+        record();
+        await exec(cmd.route(cidr, ip), 10_000);
       }
     }
     const dbNode = pickDbNode(nodes);

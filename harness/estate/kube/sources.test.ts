@@ -15,6 +15,7 @@ import {
   pickDbNode,
   startKindCluster,
 } from './kind-source.ts';
+import { kindRecords, sweepKindClusters, writeKindRecord } from './kind-records.ts';
 import { offlineNodeAddress } from './offline-source.ts';
 import { chooseClusterSource } from './sources.ts';
 
@@ -282,10 +283,23 @@ esac
     chmodSync(stub, 0o755);
     for (const name of ['kind', 'docker', 'kubectl', 'ip']) symlinkSync(stub, join(bin, name));
     const path = process.env.PATH;
+    const cache = process.env.DRILL_KUBE_CACHE;
     process.env.PATH = `${bin}:${path ?? ''}`;
+    process.env.DRILL_KUBE_CACHE = join(bin, 'cache');
     try {
       const kubeconfig = join(runDir, 'kubeconfig');
       const c = await startKindCluster('20261129T143103Z-49AE1C', runDir, kubeconfig);
+      // While it exists, a record lets `drill cleanup` find the cluster and its routes.
+      expect(kindRecords().map(({ runId, name, routes }) => ({ runId, name, routes }))).toEqual([
+        {
+          runId: '20261129T143103Z-49AE1C',
+          name: 'drillbook-49ae1c',
+          routes: [
+            { cidr: '10.244.0.0/24', via: '172.18.0.2' },
+            { cidr: '10.244.1.0/24', via: '172.18.0.3' },
+          ],
+        },
+      ]);
       expect(c.source).toBe('kind');
       expect(c.hostAddress).toBe('172.18.0.1');
       expect(c.dbNode).toBe('drillbook-49ae1c-worker');
@@ -297,6 +311,7 @@ esac
         'removed route 10.244.1.0/24 via 172.18.0.3',
         'deleted kind cluster drillbook-49ae1c',
       ]);
+      expect(kindRecords()).toEqual([]);
       const config = join(runDir, 'kind-config.yaml');
       expect(
         (parse(readFileSync(config, 'utf8')) as { nodes: { extraMounts: unknown[] }[] }).nodes.map(
@@ -325,8 +340,32 @@ esac
         'ip route del 10.244.1.0/24 via 172.18.0.3',
         `kind delete cluster --name drillbook-49ae1c --kubeconfig ${kubeconfig}`,
       ]);
+
+      // A killed run's cluster: `drill cleanup --run` removes its routes and deletes it, from the record.
+      writeFileSync(log, '');
+      writeKindRecord({
+        runId: 'R1',
+        name: 'drillbook-r1',
+        routes: [{ cidr: '10.244.1.0/24', via: '172.18.0.3' }],
+      });
+      const lines: string[] = [];
+      const sweep = { dryRun: false, force: false, log: (l: string) => lines.push(l) };
+      expect(await sweepKindClusters({ ...sweep, runId: 'R1', active: new Set(['R1']) })).toBe(0);
+      expect(lines).toEqual(['skip kind cluster drillbook-r1: run R1 still in progress; --force to remove']);
+      expect(await sweepKindClusters({ ...sweep, runId: 'R1', active: new Set() })).toBe(1);
+      expect(lines.slice(1)).toEqual([
+        'removed route 10.244.1.0/24 via 172.18.0.3 (run R1)',
+        'deleted kind cluster drillbook-r1 (run R1)',
+      ]);
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+        'ip route del 10.244.1.0/24 via 172.18.0.3',
+        'kind delete cluster --name drillbook-r1',
+      ]);
+      expect(kindRecords()).toEqual([]);
     } finally {
       process.env.PATH = path;
+      if (cache === undefined) delete process.env.DRILL_KUBE_CACHE;
+      else process.env.DRILL_KUBE_CACHE = cache;
     }
   });
 });
