@@ -98,7 +98,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
         endpoint: { host: endpoints.db.host, port: endpoints.db.port },
         primary: { host: conn.host, port: conn.port },
         ...(standby ? { standby: { host: standby.connection().host, port: standby.port } } : {}),
-        ...(redis ? { redis: { host: '127.0.0.1', port: redis.port } } : {}),
+        ...(redis ? { redis: { host: new URL(redis.url()).hostname, port: redis.port } } : {}),
         appUrl: endpoints.app,
         backupDir: backups.backupDir,
         archiveDir: backups.archiveDir,
