@@ -343,10 +343,12 @@ export async function chooseBackend(
   });
   for (const b of candidates) {
     const own = partial ? needsOf(drills.filter((d) => !missingCapabilities(b, d.needs).length)) : needs;
-    const [missing] = blocking(await b.prerequisites(io.env), own);
+    const prerequisites = await b.prerequisites(io.env);
+    const [missing] = blocking(prerequisites, own);
     if (!missing) {
       const why = passed.length ? `: ${passed.join('; ')}` : ', every prerequisite present';
-      io.out.write(`backend auto: ${b.name} (${b.description})${why}\n`);
+      const choices = prerequisites.filter((p) => p.choice).map((p) => `; ${p.what}: ${p.detail}`);
+      io.out.write(`backend auto: ${b.name} (${b.description})${why}${choices.join('')}\n`);
       return b;
     }
     passed.push(`${b.name} not used because ${missing.what}: ${missing.detail}`);

@@ -51,6 +51,8 @@ export interface EstateParts<S extends SpareRole = SpareRole> {
   pids(): number[];
   /** The ports it reserved on 127.0.0.1 (spares' ports are added). */
   ports: number[];
+  /** Ports its servers listen on at another address (the kube backend's node). */
+  nodePorts?: { host: string; port: number }[];
   /** What only this backend knows for the record (docker: the release really running, the image ids). */
   identity?(): Promise<Partial<Pick<EstateIdentity, 'appVersion' | 'images'>>>;
   /** A two-site estate's sites, and what its host blocks see of them. */
@@ -96,7 +98,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
         endpoint: { host: endpoints.db.host, port: endpoints.db.port },
         primary: { host: conn.host, port: conn.port },
         ...(standby ? { standby: { host: standby.connection().host, port: standby.port } } : {}),
-        ...(redis ? { redis: { host: '127.0.0.1', port: redis.port } } : {}),
+        ...(redis ? { redis: { host: new URL(redis.url()).hostname, port: redis.port } } : {}),
         appUrl: endpoints.app,
         backupDir: backups.backupDir,
         archiveDir: backups.archiveDir,
@@ -133,6 +135,7 @@ export function assembleEstate<S extends SpareRole>(parts: EstateParts<S>): Esta
       return {
         pids: parts.pids(),
         ports: [...spares.map((s) => s.port), ...parts.ports],
+        ...(parts.nodePorts ? { nodePorts: parts.nodePorts } : {}),
         dirs: [parts.runDir],
       };
     },

@@ -66,6 +66,8 @@ export interface Prerequisite {
   remedy?: string;
   /** Needed only by drills that need this capability (redis-server); missing, it blocks only those. */
   onlyFor?: Capability;
+  /** A choice the backend made here (the kube backend's cluster source): `--backend auto` repeats it. */
+  choice?: true;
 }
 
 /** The part of the CLI's context a backend's own command gets. */

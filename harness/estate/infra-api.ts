@@ -131,7 +131,9 @@ export class InfraApi {
   private async repointDb(to: string): Promise<Answer> {
     const server = this.server(to);
     const from = this.dbServer ?? (await this.dbTarget());
-    const state = await this.targets.router.client.repoint('db', `127.0.0.1:${server.port}`, { reset: true });
+    // The server's own address (a kube node's, else 127.0.0.1), as the estate's routes were made.
+    const target = `${server.connection().host}:${server.port}`;
+    const state = await this.targets.router.client.repoint('db', target, { reset: true });
     this.dbServer = server.name;
     return { endpoint: 'db', from, to: server.name, target: state.target };
   }

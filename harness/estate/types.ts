@@ -248,5 +248,7 @@ export interface Launch {
 export interface EstateResources {
   pids: number[];
   ports: number[];
+  /** Ports reserved on another address of this machine's reach (a kube node's), checked there. */
+  nodePorts?: { host: string; port: number }[];
   dirs: string[];
 }

@@ -54,6 +54,9 @@ export async function findLeaks(
   for (const port of resources.ports) {
     if (await portOpen(port, 200)) leaks.push(`port 127.0.0.1:${port} still accepting connections`);
   }
+  for (const { host, port } of resources.nodePorts ?? []) {
+    if (await portOpen(port, 200, host)) leaks.push(`port ${host}:${port} still accepting connections`);
+  }
   for (const dir of resources.dirs) if (existsSync(dir)) leaks.push(`directory ${dir} still exists`);
   return leaks;
 }

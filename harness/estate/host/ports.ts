@@ -42,9 +42,9 @@ async function kernelPorts(n: number): Promise<number[]> {
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
+export function portOpen(port: number, timeoutMs = 500, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
+    const sock = connect({ host, port });
     const done = (open: boolean) => {
       sock.destroy();
       resolve(open);

@@ -12,6 +12,20 @@ export interface Cluster {
   readonly context?: string;
   /** The host's address as pods see it: where the router listens for them. */
   readonly hostAddress: string;
+  /**
+   * Where this machine reaches the host network of `dbNode`: the address the database pods (hostNetwork) listen
+   * on, and the one the harness, the router and runbook blocks address them at. Offline: 127.0.0.1 (or
+   * `DRILL_KUBE_NODE_ADDRESS`); kind: the node container's address on the `kind` network; an existing cluster:
+   * the node's InternalIP.
+   */
+  readonly nodeAddress: string;
+  /**
+   * The node the database pods are pinned to (its name): their ports are on its network and their directories,
+   * the run directory's, are at the same path on it (kind mounts the run directory into its nodes).
+   */
+  readonly dbNode: string;
+  /** The main process id of a running container as its node sees it (undefined when there is none). */
+  containerPid(id: string): number | undefined;
   /** Make the node hold these images of the shared Docker engine; returns those it loaded. */
   loadImages(refs: readonly string[]): Promise<string[]>;
   /** Send a signal to a container on the node, as `kill -SIG` of its main process from the node would. */

@@ -21,8 +21,9 @@ export async function localAddresses(): Promise<Set<string>> {
 
 /**
  * The node of an existing cluster the estate can live on: the estate's databases are pods on the node's network
- * at 127.0.0.1 ports and its data is in host directories of the run, so the node must be this machine. Returns
- * the node's name and its InternalIP (an address of this machine, where pods reach the router).
+ * at its InternalIP and their data is in host directories of the run, so the node must be this machine. Returns
+ * the node's name and its InternalIP (an address of this machine: where the databases listen and where pods
+ * reach the router).
  */
 export function nodeOnThisMachine(
   nodes: { name: string; addresses: { type: string; address: string }[] }[],
@@ -67,6 +68,9 @@ export async function useExistingContext(
     kubeconfig,
     context,
     hostAddress: node.address,
+    nodeAddress: node.address,
+    dbNode: node.name,
+    containerPid: (id) => containerMainPids(id)[0],
     loadImages: () => Promise.resolve([]),
     signalContainer(id, sig) {
       const pids = containerMainPids(id);

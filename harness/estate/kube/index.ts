@@ -1,7 +1,8 @@
 /**
  * The kube backend: the estate on a real Kubernetes cluster, the app as a Deployment, the databases as pods,
- * runbook blocks typing `kubectl` as operators do. The cluster is the offline single-node one this machine
- * builds once (`drill cluster build`) and starts per drill. Heavy modules load only when used.
+ * runbook blocks typing `kubectl` as operators do. The cluster is a kind cluster per run where kind and a Docker
+ * engine are, else the offline single-node one this machine builds once (`drill cluster build`) and starts per
+ * drill, or an existing context named twice (`sources.ts`). Heavy modules load only when used.
  */
 import { existsSync } from 'node:fs';
 import type { Backend, Prerequisite } from '../backend.ts';
@@ -25,9 +26,35 @@ async function kubePrerequisites(
   // Where the cluster would come from here, and why (kind first, then the offline cluster; an existing
   // context only when named twice on `drill run`).
   const { chooseClusterSource, sourceFactsHere } = await import('./sources.ts');
-  const choice = chooseClusterSource(await sourceFactsHere(env, options?.kubeContext));
-  found.push({ what: 'cluster source', ok: true, detail: `${choice.source}: ${choice.why}` });
+  let choice;
+  try {
+    choice = chooseClusterSource(await sourceFactsHere(env, options?.kubeContext));
+  } catch (e) {
+    found.push({
+      what: 'cluster source',
+      ok: false,
+      detail: e instanceof Error ? e.message : String(e),
+      remedy: 'set DRILL_CLUSTER_SOURCE to kind or offline, or unset it',
+    });
+    return found;
+  }
+  found.push({ what: 'cluster source', ok: true, detail: `${choice.source}: ${choice.why}`, choice: true });
   tool('kubectl', 'kubectl', 'apt-get install kubernetes-client (or install kubectl)');
+  if (choice.source === 'kind') {
+    // The app's endpoints are pod addresses inside the node containers: the kind source routes this machine
+    // to each node's pod range, which needs root.
+    tool('ip (routes to the pods)', 'ip', 'apt-get install iproute2');
+    found.push(
+      process.getuid?.() === 0
+        ? { what: 'root', ok: true, detail: "routes to the kind nodes' pod ranges are added as root" }
+        : {
+            what: 'root',
+            ok: false,
+            detail: "the kind source adds routes to its nodes' pod ranges",
+            remedy: 'run the kube drills as root, or DRILL_CLUSTER_SOURCE=offline',
+          },
+    );
+  }
   if (choice.source === 'offline') {
     tool('etcd', 'etcd', 'apt-get install etcd-server');
     tool('dockerd (for the node)', 'dockerd', 'apt-get install docker.io');
@@ -120,7 +147,11 @@ export const kubeBackend: Backend = {
   async leaks(runId, drillId) {
     const { clusterStates } = await import('./sweep.ts');
     const { contextRecords } = await import('./context.ts');
+    const { kindRecords } = await import('./kind-records.ts');
     return [
+      ...kindRecords()
+        .filter((r) => r.runId === runId)
+        .map((r) => `kind cluster ${r.name} not deleted`),
       ...clusterStates()
         .filter((s) => s.runId === runId)
         .map((s) => `offline cluster state ${s.dir} still exists`),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { appEnv as appEnvOf } from '../../config/system.ts';
 import { EstateError, UsageError } from '../../core/errors.ts';
 import { poll } from '../../core/poll.ts';
@@ -157,6 +157,10 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
   );
 
   const host = cluster.hostAddress;
+  // Where the database pods listen (their node's host network) and where everything on this machine reaches
+  // them: the harness, the router's routes, runbook blocks on the host and in the pods.
+  const node = cluster.nodeAddress;
+  ctx.note?.(`database pods on node ${cluster.dbNode}, reached at ${node}`);
   const archiveDir = join(runDir, 'wal-archive');
   const backupDir = join(runDir, 'backups');
   const pgUser = await imagePostgresUser(images.postgres, labels);
@@ -184,6 +188,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
     metadata: { name: role, labels: { ...labels, [LABEL_ROLE]: role } },
     spec: {
       ...podBasics(),
+      ...onNode(cluster.dbNode),
       hostNetwork: true,
       restartPolicy: 'Never',
       securityContext: { runAsUser: pgUser.uid, runAsGroup: pgUser.gid },
@@ -201,10 +206,10 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
             PG_CONF: confLines(
               standby
                 ? {
-                    ...primarySettings(PG_ARCHIVE, pgListen(port)),
+                    ...primarySettings(PG_ARCHIVE, pgListen(node, port)),
                     ...standbySettings({ host, port: routerReplPort }, password),
                   }
-                : primarySettings(PG_ARCHIVE, pgListen(port)),
+                : primarySettings(PG_ARCHIVE, pgListen(node, port)),
             ),
             ...(standby
               ? {
@@ -215,7 +220,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
               : {}),
           }).map(([name, value]) => ({ name, value })),
           readinessProbe: {
-            exec: { command: ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(port)] },
+            exec: { command: ['pg_isready', '-q', '-h', node, '-p', String(port)] },
             periodSeconds: 1,
           },
           volumeMounts: [
@@ -243,10 +248,11 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
     pgPrimaryPort,
     PG_DATA,
     creds,
+    node,
   );
   await primary.create();
   await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
-  ctx.note?.(`postgres-primary up in pod ${namespace}/postgres-primary (127.0.0.1:${pgPrimaryPort})`);
+  ctx.note?.(`postgres-primary up in pod ${namespace}/postgres-primary (${node}:${pgPrimaryPort})`);
 
   const redis = topology.redis
     ? new KubeRedis(
@@ -257,6 +263,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
           metadata: { name: 'redis', labels: { ...labels, [LABEL_ROLE]: 'redis' } },
           spec: {
             ...podBasics(),
+            ...onNode(cluster.dbNode),
             hostNetwork: true,
             restartPolicy: 'Never',
             securityContext: { runAsUser: 65534, runAsGroup: 65534 },
@@ -268,7 +275,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
                 command: [
                   'redis-server',
                   '--bind',
-                  '127.0.0.1',
+                  node,
                   '--port',
                   String(redisPort),
                   '--save',
@@ -278,18 +285,19 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
                   '--dir',
                   '/tmp',
                 ],
-                readinessProbe: { tcpSocket: { host: '127.0.0.1', port: redisPort }, periodSeconds: 1 },
+                readinessProbe: { tcpSocket: { host: node, port: redisPort }, periodSeconds: 1 },
               },
             ],
           },
         }),
         start,
         redisPort,
+        node,
       )
     : undefined;
   if (redis) {
     await redis.create();
-    ctx.note?.(`redis up in pod ${namespace}/redis (127.0.0.1:${redisPort})`);
+    ctx.note?.(`redis up in pod ${namespace}/redis (${node}:${redisPort})`);
   }
 
   // The app's Service, followed on the host; the router's app route leads to it.
@@ -306,11 +314,11 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
         adminPort,
         routes: [
           { name: 'app', listen: routerAppPort, target: `127.0.0.1:${proxy.port}` },
-          { name: 'db', listen: routerDbPort, target: `127.0.0.1:${pgPrimaryPort}` },
+          { name: 'db', listen: routerDbPort, target: `${node}:${pgPrimaryPort}` },
           ...(topology.postgres.standby
-            ? [replicationRoute(routerReplPort, `127.0.0.1:${pgPrimaryPort}`)]
+            ? [replicationRoute(routerReplPort, `${node}:${pgPrimaryPort}`)]
             : []),
-          ...(redis ? [{ name: 'redis', listen: routerRedisPort, target: `127.0.0.1:${redisPort}` }] : []),
+          ...(redis ? [{ name: 'redis', listen: routerRedisPort, target: `${node}:${redisPort}` }] : []),
         ],
       }),
     },
@@ -347,6 +355,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
       pgStandbyPort,
       PG_DATA,
       creds,
+      node,
     );
     await standby.create();
     await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
@@ -465,7 +474,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
       return Promise.reject(new EstateError('the kube backend offers no spare servers'));
     },
     // as=postgres blocks run in the primary's pod, as its account (`kubectl exec`); it is on the node's
-    // network, so the addresses are the host's.
+    // network, where the servers listen at the node's address.
     databaseSite: () =>
       podSite(
         {
@@ -480,9 +489,9 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
           path: PG_CONTAINER_PATH,
           home: PG_BACKUPS,
           endpoint: { host, port: routerDbPort },
-          primary: { host: '127.0.0.1', port: pgPrimaryPort },
-          ...(standby ? { standby: { host: '127.0.0.1', port: pgStandbyPort } } : {}),
-          ...(redis ? { redis: { host: '127.0.0.1', port: redisPort } } : {}),
+          primary: { host: node, port: pgPrimaryPort },
+          ...(standby ? { standby: { host: node, port: pgStandbyPort } } : {}),
+          ...(redis ? { redis: { host: node, port: redisPort } } : {}),
           appUrl: `http://${host}:${routerAppPort}`,
           backupDir: PG_BACKUPS,
           archiveDir: PG_ARCHIVE,
@@ -491,7 +500,10 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
       ),
     hostEnv: kubeEnv,
     pids: () => [...cluster.pids, ...routerService.pids],
-    ports: [pgPrimaryPort, ...(standby ? [pgStandbyPort] : []), ...(redis ? [redisPort] : []), proxy.port],
+    ports: [proxy.port],
+    nodePorts: [pgPrimaryPort, ...(standby ? [pgStandbyPort] : []), ...(redis ? [redisPort] : [])].map(
+      (port) => ({ host: node, port }),
+    ),
     async identity() {
       const appVersion = await app.runningVersion();
       return {
@@ -515,8 +527,29 @@ function podBasics(): {
   return { automountServiceAccountToken: false, enableServiceLinks: false, terminationGracePeriodSeconds: 5 };
 }
 
-function pgListen(port: number): Record<string, string> {
-  return { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: '' };
+function pgListen(address: string, port: number): Record<string, string> {
+  return { listen_addresses: address, port: String(port), unix_socket_directories: '' };
+}
+
+/**
+ * Pin a database pod to the node whose network and directories the estate uses (by the node's name, through
+ * the scheduler), tolerating a control plane's taint (a kind cluster of one node).
+ */
+export function onNode(name: string): Pick<V1PodSpec, 'affinity' | 'tolerations'> {
+  return {
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] }],
+        },
+      },
+    },
+    tolerations: ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'].map((key) => ({
+      key,
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    })),
+  };
 }
 
 /**

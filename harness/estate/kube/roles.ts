@@ -5,7 +5,6 @@ import { pgQuery } from '../pg-query.ts';
 import type { AppRole, PgConnectionInfo, PostgresRole, RedisRole } from '../types.ts';
 import { containerId, notFound, podReady, waitPodGone, waitPodReady, type KubeApi } from './api.ts';
 import type { Cluster } from './cluster.ts';
-import { containerMainPids } from './container-pids.ts';
 import type { EndpointProxy } from './endpoint-proxy.ts';
 
 /**
@@ -26,12 +25,13 @@ export class PodRole {
   ) {}
 
   /**
-   * The host pid of the container's main process (the node is this machine), as `kill -9 <pid>` would take it;
-   * undefined when the pod has no running container.
+   * The pid of the container's main process as its node sees it (the cluster finds it: on this machine through
+   * its cgroup, in a kind node through crictl), as `kill -9 <pid>` would take it; undefined when the pod has no
+   * running container.
    */
   get pid(): number | undefined {
     const id = this.last?.status?.containerStatuses?.[0]?.state?.running ? containerId(this.last) : undefined;
-    return id ? containerMainPids(id)[0] : undefined;
+    return id ? this.cluster.containerPid(id) : undefined;
   }
   /** The pod's IP (changes when the pod is made again). */
   get ip(): string {
@@ -89,8 +89,8 @@ export class PodRole {
 }
 
 /**
- * A Postgres server in a pod on the node's network (hostNetwork), listening on 127.0.0.1 at a port of this run:
- * the harness, the router and runbook blocks reach it as they reach a local server.
+ * A Postgres server in a pod on the node's network (hostNetwork), listening on the node's address (the
+ * cluster's `nodeAddress`) at a port of this run: the harness, the router and runbook blocks reach it there.
  */
 export class KubePostgres extends PodRole implements PostgresRole {
   constructor(
@@ -103,11 +103,12 @@ export class KubePostgres extends PodRole implements PostgresRole {
     readonly port: number,
     readonly dataDir: string,
     private readonly creds: Omit<PgConnectionInfo, 'host' | 'port'>,
+    readonly host: string,
   ) {
     super(name, api, namespace, cluster, manifest, startTimeoutMs);
   }
   connection(): PgConnectionInfo {
-    return { ...this.creds, host: '127.0.0.1', port: this.port };
+    return { ...this.creds, host: this.host, port: this.port };
   }
   query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     return pgQuery<R>(this.connection(), sql, params);
@@ -121,7 +122,7 @@ export class KubePostgres extends PodRole implements PostgresRole {
   }
 }
 
-/** redis-server in a pod on the node's network, on 127.0.0.1 at a port of this run. */
+/** redis-server in a pod on the node's network, at the node's address and a port of this run. */
 export class KubeRedis extends PodRole implements RedisRole {
   constructor(
     api: KubeApi,
@@ -130,11 +131,12 @@ export class KubeRedis extends PodRole implements RedisRole {
     manifest: () => V1Pod,
     startTimeoutMs: number,
     readonly port: number,
+    readonly host: string,
   ) {
     super('redis', api, namespace, cluster, manifest, startTimeoutMs);
   }
   url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.host}:${this.port}`;
   }
 }
 

@@ -1,15 +1,16 @@
 /**
  * Where a kube drill's cluster comes from, in this order: an existing cluster when named twice
- * (`--kube-context NAME --allow-context NAME`), else kind when `kind` and a Docker engine are on the machine and
- * `DRILL_CLUSTER_SOURCE=kind` asks for it, else the offline single-node cluster from the machine's cache.
- * `drill doctor` and `cluster status` say which and why; the estate gets a `Cluster` and nothing else.
- *
- * kind is opt-in for now: the estate's database pods listen on the node's 127.0.0.1 and use host directories of
- * the run, which a kind node (a container) does not give them, and the kind path has never run on this project's
- * machines (no registry for its node image). Chosen by default it would fail every kube drill of a machine that
- * has kind; the offline cluster works wherever it is built (docs/kube.md).
+ * (`--kube-context NAME --allow-context NAME`: explicit flags win), else kind when `kind` is on PATH and a Docker
+ * engine answers, else the offline single-node cluster from the machine's cache. `DRILL_CLUSTER_SOURCE=offline`
+ * forces the offline cluster on a machine that has kind; `DRILL_CLUSTER_SOURCE=kind` asks for kind by name.
+ * `drill doctor`, `cluster status` and `--backend auto` say which and why; the estate gets a `Cluster` and nothing
+ * else (its node's address, the node the databases go on, the run directory at the same path there).
  */
+import { UsageError } from '../../core/errors.ts';
 import type { Cluster, ClusterSourceName } from './cluster.ts';
+
+/** The variable that forces a source (`kind` or `offline`). */
+export const SOURCE_VAR = 'DRILL_CLUSTER_SOURCE';
 
 /** What the choice depends on, found on the machine (or given on the command line). */
 export interface SourceFacts {
@@ -17,10 +18,10 @@ export interface SourceFacts {
   context?: string | undefined;
   /** Where `kind` is on PATH. */
   kind?: string | undefined;
-  /** Why no Docker engine answers, or undefined when one does. */
+  /** Why no Docker engine answers, or undefined when one does (asked only when kind is there). */
   engineProblem?: string | undefined;
-  /** `DRILL_CLUSTER_SOURCE=kind`: kind asked for by name. */
-  kindAsked?: boolean;
+  /** `DRILL_CLUSTER_SOURCE`, as set. */
+  forced?: string | undefined;
 }
 
 export interface SourceChoice {
@@ -35,19 +36,22 @@ export function chooseClusterSource(f: SourceFacts): SourceChoice {
       source: 'existing',
       why: `context ${f.context}, named by --kube-context and --allow-context (a namespace of the run only)`,
     };
-  if (f.kind && !f.engineProblem && f.kindAsked)
+  const forced = f.forced || undefined;
+  if (forced !== undefined && forced !== 'kind' && forced !== 'offline')
+    throw new UsageError(`${SOURCE_VAR}=${forced}: expected kind or offline`);
+  const offline = 'the offline single-node cluster from `drill cluster build`';
+  if (forced === 'offline') return { source: 'offline', why: `${SOURCE_VAR}=offline: ${offline}` };
+  if (f.kind && !f.engineProblem)
     return {
       source: 'kind',
-      why: `kind at ${f.kind} and a Docker engine, asked for by DRILL_CLUSTER_SOURCE=kind: a kind cluster per run`,
+      why: `kind at ${f.kind} and a Docker engine answering${forced ? ` (${SOURCE_VAR}=kind)` : ''}: a kind cluster per run`,
     };
-  const offline = 'the offline single-node cluster from `drill cluster build`';
+  const asked = forced === 'kind' ? `${SOURCE_VAR}=kind, but ` : '';
   return {
     source: 'offline',
     why: !f.kind
-      ? `kind is not on PATH: ${offline}`
-      : f.engineProblem
-        ? `kind at ${f.kind} but no Docker engine for it (${f.engineProblem}): ${offline}`
-        : `kind at ${f.kind} is not used unless DRILL_CLUSTER_SOURCE=kind asks (the estate does not run on kind yet, docs/kube.md): ${offline}`,
+      ? `${asked}kind is not on PATH: ${offline}`
+      : `${asked}kind at ${f.kind} has no Docker engine (${f.engineProblem ?? '?'}): ${offline}`,
   };
 }
 
@@ -64,7 +68,7 @@ export async function startCluster(
     }
     case 'kind': {
       const { startKindCluster } = await import('./kind-source.ts');
-      return startKindCluster(run.runId, kubeconfig);
+      return startKindCluster(run.runId, run.runDir, kubeconfig);
     }
     case 'offline': {
       const { startOfflineCluster } = await import('./offline-source.ts');
@@ -73,12 +77,12 @@ export async function startCluster(
   }
 }
 
-/** The facts of this machine: `kind` on PATH, a Docker engine answering (asked only when kind is there). */
+/** The facts of this machine: `kind` on PATH, a Docker engine answering (asked only when kind would be used). */
 export async function sourceFactsHere(env: NodeJS.ProcessEnv, context?: string): Promise<SourceFacts> {
   const { findOnPath } = await import('./paths.ts');
   const kind = findOnPath('kind', env);
-  const kindAsked = env.DRILL_CLUSTER_SOURCE === 'kind';
-  if (context !== undefined || !kind || !kindAsked) return { context, kind, kindAsked };
+  const forced = env[SOURCE_VAR];
+  if (context !== undefined || !kind || forced === 'offline') return { context, kind, forced };
   const { engineProblem } = await import('../docker/engine.ts');
-  return { kind, kindAsked, engineProblem: await engineProblem() };
+  return { kind, forced, engineProblem: await engineProblem() };
 }

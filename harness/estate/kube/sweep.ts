@@ -7,6 +7,7 @@ import { LABEL_DRILL, LABEL_RUN_ID } from '../../core/session.ts';
 import { labelledProcesses } from '../host/leaks.ts';
 import { notFound, waitNamespaceGone } from './api.ts';
 import { contextRecords } from './context.ts';
+import { sweepKindClusters } from './kind-records.ts';
 import { restoreHostState, unmountUnder } from './host-changes.ts';
 import { readClusterState } from './offline-cluster.ts';
 import { KUBE_RUN_BASE, kubeCacheDir } from './paths.ts';
@@ -85,6 +86,7 @@ export function clusterProcesses(runId: string, stateDir: string): number[] {
  */
 export async function sweepKube(opts: SweepOptions): Promise<number> {
   let found = await sweepContextNamespaces(opts);
+  found += await sweepKindClusters(opts);
   const holder = engineHolder(process.env);
   for (const { dir, runId } of clusterStates()) {
     if (opts.runId && opts.runId !== runId) continue;
