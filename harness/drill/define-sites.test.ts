@@ -23,15 +23,16 @@ describe('defineDrill on two sites', () => {
     expect(defineDrill(spec({})).needs).toEqual(['redis', 'sites']);
   });
 
-  it('refuses an archive_timeout PostgreSQL cannot take, and a one-site standby besides the DR site', () => {
+  it('refuses an archive_timeout PostgreSQL cannot take', () => {
     expect(() => defineDrill(spec({ archiveTimeoutMs: 1500 }))).toThrow(
       new UsageError(
         'drill "two-sites": estate.sites.archiveTimeoutMs must be a whole number of seconds, at least 1 s',
       ),
     );
     expect(() => defineDrill(spec({ redisSnapshotMs: 0 }))).toThrow(/estate.sites.redisSnapshotMs/);
-    expect(() => defineDrill(spec({}, true))).toThrow(
-      /estate.postgres.standby must be false on two sites \(the DR site holds the standby\)/,
-    );
+  });
+
+  it('takes a standby at the primary site (Q1 before the site loss) and needs it of the backend', () => {
+    expect(defineDrill(spec({}, true)).needs).toEqual(['standby', 'redis', 'sites']);
   });
 });

@@ -133,6 +133,12 @@ export interface DrillSpec {
    * topology is this drill's; `procedure` is then unused.
    */
   stages?: readonly DrillDefinition[];
+  /**
+   * As a stage of an exercise: the estate as this stage finds it, when an earlier stage moved the roles (the
+   * server a failover promoted is the primary now, the DR site serves). Its scenario then runs unchanged against
+   * that view (`estate/view.ts`). Default: the estate as provisioned.
+   */
+  view?(estate: Estate): Promise<Estate> | Estate;
 }
 
 export interface DrillDefinition extends DrillSpec {
@@ -207,8 +213,6 @@ export function defineDrill(spec: DrillSpec): DrillDefinition {
       throw bad('estate.sites.archiveTimeoutMs', 'must be a whole number of seconds, at least 1 s');
     if (!(sites.redisSnapshotMs >= 1000 && Number.isInteger(sites.redisSnapshotMs / 1000)))
       throw bad('estate.sites.redisSnapshotMs', 'must be a whole number of seconds, at least 1 s');
-    if (spec.estate.postgres.standby)
-      throw bad('estate.postgres.standby', 'must be false on two sites (the DR site holds the standby)');
   }
   if (spec.runbookBlocks?.length && !spec.runbookDoc) throw bad('runbookBlocks', 'needs a runbookDoc');
   if (spec.runbookDoc) checkRunbookBlocks(spec.id, spec.runbookDoc, spec.runbookBlocks ?? []);

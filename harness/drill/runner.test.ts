@@ -469,6 +469,28 @@ describe('runDrill with stages (a composite exercise) on a fake backend', () => 
     ]);
   });
 
+  it('runs a stage on the view of the estate it declares; the next stage finds the estate as provisioned', async () => {
+    const { deps } = setup();
+    const seen: string[] = [];
+    const look = (id: string) =>
+      step(`look from ${id}`, (ctx) => {
+        seen.push(`${id}: ${ctx.estate.postgres.primary.name}`);
+        return Promise.resolve({ detail: 'looked' });
+      });
+    const promoted = stage('s-one', {
+      view: (e) => ({ ...e, postgres: { primary: { ...e.postgres.primary, name: 'promoted' } } }),
+      procedure: () => [look('s-one')],
+    });
+    const def = drill({
+      id: 'fake-exercise',
+      objectives: {},
+      stages: [promoted, stage('s-two', { procedure: () => [look('s-two')] })],
+    });
+    const r = await runDrill(def, { runId: 'r-ex3', backend: 'local', system }, deps);
+    expect(drillStatus(r)).toBe('passed');
+    expect(seen).toEqual(['s-one: promoted', 's-two: postgres-primary']);
+  });
+
   it('a failing stage ends the exercise: the later stages are listed as not run, the plan fails', async () => {
     const { deps } = setup();
     const broken = stage('s-two', {

@@ -94,6 +94,7 @@ async function runStage(
   run.progress({ drillId: run.def.id, kind: 'note', message: `stage ${index}: ${def.id} (${def.quarter})` });
   let error: string | undefined;
   try {
+    if (def.view && sub.estate) sub.estate = await def.view(sub.estate);
     if (def.prepare && !(await phase(sub, 'prepare', prepare))) {
       sub.record.criteria = [...sub.stepFailures];
       return false;

@@ -75,8 +75,29 @@ export function shippingSettings(archiveTimeoutMs: number, archiveDir: string): 
     // Hint-bit changes WAL-logged: after a DR activation the old primary can be rewound (pg_rewind) onto the
     // promoted DR database's timeline instead of copied whole.
     wal_log_hints: 'on',
-    archive_command: `test ! -f '${archiveDir}/${LINK_DOWN_FILE}' && test ! -f '${archiveDir}/%f' && cp '%p' '${archiveDir}/%f'`,
+    archive_command: shipCommand(archiveDir),
   };
+}
+
+/**
+ * Ship a segment into the DR site's archive, never overwriting one: a file already there with the same contents
+ * counts as shipped (PostgreSQL's own advice for an archive two servers feed, as a primary and its same-site
+ * standby do, see `siteStandbySettings`); one with other contents fails, and PostgreSQL retries.
+ */
+function shipCommand(archiveDir: string): string {
+  const dest = `'${archiveDir}/%f'`;
+  return `test ! -f '${archiveDir}/${LINK_DOWN_FILE}' && if test -f ${dest}; then cmp -s '%p' ${dest}; else cp '%p' ${dest}; fi`;
+}
+
+/**
+ * What the primary site's streaming standby adds to what it inherits from the two-site primary (its shipping
+ * settings among them): it archives every segment it receives too (`archive_mode = always`), into the same
+ * archive. Promoted (a Q1 failover at the primary site), it ships its new timeline (the history file first) the
+ * way the primary did; and a segment the dead primary completed but had not shipped yet is shipped by the
+ * standby, so the DR database, following the latest timeline, finds no gap before the fork.
+ */
+export function siteStandbySettings(archiveDir: string): Record<string, string> {
+  return { archive_mode: 'always', archive_command: shipCommand(archiveDir) };
 }
 
 /**
@@ -87,6 +108,8 @@ export function drStandbySettings(walDir: string): Record<string, string> {
   return {
     restore_command: `cp '${walDir}/%f' '%p'`,
     wal_retrieve_retry_interval: '100ms',
+    // A failover at the primary site (its standby promoted) ships a new timeline: the DR database follows it.
+    recovery_target_timeline: 'latest',
   };
 }
 

@@ -9,7 +9,10 @@ export type BackendName = string;
 /** What a drill asks its estate to be. Backends provide the same roles from it. */
 export interface Topology {
   postgres: {
-    /** Stand up a hot standby fed by streaming replication. */
+    /**
+     * Stand up a hot standby fed by streaming replication (`Estate.postgres.standby`). On two sites it stands at
+     * the primary site beside the primary (see `SitesTopology`).
+     */
     standby: boolean;
     /** 'sync': commits wait for the standby (no acked write can be lost on failover). */
     replication: 'async' | 'sync';
@@ -29,6 +32,18 @@ export interface Topology {
  * A primary site and a DR site, as the runbook's backup strategy feeds the DR site: the primary's WAL
  * segments shipped through the archive into the DR site (a standby restores them with `restore_command`), or
  * streamed besides; the primary Redis's RDB snapshots copied there; the app installed there.
+ *
+ * With `postgres.standby: true` (the Q4 exercise, whose first stage is Q1's failover) every backend offering
+ * `sites` provides, at the PRIMARY site, a streaming standby exposed as `Estate.postgres.standby` (role name
+ * `STANDBY_ROLE`), made and followed as on the one-site estate: a base backup of the primary, streaming through
+ * the router's `repl` route (`replicationRoute`, `standbySettings`), `postgres.replication` honoured
+ * (`followPrimary`: 'sync' makes it the primary's synchronous standby). It inherits the primary's settings
+ * (`shippingSettings` among them) and adds `siteStandbySettings`: it archives into the same shipped archive
+ * (`archive_mode = always`, a segment already there with the same contents counting as shipped). Promoted, it
+ * keeps feeding the DR site: its timeline history file and new-timeline segments arrive in the DR site's
+ * archive, and the DR database (`drStandbySettings`, `recovery_target_timeline = 'latest'`) follows the new
+ * timeline. It is a role of the primary site: the site's kill, partition and fence take it with the rest, its
+ * port is cut with the site's, and its pids and ports are the estate's resources.
  */
 export interface SitesTopology {
   /** 'wal-shipping': only archived segments reach the DR database; 'streaming': the WAL stream as well. */

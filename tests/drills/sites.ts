@@ -59,7 +59,7 @@ interface Conn {
 }
 
 /** local: the database's port from its postmaster.pid, the password from the primary's password file. */
-function localDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
+export function localDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
   const prefix = `drillbook-${runId}-${drillId}-`;
   const runDir = join(
     tmpdir(),
@@ -98,7 +98,8 @@ function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
   return { host: '127.0.0.1', port, password: env.slice('PG_PASSWORD='.length) };
 }
 
-async function canarySeqs(conn: Conn, runId: string): Promise<Set<number>> {
+/** The canary seqs of `runId` (a drill's, or a stage's: the exercise's run id and `-N`) in that database. */
+export async function canarySeqs(conn: Conn, runId: string): Promise<Set<number>> {
   const client = new pg.Client({ ...conn, user: 'drill', database: 'app', connectionTimeoutMillis: 5000 });
   await client.connect();
   try {

@@ -1,6 +1,7 @@
 /**
  * The local backend's two-site estate: each site a group of processes with its own directory in the run
- * directory. The primary site runs the Postgres primary, Redis and the app; its WAL segments are shipped into
+ * directory. The primary site runs the Postgres primary (with `postgres.standby`, a streaming standby beside it
+ * that archives into the shipped archive too), Redis and the app; its WAL segments are shipped into
  * the DR site by `archive_command` (the DR site's archive is the primary's), and its Redis snapshots by the
  * snapshot shipping. The DR site holds a Postgres standby made from the primary's base backup that restores
  * the shipped segments (or, in the streaming variant, follows the primary through the router's replication
@@ -29,7 +30,9 @@ import {
   replicationName,
   replicationRoute,
   shippingSettings,
+  siteStandbySettings,
   SITES_WAL_SEGMENT_MB,
+  STANDBY_ROLE,
   standbySettings,
   SUPERUSER,
 } from '../postgres-config.ts';
@@ -89,7 +92,9 @@ export async function provisionLocalSites(
     rAppPort,
     rDbPort,
     rReplPort,
-  ] = (await freePorts(10)) as [
+    standbyPort,
+  ] = (await freePorts(11)) as [
+    number,
     number,
     number,
     number,
@@ -114,6 +119,8 @@ export async function provisionLocalSites(
     startTimeoutMs: ctx.startTimeoutMs,
   };
   const streaming = sites.feed === 'streaming';
+  // The router's replication route: the DR database's stream (streaming variant) and the primary site's standby.
+  const replicating = streaming || topology.postgres.standby;
 
   const primary = new LocalPostgres({
     ...common,
@@ -146,7 +153,7 @@ export async function provisionLocalSites(
         routes: [
           { name: 'app', listen: rAppPort, target: `127.0.0.1:${appPort}` },
           { name: 'db', listen: rDbPort, target: `127.0.0.1:${pgPort}` },
-          ...(streaming ? [replicationRoute(rReplPort, `127.0.0.1:${pgPort}`)] : []),
+          ...(replicating ? [replicationRoute(rReplPort, `127.0.0.1:${pgPort}`)] : []),
         ],
       }),
     },
@@ -191,6 +198,40 @@ export async function provisionLocalSites(
     );
   })();
   drUp.catch(() => undefined);
+
+  // The primary site's streaming standby (postgres.standby): followed as on one site, archiving into the
+  // shipped archive as well, so that once promoted it keeps feeding the DR site (`SitesTopology`).
+  const standby = topology.postgres.standby
+    ? new LocalPostgres({
+        ...common,
+        name: STANDBY_ROLE,
+        port: standbyPort,
+        dataDir: join(primaryDir, STANDBY_ROLE),
+      })
+    : undefined;
+  const standbyUp = (async () => {
+    if (!standby) return;
+    await standby.initDr(
+      primary,
+      {
+        ...standbySettings({ host: '127.0.0.1', port: rReplPort }, password),
+        ...siteStandbySettings(walDir),
+      },
+      { slot: replicationName(STANDBY_ROLE) },
+    );
+    ctx.teardown.push(
+      `stop ${STANDBY_ROLE} (port ${standbyPort})`,
+      () => standby.stop(),
+      undefined,
+      PROCESSES,
+    );
+    await standby.start();
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
+    ctx.note?.(
+      `${PRIMARY_SITE}: ${STANDBY_ROLE} streaming (${topology.postgres.replication}) on 127.0.0.1:${standbyPort}`,
+    );
+  })();
+  standbyUp.catch(() => undefined);
 
   // Redis of the primary site (snapshots shipped to the DR site) and the DR site's, not started: a runbook block
   // restores the shipped snapshot into its directory and starts it.
@@ -283,7 +324,7 @@ export async function provisionLocalSites(
     await drAppService.start();
     ctx.note?.(`${DR_SITE}: app-dr ${appVersion} warm on 127.0.0.1:${drAppPort} (not serving)`);
   })();
-  await together(drUp, redisUp, appUp, drAppUp);
+  await together(drUp, standbyUp, redisUp, appUp, drAppUp);
 
   const dr: DrSite = {
     name: DR_SITE,
@@ -302,12 +343,12 @@ export async function provisionLocalSites(
       if (!role.running()) await role.restart();
     },
   };
-  const primaryPids = () => [primary.pids, redis?.pids ?? [], primaryApp.pids].flat();
+  const primaryPids = () => [primary.pids, standby?.pids ?? [], redis?.pids ?? [], primaryApp.pids].flat();
   // Partitioned: the site's ports unreachable from here (the router, clients, the DR site), its shipping cut.
   const network = allOf(
     shippingLink(walDir, shipper),
     loopbackPartition(
-      [pgPort, ...(redis ? [redisPort] : []), appPort],
+      [pgPort, ...(standby ? [standbyPort] : []), ...(redis ? [redisPort] : []), appPort],
       partitionComment(ctx.runId, ctx.drillId),
     ),
   );
@@ -315,6 +356,7 @@ export async function provisionLocalSites(
     PRIMARY_SITE,
     [
       { role: primary, kill: () => primary.killGroup() },
+      ...(standby ? [{ role: standby, kill: () => standby.killGroup() }] : []),
       ...(redis ? [{ role: redis, kill: () => redis.killGroup() }] : []),
       ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
       { role: app, kill: () => primaryApp.proc.killGroup() },
@@ -327,7 +369,7 @@ export async function provisionLocalSites(
     backend: 'local',
     runDir,
     toolDirs: system.tools,
-    postgres: { primary },
+    postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
     router,
@@ -349,13 +391,14 @@ export async function provisionLocalSites(
     ports: [
       pgPort,
       drPgPort,
+      ...(standby ? [standbyPort] : []),
       ...(redis ? [redisPort, drRedisPort] : []),
       appPort,
       drAppPort,
       adminPort,
       rAppPort,
       rDbPort,
-      ...(streaming ? [rReplPort] : []),
+      ...(replicating ? [rReplPort] : []),
     ],
     sites: {
       sites: { primary: site, dr },
