@@ -41,11 +41,13 @@ import { bundle } from './bundle.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
-import { helperSite } from './exec-site.ts';
+import { containerSite, helperSite } from './exec-site.ts';
 import {
   DockerPostgres,
+  DockerSparePostgres,
   imagePostgresUser,
   PG_ARCHIVE,
+  PG_BACKUPS,
   PG_CONTAINER_PATH,
   PG_DATA,
   PG_PORT,
@@ -436,6 +438,39 @@ export async function provisionDockerSites(
   // Before the containers are removed (the stack unwinds in reverse): the network is whole again.
   ctx.teardown.push(`heal the partition of ${PRIMARY_SITE} if it is cut`, () => site.heal?.());
 
+  // The shipped archive and the backups, where every database container of the estate sees them.
+  const archiveBinds = [
+    { source: walDir, target: PG_ARCHIVE },
+    { source: backupDir, target: PG_BACKUPS },
+  ];
+  // What as=postgres blocks see from a container of the estate (`home`: its working directory).
+  const blockEnv = (home: string) =>
+    shellEnv({
+      path: PG_CONTAINER_PATH,
+      home,
+      endpoint: { host: 'router', port: ROUTER.db },
+      primary: { host: primary.spec.alias, port: PG_PORT },
+      ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
+      appUrl: `http://router:${ROUTER.app}`,
+      backupDir: PG_BACKUPS,
+      archiveDir: PG_ARCHIVE,
+      credentials: { user: SUPERUSER, database: APP_DATABASE, password },
+      sites: {
+        primaryAppUrl: `http://app:${appContainerPort}`,
+        ...(dataDirs ? { primaryData: PG_DATA } : {}),
+        drDb: { host: 'router', port: ROUTER.drDbLink },
+        snapshotDir: '/tmp',
+        drAppUrl: `http://router:${ROUTER.app}`,
+        ...(drRedis
+          ? {
+              drRedis: { host: 'router', port: ROUTER.drRedisLink },
+              redisLink: { host: 'router', port: ROUTER.redisLink },
+              drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+            }
+          : {}),
+      },
+    });
+
   return assembleEstate({
     backend: 'docker',
     runDir,
@@ -446,49 +481,55 @@ export async function provisionDockerSites(
     router,
     endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
     backups: { archiveDir: walDir, backupDir },
-    // as=postgres blocks (a failback's rebuild) run where the primary site's database lives: a helper container
-    // of the Postgres image on the primary site's network, as its account, with its data directory and the
-    // shipped archive mounted (the server's own container is stopped then). The DR site is reached through the
-    // router's links, as the primary database itself reaches it once rebuilt.
-    databaseSite: () =>
-      helperSite(
+    // as=postgres blocks run in the newest spare server's container (a restore's target: there the archive and
+    // the backups are mounted and pg_ctl starts a server the router can reach), as on the one-site estate.
+    // Without a spare (a base backup, a failback's rebuild) they run where the primary site's database lives: a
+    // helper container of the Postgres image on the primary site's network, as its account, with its data
+    // directory, the shipped archive and the backups mounted (the server's own container is stopped during a
+    // rebuild). The DR site is reached through the router's links, as the primary database itself reaches it
+    // once rebuilt.
+    databaseSite: (spares) => {
+      const spare = spares.at(-1);
+      return spare
+        ? containerSite(
+            { container: spare.spec.name, user: 'postgres', cwd: PG_BACKUPS },
+            blockEnv(PG_BACKUPS),
+          )
+        : helperSite(
+            {
+              image: images.postgres,
+              network: nets.primary,
+              user: 'postgres',
+              cwd: '/tmp',
+              binds: [...archiveBinds, ...dataBind(dataDirs?.primary)],
+              labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+              ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
+            },
+            blockEnv('/tmp'),
+          );
+    },
+    // A spare server: an idle container of the Postgres image (the one-site estate's, `DockerSparePostgres`) on
+    // the network of the site whose database the endpoint leads to now (after a failback, the primary site's),
+    // with the shipped archive and the backups mounted; the router, on both networks, reaches it by name.
+    async newSpare(name: string) {
+      const [port] = (await freePorts(1)) as [number];
+      const db = (await router.client.routes()).find((r) => r.name === 'db');
+      const atDr = Number(db?.target.split(':').at(-1)) === drPgPort;
+      const site = atDr ? DR_SITE : PRIMARY_SITE;
+      const role = new DockerSparePostgres(
         {
+          ...base(name, atDr ? nets.dr : nets.primary, [{ container: port, host: port }], archiveBinds),
           image: images.postgres,
-          network: nets.primary,
-          user: 'postgres',
-          cwd: '/tmp',
-          binds: [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
-          labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
-          ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
         },
-        shellEnv({
-          path: PG_CONTAINER_PATH,
-          home: '/tmp',
-          endpoint: { host: 'router', port: ROUTER.db },
-          primary: { host: primary.spec.alias, port: PG_PORT },
-          ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
-          appUrl: `http://router:${ROUTER.app}`,
-          backupDir: '/tmp',
-          archiveDir: PG_ARCHIVE,
-          credentials: { user: SUPERUSER, database: APP_DATABASE, password },
-          sites: {
-            primaryAppUrl: `http://app:${appContainerPort}`,
-            ...(dataDirs ? { primaryData: PG_DATA } : {}),
-            drDb: { host: 'router', port: ROUTER.drDbLink },
-            snapshotDir: '/tmp',
-            drAppUrl: `http://router:${ROUTER.app}`,
-            ...(drRedis
-              ? {
-                  drRedis: { host: 'router', port: ROUTER.drRedisLink },
-                  redisLink: { host: 'router', port: ROUTER.redisLink },
-                  drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
-                }
-              : {}),
-          },
-        }),
-      ),
-    newSpare() {
-      return Promise.reject(new EstateError('the two-site docker estate has no spare servers'));
+        { user: SUPERUSER, password, database: APP_DATABASE },
+      );
+      book.add(port, role.internalAddress);
+      removeOnTeardown(role.spec.name, role);
+      await role.create();
+      ctx.note?.(
+        `${site}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`,
+      );
+      return role;
     },
     pids: () =>
       [
