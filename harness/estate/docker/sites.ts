@@ -31,6 +31,7 @@ import {
   replicationRoute,
   shippingSettings,
   SITES_WAL_SEGMENT_MB,
+  STANDBY_ROLE,
   standbySettings,
   SUPERUSER,
 } from '../postgres-config.ts';
@@ -159,8 +160,8 @@ export async function provisionDockerSites(
     },
   );
 
-  const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort] =
-    (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
+  const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort, sbPort] =
+    (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
   const password = randomBytes(18).toString('base64url');
   const base = (
     role: string,
@@ -280,6 +281,41 @@ export async function provisionDockerSites(
   };
   await together(startRouter(), startPrimary(), startRedis());
 
+  // A streaming standby at the primary site (`postgres.standby`), as on the one-site estate: a base backup of
+  // the primary over the site's network, then its WAL stream through the router's replication route, async or
+  // sync as the topology says. It inherits the primary's settings, shipping included, and has the DR site's
+  // archive mounted where the primary has it: promoted (a database failover), it archives there in turn, so the
+  // DR database goes on restoring, onto the new timeline. It dies, is cut off and is fenced with its site.
+  const standby = topology.postgres.standby
+    ? new DockerPostgres({
+        base: {
+          ...base(
+            STANDBY_ROLE,
+            nets.primary,
+            [{ container: PG_PORT, host: sbPort }],
+            [{ source: walDir, target: PG_ARCHIVE }],
+          ),
+          image: images.postgres,
+        },
+        superuser: SUPERUSER,
+        password,
+        database: APP_DATABASE,
+        conf: standbySettings({ host: 'router', port: ROUTER.repl }, password),
+        upstream: { alias: primary.spec.alias, slot: replicationName(STANDBY_ROLE) },
+      })
+    : undefined;
+  const standbyUp = (async () => {
+    if (!standby) return;
+    book.add(sbPort, standby.internalAddress);
+    removeOnTeardown(standby.spec.name, standby);
+    await standby.create();
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
+    ctx.note?.(
+      `${PRIMARY_SITE}: ${STANDBY_ROLE} streaming (${topology.postgres.replication}) in ${standby.spec.name}`,
+    );
+  })();
+  standbyUp.catch(() => undefined);
+
   const drPg = new DockerPostgres({
     base: {
       ...base(
@@ -295,6 +331,8 @@ export async function provisionDockerSites(
     database: APP_DATABASE,
     conf: {
       ...drStandbySettings(PG_ARCHIVE),
+      // Onto whatever timeline the archive leads to: a promoted same-site standby's, after a database failover.
+      recovery_target_timeline: 'latest',
       ...(streaming ? standbySettings({ host: 'router', port: ROUTER.repl }, password, DR_ROLE) : {}),
     },
     upstream: {
@@ -373,7 +411,7 @@ export async function provisionDockerSites(
   );
   book.add(drAppPort, `app-dr:${appContainerPort}`);
   removeOnTeardown(drApp.containerName, drApp);
-  await together(drUp, app.create(), sites.drApp === 'warm' ? drApp.create() : Promise.resolve());
+  await together(drUp, standbyUp, app.create(), sites.drApp === 'warm' ? drApp.create() : Promise.resolve());
   ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
 
   // A DR role not created yet (Redis, a cold app) is created when started; a stopped one is started again.
@@ -404,8 +442,13 @@ export async function provisionDockerSites(
   // else on the bridges reach them through the kernel's forwarding, filtered in DOCKER-USER), and the ports
   // they publish on this host dropped on the loopback interface; the containers keep running, the router's
   // networks are untouched. (Disconnecting them from their network instead moved the router's default route.)
-  const members = [primary.spec.name, ...(redis ? [redis.spec.name] : []), app.containerName];
-  const published = [pgPort, ...(redis ? [redisPort] : []), appPort];
+  const members = [
+    primary.spec.name,
+    ...(standby ? [standby.spec.name] : []),
+    ...(redis ? [redis.spec.name] : []),
+    app.containerName,
+  ];
+  const published = [pgPort, ...(standby ? [sbPort] : []), ...(redis ? [redisPort] : []), appPort];
   const cutOff = iptablesPartition(
     async () => {
       const rules: CutRule[] = published.map(loopbackPort);
@@ -429,6 +472,7 @@ export async function provisionDockerSites(
     PRIMARY_SITE,
     [
       { role: primary, kill: () => primary.signal('SIGKILL') },
+      ...(standby ? [{ role: standby, kill: () => standby.signal('SIGKILL') }] : []),
       ...(redis ? [{ role: redis, kill: () => redis.signal('SIGKILL') }] : []),
       ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
       { role: app, kill: () => app.signal('SIGKILL') },
@@ -450,6 +494,7 @@ export async function provisionDockerSites(
       home,
       endpoint: { host: 'router', port: ROUTER.db },
       primary: { host: primary.spec.alias, port: PG_PORT },
+      ...(standby ? { standby: { host: STANDBY_ROLE, port: PG_PORT } } : {}),
       ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
       appUrl: `http://router:${ROUTER.app}`,
       backupDir: PG_BACKUPS,
@@ -475,7 +520,7 @@ export async function provisionDockerSites(
     backend: 'docker',
     runDir,
     toolDirs: system.tools,
-    postgres: { primary },
+    postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
     router,
@@ -535,6 +580,7 @@ export async function provisionDockerSites(
       [
         primary.pids,
         drPg.pids,
+        standby?.pids ?? [],
         redis?.pids ?? [],
         drRedis?.pids ?? [],
         router.pids,
@@ -544,6 +590,7 @@ export async function provisionDockerSites(
     ports: [
       pgPort,
       drPgPort,
+      ...(standby ? [sbPort] : []),
       ...(redis ? [redisPort, drRedisPort] : []),
       appPort,
       drAppPort,
