@@ -39,6 +39,7 @@ import type { DrSite, Estate, SitesTopology, Topology } from '../types.ts';
 import { AddressBook, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
 import { bundle } from './bundle.ts';
+import { containerCgroupParent } from './cpu-share.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
@@ -163,6 +164,8 @@ export async function provisionDockerSites(
   const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort, sbPort] =
     (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
   const password = randomBytes(18).toString('base64url');
+  // Each container a CPU cgroup of its own at the root where the engine would put them all under one (cpu-share.ts).
+  const cgroupParent = await containerCgroupParent(d);
   const base = (
     role: string,
     network: string,
@@ -176,6 +179,7 @@ export async function provisionDockerSites(
     labels: { ...labels, [LABEL_ROLE]: role },
     ports,
     ...(binds ? { binds } : {}),
+    ...(cgroupParent ? { cgroupParent } : {}),
     startTimeoutMs: ctx.startTimeoutMs,
   });
   const book = new AddressBook();
@@ -548,6 +552,7 @@ export async function provisionDockerSites(
               cwd: '/tmp',
               binds: [...archiveBinds, ...dataBind(dataDirs?.primary)],
               labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+              ...(cgroupParent ? { cgroupParent } : {}),
               ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
             },
             blockEnv('/tmp'),
