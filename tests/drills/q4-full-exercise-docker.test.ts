@@ -57,3 +57,38 @@ describe.skipIf(skip)('the full DR exercise (docker)', () => {
     expect(labelledProcesses(summary.runId)).toEqual([]);
   }, 600_000);
 });
+
+describe.skipIf(skip)('Ctrl-C in the middle of a later stage (docker)', () => {
+  it('stops in that stage, records the earlier stages and the unrun ones, and leaves nothing on Docker', async () => {
+    let runId: string | undefined;
+    let signalled = false;
+    const res = await drill(
+      ['run', 'q4-full-exercise', '--backend', 'docker', '--report-dir', tempReportDir()],
+      {
+        env: { DRILL_PROGRESS: '1' },
+        onStdout(out, child) {
+          runId ??= /drill run (\S+):/.exec(out)?.[1];
+          // Stage 3's recovery is under way: a spare server container is being made at the home site.
+          if (!signalled && /q3-data-corruption {2}procedure …/.test(out)) {
+            signalled = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect(signalled).toBe(true);
+    expect(res.code).toBe(130);
+    const dir = reportDirOf(res.stdout);
+    const record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
+    expect(record.error).toMatchObject({ aborted: true });
+    const stages = readSummary(dir).drills[0]?.stages ?? [];
+    const at = stages.findIndex((s) => s.id === 'q3-data-corruption');
+    expect(stages.slice(0, at).every((s) => s.status === 'passed')).toBe(true);
+    expect(stages[at]?.status).toBe('error');
+    expect(stages.slice(at + 1).every((s) => s.status === 'not run')).toBe(true);
+    expect(record.teardown.leaks).toEqual([]);
+    expect(record.teardown.results.filter((r) => !r.ok)).toEqual([]);
+    expect(leftOnDocker(runId ?? '?')).toEqual([]);
+    expect(labelledProcesses(runId ?? '?')).toEqual([]);
+  }, 600_000);
+});
