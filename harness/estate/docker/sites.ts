@@ -43,7 +43,7 @@ import { containerCgroupParent } from './cpu-share.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
-import { containerSite, helperSite } from './exec-site.ts';
+import { helperSite, inContainer } from './exec-site.ts';
 import {
   DockerPostgres,
   DockerSparePostgres,
@@ -530,33 +530,37 @@ export async function provisionDockerSites(
     router,
     endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
     backups: { archiveDir: walDir, backupDir },
-    // as=postgres blocks run in the newest spare server's container (a restore's target: there the archive and
-    // the backups are mounted and pg_ctl starts a server the router can reach), as on the one-site estate.
-    // Without a spare (a base backup, a failback's rebuild) they run where the primary site's database lives: a
-    // helper container of the Postgres image on the primary site's network, as its account, with its data
-    // directory, the shipped archive and the backups mounted (the server's own container is stopped during a
-    // rebuild). The DR site is reached through the router's links, as the primary database itself reaches it
-    // once rebuilt.
+    // as=postgres blocks run where the primary site's database lives: a helper container of the Postgres image on
+    // the primary site's network, as its account, with its data directory, the shipped archive and the backups
+    // mounted (the server's own container is stopped during a failback's rebuild); the DR site is reached
+    // through the router's links, as the primary database itself reaches it once rebuilt. A block that works on
+    // a spare server (it names the spare's data directory, `<PREFIX>_DIR` of `Step.spare`) runs inside that
+    // spare's container instead, as on the one-site estate: there the archive and the backups are mounted and its
+    // `pg_ctl start` starts a server the router can reach. Chosen per block, not "the newest spare": in an exercise
+    // a failback's blocks come after a restore onto a spare and must still run at the primary site.
     databaseSite: (spares) => {
-      const spare = spares.at(-1);
-      return spare
-        ? containerSite(
-            { container: spare.spec.name, user: 'postgres', cwd: PG_BACKUPS },
-            blockEnv(PG_BACKUPS),
-          )
-        : helperSite(
-            {
-              image: images.postgres,
-              network: nets.primary,
-              user: 'postgres',
-              cwd: '/tmp',
-              binds: [...archiveBinds, ...dataBind(dataDirs?.primary)],
-              labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
-              ...(cgroupParent ? { cgroupParent } : {}),
-              ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
-            },
-            blockEnv('/tmp'),
-          );
+      const helper = helperSite(
+        {
+          image: images.postgres,
+          network: nets.primary,
+          user: 'postgres',
+          cwd: '/tmp',
+          binds: [...archiveBinds, ...dataBind(dataDirs?.primary)],
+          labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+          ...(cgroupParent ? { cgroupParent } : {}),
+          ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
+        },
+        blockEnv('/tmp'),
+      );
+      return {
+        env: helper.env,
+        launch(bashArgs, env) {
+          const spare = spareNamedBy(spares, bashArgs.at(-1) ?? '', env);
+          return spare
+            ? inContainer({ container: spare.spec.name, user: 'postgres', cwd: PG_BACKUPS }, bashArgs, env)
+            : helper.launch(bashArgs, env);
+        },
+      };
     },
     // A spare server: an idle container of the Postgres image (the one-site estate's, `DockerSparePostgres`) on
     // the network of the site whose database the endpoint leads to now (after a failback, the primary site's),
@@ -639,4 +643,24 @@ export async function provisionDockerSites(
       return { appVersion, images: ids };
     },
   });
+}
+
+/**
+ * The spare server a block works on, if any: one whose data directory the block's environment names as
+ * `<PREFIX>_DIR` beside its name as `<PREFIX>_NAME` (what `Step.spare` hands on), with the script using that
+ * directory. Values of earlier steps stay in the environment; only a block that uses the directory is the spare's.
+ */
+export function spareNamedBy<S extends { name: string; dataDir: string }>(
+  spares: readonly S[],
+  script: string,
+  env: NodeJS.ProcessEnv,
+): S | undefined {
+  for (const spare of [...spares].reverse()) {
+    for (const [key, value] of Object.entries(env)) {
+      if (value !== spare.dataDir || !key.endsWith('_DIR')) continue;
+      if (env[`${key.slice(0, -'_DIR'.length)}_NAME`] !== spare.name) continue;
+      if (new RegExp(`\\$\\{?${key}\\b`).test(script)) return spare;
+    }
+  }
+  return undefined;
 }
