@@ -33,6 +33,8 @@ export interface ContainerSpec {
   binds?: { source: string; target: string }[];
   /** Named volumes of the run mounted into the container (the database's size-limited tmpfs volume). */
   volumes?: { name: string; target: string; readOnly?: boolean }[];
+  /** The cgroup the engine creates the container's under (`--cgroup-parent`); default: the engine's. */
+  cgroupParent?: string;
   /** Ready when this resolves true (polled from the host through the published ports); default: running. */
   ready?: () => Promise<boolean>;
   /** Where its readiness check is declared, for the message when it never passes. */
@@ -73,6 +75,7 @@ class EstateContainer extends GenericContainer {
         ReadOnly: v.readOnly ?? false,
       }));
     if (spec.stopSignal) this.createOpts.StopSignal = spec.stopSignal;
+    if (spec.cgroupParent) this.hostConfig.CgroupParent = spec.cgroupParent;
     const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostPort: string }[]>;
     this.hostConfig.PortBindings = Object.fromEntries(
       Object.entries(bindings).map(([key, list]) => [key, list.map((b) => ({ ...b, HostIp: '127.0.0.1' }))]),

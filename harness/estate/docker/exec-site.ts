@@ -47,6 +47,8 @@ export interface HelperRun {
    * address (its container is stopped).
    */
   server?: { dataDir: string; host: string; port: number };
+  /** `--cgroup-parent`, as the estate's own containers have it (`cpu-share.ts`). */
+  cgroupParent?: string;
 }
 
 /** Blocks run each in a new container (`docker run --rm`), with `env`: the estate as seen from it. */
@@ -70,6 +72,7 @@ export function inHelper(run: HelperRun, bashArgs: readonly string[], env: NodeJ
       run.cwd,
       ...run.binds.flatMap((b) => ['-v', `${b.source}:${b.target}`]),
       ...Object.entries(run.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...(run.cgroupParent ? ['--cgroup-parent', run.cgroupParent] : []),
       ...flags,
       '--entrypoint',
       'bash',

@@ -21,6 +21,7 @@ export const dockerBackend: Backend = {
     'sites',
     'site-partition',
     'site-failback',
+    'site-spare-postgres',
     'monitoring',
   ],
 

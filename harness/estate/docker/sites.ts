@@ -31,6 +31,7 @@ import {
   replicationRoute,
   shippingSettings,
   SITES_WAL_SEGMENT_MB,
+  STANDBY_ROLE,
   standbySettings,
   SUPERUSER,
 } from '../postgres-config.ts';
@@ -38,14 +39,17 @@ import type { DrSite, Estate, SitesTopology, Topology } from '../types.ts';
 import { AddressBook, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
 import { bundle } from './bundle.ts';
+import { containerCgroupParent } from './cpu-share.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { appImage } from './images.ts';
-import { helperSite } from './exec-site.ts';
+import { helperSite, inContainer } from './exec-site.ts';
 import {
   DockerPostgres,
+  DockerSparePostgres,
   imagePostgresUser,
   PG_ARCHIVE,
+  PG_BACKUPS,
   PG_CONTAINER_PATH,
   PG_DATA,
   PG_PORT,
@@ -157,9 +161,11 @@ export async function provisionDockerSites(
     },
   );
 
-  const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort] =
-    (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
+  const [pgPort, drPgPort, redisPort, drRedisPort, appPort, drAppPort, adminPort, rAppPort, rDbPort, sbPort] =
+    (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
   const password = randomBytes(18).toString('base64url');
+  // Each container a CPU cgroup of its own at the root where the engine would put them all under one (cpu-share.ts).
+  const cgroupParent = await containerCgroupParent(d);
   const base = (
     role: string,
     network: string,
@@ -173,6 +179,7 @@ export async function provisionDockerSites(
     labels: { ...labels, [LABEL_ROLE]: role },
     ports,
     ...(binds ? { binds } : {}),
+    ...(cgroupParent ? { cgroupParent } : {}),
     startTimeoutMs: ctx.startTimeoutMs,
   });
   const book = new AddressBook();
@@ -278,6 +285,41 @@ export async function provisionDockerSites(
   };
   await together(startRouter(), startPrimary(), startRedis());
 
+  // A streaming standby at the primary site (`postgres.standby`), as on the one-site estate: a base backup of
+  // the primary over the site's network, then its WAL stream through the router's replication route, async or
+  // sync as the topology says. It inherits the primary's settings, shipping included, and has the DR site's
+  // archive mounted where the primary has it: promoted (a database failover), it archives there in turn, so the
+  // DR database goes on restoring, onto the new timeline. It dies, is cut off and is fenced with its site.
+  const standby = topology.postgres.standby
+    ? new DockerPostgres({
+        base: {
+          ...base(
+            STANDBY_ROLE,
+            nets.primary,
+            [{ container: PG_PORT, host: sbPort }],
+            [{ source: walDir, target: PG_ARCHIVE }],
+          ),
+          image: images.postgres,
+        },
+        superuser: SUPERUSER,
+        password,
+        database: APP_DATABASE,
+        conf: standbySettings({ host: 'router', port: ROUTER.repl }, password),
+        upstream: { alias: primary.spec.alias, slot: replicationName(STANDBY_ROLE) },
+      })
+    : undefined;
+  const standbyUp = (async () => {
+    if (!standby) return;
+    book.add(sbPort, standby.internalAddress);
+    removeOnTeardown(standby.spec.name, standby);
+    await standby.create();
+    await followPrimary(primary, topology.postgres.replication, ctx.startTimeoutMs);
+    ctx.note?.(
+      `${PRIMARY_SITE}: ${STANDBY_ROLE} streaming (${topology.postgres.replication}) in ${standby.spec.name}`,
+    );
+  })();
+  standbyUp.catch(() => undefined);
+
   const drPg = new DockerPostgres({
     base: {
       ...base(
@@ -293,6 +335,8 @@ export async function provisionDockerSites(
     database: APP_DATABASE,
     conf: {
       ...drStandbySettings(PG_ARCHIVE),
+      // Onto whatever timeline the archive leads to: a promoted same-site standby's, after a database failover.
+      recovery_target_timeline: 'latest',
       ...(streaming ? standbySettings({ host: 'router', port: ROUTER.repl }, password, DR_ROLE) : {}),
     },
     upstream: {
@@ -371,7 +415,7 @@ export async function provisionDockerSites(
   );
   book.add(drAppPort, `app-dr:${appContainerPort}`);
   removeOnTeardown(drApp.containerName, drApp);
-  await together(drUp, app.create(), sites.drApp === 'warm' ? drApp.create() : Promise.resolve());
+  await together(drUp, standbyUp, app.create(), sites.drApp === 'warm' ? drApp.create() : Promise.resolve());
   ctx.note?.(`${PRIMARY_SITE}: app ${appVersion} serving behind the router on 127.0.0.1:${rAppPort}`);
 
   // A DR role not created yet (Redis, a cold app) is created when started; a stopped one is started again.
@@ -402,8 +446,13 @@ export async function provisionDockerSites(
   // else on the bridges reach them through the kernel's forwarding, filtered in DOCKER-USER), and the ports
   // they publish on this host dropped on the loopback interface; the containers keep running, the router's
   // networks are untouched. (Disconnecting them from their network instead moved the router's default route.)
-  const members = [primary.spec.name, ...(redis ? [redis.spec.name] : []), app.containerName];
-  const published = [pgPort, ...(redis ? [redisPort] : []), appPort];
+  const members = [
+    primary.spec.name,
+    ...(standby ? [standby.spec.name] : []),
+    ...(redis ? [redis.spec.name] : []),
+    app.containerName,
+  ];
+  const published = [pgPort, ...(standby ? [sbPort] : []), ...(redis ? [redisPort] : []), appPort];
   const cutOff = iptablesPartition(
     async () => {
       const rules: CutRule[] = published.map(loopbackPort);
@@ -427,6 +476,7 @@ export async function provisionDockerSites(
     PRIMARY_SITE,
     [
       { role: primary, kill: () => primary.signal('SIGKILL') },
+      ...(standby ? [{ role: standby, kill: () => standby.signal('SIGKILL') }] : []),
       ...(redis ? [{ role: redis, kill: () => redis.signal('SIGKILL') }] : []),
       ...(shipper ? [{ role: shipper, kill: () => shipper.stop() }] : []),
       { role: app, kill: () => app.signal('SIGKILL') },
@@ -436,64 +486,110 @@ export async function provisionDockerSites(
   // Before the containers are removed (the stack unwinds in reverse): the network is whole again.
   ctx.teardown.push(`heal the partition of ${PRIMARY_SITE} if it is cut`, () => site.heal?.());
 
+  // The shipped archive and the backups, where every database container of the estate sees them.
+  const archiveBinds = [
+    { source: walDir, target: PG_ARCHIVE },
+    { source: backupDir, target: PG_BACKUPS },
+  ];
+  // What as=postgres blocks see from a container of the estate (`home`: its working directory).
+  const blockEnv = (home: string) =>
+    shellEnv({
+      path: PG_CONTAINER_PATH,
+      home,
+      endpoint: { host: 'router', port: ROUTER.db },
+      primary: { host: primary.spec.alias, port: PG_PORT },
+      ...(standby ? { standby: { host: STANDBY_ROLE, port: PG_PORT } } : {}),
+      ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
+      appUrl: `http://router:${ROUTER.app}`,
+      backupDir: PG_BACKUPS,
+      archiveDir: PG_ARCHIVE,
+      credentials: { user: SUPERUSER, database: APP_DATABASE, password },
+      sites: {
+        primaryAppUrl: `http://app:${appContainerPort}`,
+        ...(dataDirs ? { primaryData: PG_DATA } : {}),
+        drDb: { host: 'router', port: ROUTER.drDbLink },
+        snapshotDir: '/tmp',
+        drAppUrl: `http://router:${ROUTER.app}`,
+        ...(drRedis
+          ? {
+              drRedis: { host: 'router', port: ROUTER.drRedisLink },
+              redisLink: { host: 'router', port: ROUTER.redisLink },
+              drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
+            }
+          : {}),
+      },
+    });
+
   return assembleEstate({
     backend: 'docker',
     runDir,
     toolDirs: system.tools,
-    postgres: { primary },
+    postgres: standby ? { primary, standby } : { primary },
     ...(redis ? { redis } : {}),
     app,
     router,
     endpoints: { app: `http://127.0.0.1:${rAppPort}`, db: { ...primary.connection(), port: rDbPort } },
     backups: { archiveDir: walDir, backupDir },
-    // as=postgres blocks (a failback's rebuild) run where the primary site's database lives: a helper container
-    // of the Postgres image on the primary site's network, as its account, with its data directory and the
-    // shipped archive mounted (the server's own container is stopped then). The DR site is reached through the
-    // router's links, as the primary database itself reaches it once rebuilt.
-    databaseSite: () =>
-      helperSite(
+    // as=postgres blocks run where the primary site's database lives: a helper container of the Postgres image on
+    // the primary site's network, as its account, with its data directory, the shipped archive and the backups
+    // mounted (the server's own container is stopped during a failback's rebuild); the DR site is reached
+    // through the router's links, as the primary database itself reaches it once rebuilt. A block that works on
+    // a spare server (it names the spare's data directory, `<PREFIX>_DIR` of `Step.spare`) runs inside that
+    // spare's container instead, as on the one-site estate: there the archive and the backups are mounted and its
+    // `pg_ctl start` starts a server the router can reach. Chosen per block, not "the newest spare": in an exercise
+    // a failback's blocks come after a restore onto a spare and must still run at the primary site.
+    databaseSite: (spares) => {
+      const helper = helperSite(
         {
           image: images.postgres,
           network: nets.primary,
           user: 'postgres',
           cwd: '/tmp',
-          binds: [{ source: walDir, target: PG_ARCHIVE }, ...dataBind(dataDirs?.primary)],
+          binds: [...archiveBinds, ...dataBind(dataDirs?.primary)],
           labels: { ...labels, [LABEL_ROLE]: 'runbook-helper' },
+          ...(cgroupParent ? { cgroupParent } : {}),
           ...(dataDirs ? { server: { dataDir: PG_DATA, host: primary.spec.alias, port: PG_PORT } } : {}),
         },
-        shellEnv({
-          path: PG_CONTAINER_PATH,
-          home: '/tmp',
-          endpoint: { host: 'router', port: ROUTER.db },
-          primary: { host: primary.spec.alias, port: PG_PORT },
-          ...(redis ? { redis: { host: 'redis', port: REDIS_PORT } } : {}),
-          appUrl: `http://router:${ROUTER.app}`,
-          backupDir: '/tmp',
-          archiveDir: PG_ARCHIVE,
-          credentials: { user: SUPERUSER, database: APP_DATABASE, password },
-          sites: {
-            primaryAppUrl: `http://app:${appContainerPort}`,
-            ...(dataDirs ? { primaryData: PG_DATA } : {}),
-            drDb: { host: 'router', port: ROUTER.drDbLink },
-            snapshotDir: '/tmp',
-            drAppUrl: `http://router:${ROUTER.app}`,
-            ...(drRedis
-              ? {
-                  drRedis: { host: 'router', port: ROUTER.drRedisLink },
-                  redisLink: { host: 'router', port: ROUTER.redisLink },
-                  drRedisLink: { host: 'router', port: ROUTER.drRedisLink },
-                }
-              : {}),
-          },
-        }),
-      ),
-    newSpare() {
-      return Promise.reject(new EstateError('the two-site docker estate has no spare servers'));
+        blockEnv('/tmp'),
+      );
+      return {
+        env: helper.env,
+        launch(bashArgs, env) {
+          const spare = spareNamedBy(spares, bashArgs.at(-1) ?? '', env);
+          return spare
+            ? inContainer({ container: spare.spec.name, user: 'postgres', cwd: PG_BACKUPS }, bashArgs, env)
+            : helper.launch(bashArgs, env);
+        },
+      };
+    },
+    // A spare server: an idle container of the Postgres image (the one-site estate's, `DockerSparePostgres`) on
+    // the network of the site whose database the endpoint leads to now (after a failback, the primary site's),
+    // with the shipped archive and the backups mounted; the router, on both networks, reaches it by name.
+    async newSpare(name: string) {
+      const [port] = (await freePorts(1)) as [number];
+      const db = (await router.client.routes()).find((r) => r.name === 'db');
+      const atDr = Number(db?.target.split(':').at(-1)) === drPgPort;
+      const site = atDr ? DR_SITE : PRIMARY_SITE;
+      const role = new DockerSparePostgres(
+        {
+          ...base(name, atDr ? nets.dr : nets.primary, [{ container: port, host: port }], archiveBinds),
+          image: images.postgres,
+        },
+        { user: SUPERUSER, password, database: APP_DATABASE },
+      );
+      book.add(port, role.internalAddress);
+      removeOnTeardown(role.spec.name, role);
+      await role.create();
+      ctx.note?.(
+        `${site}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`,
+      );
+      return role;
     },
     pids: () =>
       [
         primary.pids,
         drPg.pids,
+        standby?.pids ?? [],
         redis?.pids ?? [],
         drRedis?.pids ?? [],
         router.pids,
@@ -503,6 +599,7 @@ export async function provisionDockerSites(
     ports: [
       pgPort,
       drPgPort,
+      ...(standby ? [sbPort] : []),
       ...(redis ? [redisPort, drRedisPort] : []),
       appPort,
       drAppPort,
@@ -546,4 +643,24 @@ export async function provisionDockerSites(
       return { appVersion, images: ids };
     },
   });
+}
+
+/**
+ * The spare server a block works on, if any: one whose data directory the block's environment names as
+ * `<PREFIX>_DIR` beside its name as `<PREFIX>_NAME` (what `Step.spare` hands on), with the script using that
+ * directory. Values of earlier steps stay in the environment; only a block that uses the directory is the spare's.
+ */
+export function spareNamedBy<S extends { name: string; dataDir: string }>(
+  spares: readonly S[],
+  script: string,
+  env: NodeJS.ProcessEnv,
+): S | undefined {
+  for (const spare of [...spares].reverse()) {
+    for (const [key, value] of Object.entries(env)) {
+      if (value !== spare.dataDir || !key.endsWith('_DIR')) continue;
+      if (env[`${key.slice(0, -'_DIR'.length)}_NAME`] !== spare.name) continue;
+      if (new RegExp(`\\$\\{?${key}\\b`).test(script)) return spare;
+    }
+  }
+  return undefined;
 }
