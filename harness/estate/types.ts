@@ -188,6 +188,12 @@ export interface DrSite {
   readonly redisDir: string;
   /** Start a role of the DR site by name (the database, Redis, the app), as a platform starts an instance. */
   start(name: string): Promise<void>;
+  /**
+   * Make a server restored at the DR site (onto a spare) the DR site's database where the sites reach each
+   * other through links (docker: the router's link to the DR database leads to it). Absent where every block
+   * reaches every server directly (local).
+   */
+  adopt?(role: PostgresRole): Promise<void>;
 }
 
 /** The monitoring beside an estate: the rules and routing under test, running, and what the receivers got. */

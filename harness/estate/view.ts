@@ -38,7 +38,9 @@ export function drServes(estate: Estate): Estate {
 /**
  * The estate once a server restored onto a spare at the DR site (DR scenario 3 there) holds the truth: it is the
  * DR site's database a failback rebuilds the primary site from (`DR_DB_*`, `DR_DATA`, `DR_DB_NAME`). A spare
- * listens where runbook blocks started it, on 127.0.0.1 of the host the database's blocks run on.
+ * listens where runbook blocks started it, on 127.0.0.1 of the host the database's blocks run on; where the
+ * sites reach each other through links (`DrSite.adopt`), the link to the DR database now leads to it, and the
+ * database's blocks keep reaching it there, as the rebuilt primary site's database will.
  */
 export async function drDatabaseRestored(estate: Estate, spare: string): Promise<Estate> {
   const sites = estate.sites;
@@ -46,15 +48,20 @@ export async function drDatabaseRestored(estate: Estate, spare: string): Promise
   const role = await estate.spare(spare);
   if (!role.running())
     throw new EstateError(`${spare} is not running: nothing was restored at ${sites.dr.name}`);
-  const values = {
-    DR_DB_HOST: '127.0.0.1',
-    DR_DB_PORT: String(role.port),
-    DR_DATA: role.dataDir,
-  };
+  await sites.dr.adopt?.(role);
+  const direct = { DR_DB_HOST: '127.0.0.1', DR_DB_PORT: String(role.port), DR_DATA: role.dataDir };
+  const atDatabase = sites.dr.adopt ? { DR_DATA: role.dataDir } : direct;
   return {
     ...estate,
     sites: { ...sites, dr: { ...sites.dr, postgres: role } },
-    shell: () => overlay(estate.shell(), () => values, { DR_DB_NAME: role.name }),
+    shell: () => {
+      const shell = estate.shell();
+      return {
+        ...shell,
+        host: { ...shell.host, env: { ...shell.host.env, ...direct, DR_DB_NAME: role.name } },
+        database: { ...shell.database, env: { ...shell.database.env, ...atDatabase } },
+      };
+    },
   };
 }
 

@@ -224,11 +224,12 @@ while :; do sleep 1 & wait $! || true; done
 export class DockerSparePostgres extends DockerService implements PostgresRole {
   readonly dataDir: string;
 
+  /** `dataDir`: where a block restores into (default: in the container; a bind-mounted host path is kept). */
   constructor(
     base: Omit<ContainerSpec, 'ready' | 'env' | 'entrypoint' | 'cmd' | 'user' | 'stopSignal'>,
     private readonly conn: Omit<PgConnectionInfo, 'host' | 'port'>,
+    dataDir = `/var/lib/postgresql/${base.role}`,
   ) {
-    const dataDir = `/var/lib/postgresql/${base.role}`;
     super({
       ...base,
       user: 'postgres',
@@ -261,6 +262,24 @@ export class DockerSparePostgres extends DockerService implements PostgresRole {
       ],
       'postgres',
     );
+  }
+  /**
+   * The server a block started is shut down cleanly first (a fast shutdown: its last WAL reaches a connected
+   * standby, and its control file says `shut down`), then the idle container is stopped.
+   */
+  override async stop(): Promise<void> {
+    if (this.running()) {
+      const pidFile = `${this.dataDir}/postmaster.pid`;
+      await this.exec(
+        [
+          'bash',
+          '-c',
+          `test -f ${pidFile} || exit 0; kill -INT "$(head -1 ${pidFile})"; for _ in $(seq 1 600); do test -f ${pidFile} || exit 0; sleep 0.05; done; exit 1`,
+        ],
+        'postgres',
+      );
+    }
+    await super.stop();
   }
   /** A server started by a runbook block is started again the same way, not by the harness. */
   override restart(): Promise<void> {

@@ -431,6 +431,11 @@ export async function provisionDockerSites(
     walDir,
     snapshotDir,
     redisDir: drRedisDir,
+    // The restored server is the DR site's database now: the link between the sites leads to it, so the primary
+    // site's database (rebuilt from it, then streaming from it) reaches it where it reached the DR database.
+    async adopt(role) {
+      await router.client.repoint('dr-db-link', `127.0.0.1:${role.port}`, { reset: true });
+    },
     async start(name) {
       const role = [drPg, drRedis, drApp].find((r) => r?.name === name);
       if (!role) throw new EstateError(`no role '${name}' at ${DR_SITE}`);
@@ -570,12 +575,25 @@ export async function provisionDockerSites(
       const db = (await router.client.routes()).find((r) => r.name === 'db');
       const atDr = Number(db?.target.split(':').at(-1)) === drPgPort;
       const site = atDr ? DR_SITE : PRIMARY_SITE;
+      // As root its data directory is a host directory, mounted at the same path: a failback reads the control
+      // file of the server a block started in it (on the host), and rebuilds the primary site's database from it.
+      const data = imageUser ? dir(site, `${name}-data`) : undefined;
+      if (data && imageUser) {
+        chownSync(data, imageUser.uid, imageUser.gid);
+        chmodSync(data, 0o700);
+      }
       const role = new DockerSparePostgres(
         {
-          ...base(name, atDr ? nets.dr : nets.primary, [{ container: port, host: port }], archiveBinds),
+          ...base(
+            name,
+            atDr ? nets.dr : nets.primary,
+            [{ container: port, host: port }],
+            [...archiveBinds, ...(data ? [{ source: data, target: data }] : [])],
+          ),
           image: images.postgres,
         },
         { user: SUPERUSER, password, database: APP_DATABASE },
+        data,
       );
       book.add(port, role.internalAddress);
       removeOnTeardown(role.spec.name, role);
