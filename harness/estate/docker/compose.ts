@@ -50,6 +50,7 @@ export function overrideService(spec: ContainerSpec): Record<string, unknown> {
     ...(spec.cmd ? { command: spec.cmd.map(esc) } : {}),
     ...(spec.user ? { user: spec.user } : {}),
     ...(spec.stopSignal ? { stop_signal: spec.stopSignal } : {}),
+    ...(spec.cgroupParent ? { cgroup_parent: spec.cgroupParent } : {}),
     restart: 'no',
     ports: spec.ports.map((p) => `127.0.0.1:${p.host}:${p.container}`),
     volumes: [

@@ -24,6 +24,7 @@ import { UsageError } from '../../core/errors.ts';
 import { AddressBook, DockerApp, DockerRouter } from './app.ts';
 import { appImagesProblem } from './build.ts';
 import { bundle } from './bundle.ts';
+import { containerCgroupParent } from './cpu-share.ts';
 import { dockerImages, imagesRemedy } from './checks.ts';
 import { gone, inspectImage, LABEL_ROLE, requireEngine } from './engine.ts';
 import { containerSite } from './exec-site.ts';
@@ -192,6 +193,8 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   const [pgPrimaryPort, pgStandbyPort, redisPort, appPort, adminPort, routerAppPort, routerDbPort] =
     (await freePorts(7)) as [number, number, number, number, number, number, number];
   const nameOf = (role: string) => `${network}-${role}`;
+  // Each container a CPU cgroup of its own at the root where the engine would put them all under one (cpu-share.ts).
+  const cgroupParent = await containerCgroupParent(d);
   const base = (role: string, alias: string, ports: { container: number; host: number }[]) => ({
     role,
     name: nameOf(role),
@@ -199,6 +202,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
     alias,
     labels: { ...labels, [LABEL_ROLE]: role },
     ports,
+    ...(cgroupParent ? { cgroupParent } : {}),
     startTimeoutMs: ctx.startTimeoutMs,
     ...(composeFile && composed
       ? {
