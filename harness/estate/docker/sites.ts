@@ -30,6 +30,7 @@ import {
   replicationName,
   replicationRoute,
   shippingSettings,
+  siteStandbySettings,
   SITES_WAL_SEGMENT_MB,
   STANDBY_ROLE,
   standbySettings,
@@ -304,7 +305,12 @@ export async function provisionDockerSites(
         superuser: SUPERUSER,
         password,
         database: APP_DATABASE,
-        conf: standbySettings({ host: 'router', port: ROUTER.repl }, password),
+        // It archives every segment it receives into the same archive (`archive_mode = always`), so a segment the
+        // dead primary completed but had not shipped yet is shipped by it, as on the local estate.
+        conf: {
+          ...standbySettings({ host: 'router', port: ROUTER.repl }, password),
+          ...siteStandbySettings(PG_ARCHIVE),
+        },
         upstream: { alias: primary.spec.alias, slot: replicationName(STANDBY_ROLE) },
       })
     : undefined;
