@@ -16,13 +16,14 @@ describe('open-loop traffic', () => {
     write.stop();
     const span = clock.now();
     // The rate is the schedule's (t_k = t_0 + k * interval), not lowered by sharing a timer.
-    expect(probes.length).toBeGreaterThanOrEqual(Math.floor(span / 15) - 3);
-    expect(writes.length).toBeGreaterThanOrEqual(Math.floor(span / 20) - 3);
+    expect(probes.length).toBeGreaterThanOrEqual(Math.floor(span / 15) - 5);
+    expect(writes.length).toBeGreaterThanOrEqual(Math.floor(span / 20) - 5);
     expect(probes.length).toBeLessThanOrEqual(Math.ceil(span / 15) + 1);
     expect(writes.length).toBeLessThanOrEqual(Math.ceil(span / 20) + 1);
-    // Every write went out in the same wake-up as a probe: no wake-up of its own.
+    // A write goes out in the same wake-up as a probe, not in one of its own (on a busy machine a loop that fell
+    // behind catches up on wake-ups of its own, hence the allowance; with a timer per loop, 37 of 45 were alone).
     const alone = writes.filter((t) => !probes.some((p) => Math.abs(p - t) < 0.5));
-    expect(alone).toEqual([]);
+    expect(alone.length).toBeLessThanOrEqual(Math.floor(writes.length / 10));
     // A stopped loop sends nothing more.
     const counts = [probes.length, writes.length];
     await sleep(60);
