@@ -63,6 +63,30 @@ export function drill(
 }
 
 /**
+ * Run `drill ...` with its progress lines and send it `sig` at the first moment its output matches `at` (an
+ * interrupt at a known point of a drill, as a user's Ctrl-C); the result, the run's id and whether it was sent.
+ */
+export async function interruptedAt(
+  args: string[],
+  at: RegExp,
+  sig: NodeJS.Signals = 'SIGINT',
+): Promise<{ res: CliResult; runId: string | undefined; signalled: boolean }> {
+  let runId: string | undefined;
+  let signalled = false;
+  const res = await drill(args, {
+    env: { DRILL_PROGRESS: '1' },
+    onStdout(out, child) {
+      runId ??= /drill run (\S+):/.exec(out)?.[1];
+      if (!signalled && at.test(out)) {
+        signalled = true;
+        child.kill(sig);
+      }
+    },
+  });
+  return { res, runId, signalled };
+}
+
+/**
  * Run the CLI with a temporary directory of its own (TMPDIR), and say what it left there: a command that must
  * start nothing must leave it empty. Its own directory, so that other runs on the machine cannot be mistaken for
  * it.

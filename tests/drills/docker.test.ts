@@ -18,7 +18,7 @@ import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
 import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
-import { drill, readSummary, reportDirOf, tempReportDir, projectSystem } from '../cli.ts';
+import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir, projectSystem } from '../cli.ts';
 import { assertLagging, LAGGING, runKept } from './lagging.ts';
 
 const skip = await skipWithoutDocker('the docker drills');
@@ -211,20 +211,9 @@ describe.skipIf(skip)('the docker backend', () => {
   });
 
   it('on SIGINT while the fault is in effect, exits 130 and leaves no container or network', async () => {
-    let runId: string | undefined;
-    let signalled = false;
-    const res = await drill(
+    const { res, runId, signalled } = await interruptedAt(
       ['run', 'q1-db-failover', '--backend', 'docker', '--report-dir', tempReportDir()],
-      {
-        env: { DRILL_PROGRESS: '1' },
-        onStdout(out, child) {
-          runId ??= /drill run (\S+):/.exec(out)?.[1];
-          if (!signalled && /fault\s+done/.test(out)) {
-            signalled = true;
-            child.kill('SIGINT');
-          }
-        },
-      },
+      /fault\s+done/,
     );
     expect(signalled).toBe(true);
     expect(res.code).toBe(130);

@@ -13,7 +13,7 @@ import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import { Q4_STAGES } from '../../scenarios/q4-full-exercise.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
 import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 
 const skip = await skipWithoutDocker('the docker full DR exercise');
@@ -60,21 +60,10 @@ describe.skipIf(skip)('the full DR exercise (docker)', () => {
 
 describe.skipIf(skip)('Ctrl-C in the middle of a later stage (docker)', () => {
   it('stops in that stage, records the earlier stages and the unrun ones, and leaves nothing on Docker', async () => {
-    let runId: string | undefined;
-    let signalled = false;
-    const res = await drill(
+    // Stage 3's recovery is under way: a spare server container is being made at the home site.
+    const { res, runId, signalled } = await interruptedAt(
       ['run', 'q4-full-exercise', '--backend', 'docker', '--report-dir', tempReportDir()],
-      {
-        env: { DRILL_PROGRESS: '1' },
-        onStdout(out, child) {
-          runId ??= /drill run (\S+):/.exec(out)?.[1];
-          // Stage 3's recovery is under way: a spare server container is being made at the home site.
-          if (!signalled && /q3-data-corruption {2}procedure …/.test(out)) {
-            signalled = true;
-            child.kill('SIGINT');
-          }
-        },
-      },
+      /q3-data-corruption {2}procedure …/,
     );
     expect(signalled).toBe(true);
     expect(res.code).toBe(130);

@@ -15,7 +15,7 @@ import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import type { RunSummary } from '../../harness/report/summary.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
 import { canarySeqs, localDb } from './sites.ts';
 
 const STAGES = ['q1-db-failover', 'q2-site-failover', 'q3-data-corruption', 'q2-failback', 'deploy-rollback'];
@@ -233,21 +233,10 @@ describe('the site loss stage against an independent read (local)', () => {
 
 describe('Ctrl-C in the middle of a later stage (local)', () => {
   it('stops in that stage, records the earlier stages and the unrun ones, and leaves nothing behind', async () => {
-    let runId: string | undefined;
-    let signalled = false;
-    const res = await drill(
+    // Stage 3's recovery is under way: a spare server is being restored at the DR site.
+    const { res, runId, signalled } = await interruptedAt(
       ['run', 'q4-full-exercise', '--backend', 'local', '--report-dir', tempReportDir()],
-      {
-        env: { DRILL_PROGRESS: '1' },
-        onStdout(out, child) {
-          runId ??= /drill run (\S+):/.exec(out)?.[1];
-          // Stage 3's recovery is under way: a spare server is being restored at the DR site.
-          if (!signalled && /q3-data-corruption {2}procedure …/.test(out)) {
-            signalled = true;
-            child.kill('SIGINT');
-          }
-        },
-      },
+      /q3-data-corruption {2}procedure …/,
     );
     expect(signalled).toBe(true);
     expect(res.code).toBe(130);
