@@ -43,6 +43,17 @@ describe('computeRpo', () => {
     expect(r.rpoMs).toBe(1000 - (49 * 20 + 5));
   });
 
+  it('is zero when every write acked before t_f survived, though the last survivor was acked after it', () => {
+    // Corruption at t=1003: seq 50 (sent at 1000) committed before it and was acked at 1005, after it; the
+    // restore to just before the corruption kept it and lost what came after. Nothing acked before t_f is lost.
+    const w = writes(100);
+    const r = computeRpo(w, seqs(range(0, 50)), 1003);
+    expect(r.lastSafeSeq).toBe(50);
+    expect(r.lostAfterFault).toBe(49);
+    expect(r.lostBeforeFault).toBe(0);
+    expect(r.rpoMs).toBe(0);
+  });
+
   it('classifies indeterminate writes as recovered when present and not lost when absent', () => {
     const w = writes(10, (s) => (s === 3 || s === 4 ? 'indeterminate' : 'ok'));
     const r = computeRpo(w, seqs([0, 1, 2, 3, 5, 6, 7, 8, 9]), 500);

@@ -19,7 +19,10 @@ export interface RpoResult {
   indeterminateAbsent: number;
   /** The application answered "not committed" but the row is there. */
   failedButPresent: number;
-  /** RPO = t_f - t_ack(p); p is the last acked write before the first lost one. 0 when nothing acked was lost. */
+  /**
+   * RPO = t_f - t_ack(p); p is the last acked write before the first lost one. 0 when nothing acked was lost, and
+   * when p was acked after t_f (every write acked before the fault survived).
+   */
   rpoMs: number;
   /** p's seq, when something was lost. */
   lastSafeSeq?: number;
@@ -60,7 +63,9 @@ export function computeRpo(
   const safe = acked.filter((w) => w.seq < firstLost.seq && presentSeqs.has(w.seq)).at(-1);
   // Nothing acked survived before the first loss: the window reaches back to the first write sent.
   const safeAt = safe?.ack ?? sorted[0]?.t ?? faultAt;
-  result.rpoMs = faultAt - safeAt;
+  // A survivor acked after t_f (sent before it, its answer after) means every write acked before t_f survived:
+  // no acknowledged data from before the fault is lost, RPO 0, not a negative window.
+  result.rpoMs = Math.max(0, faultAt - safeAt);
   result.firstLostSeq = firstLost.seq;
   if (safe) result.lastSafeSeq = safe.seq;
   return result;
