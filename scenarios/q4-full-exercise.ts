@@ -137,8 +137,8 @@ export default defineDrill({
     ...FAILBACK_BLOCKS,
   ],
   objectives: {},
-  // Stage 3 restores onto a spare server of the two-site estate, which the docker backend's lacks (its spares
-  // are the one-site estate's): there the exercise is left out, naming that, rather than failing at stage 3.
+  // Stage 3 restores onto a spare server of the two-site estate (at the DR site): a backend whose two-site
+  // estate has none leaves the exercise out, naming that, rather than failing at stage 3.
   needs: [...new Set([...Q4_STAGES.flatMap((s) => s.needs), 'site-spare-postgres' as const])],
   uses: [...new Set(Q4_STAGES.flatMap((s) => s.uses ?? []))],
   estate: ESTATE,
