@@ -325,7 +325,22 @@ async function interrupted(run: number, signal: Sig, atMs: number): Promise<Outc
     // Before the CLI has its handlers (node still loading it), the signal's default action ends it: harmless
     // while no run has started. Once a run exists, SIGINT and SIGTERM must tear it down and exit 130.
     const startedRun = runId ?? runIdByHarness(state.harnessPid);
-    if (signal !== 'SIGKILL' && end && !early && end.code !== 130 && (startedRun || end.signal === null))
+    // A signal that lands as the process leaves (its work done, its event loop ended) is never dispatched to a
+    // handler: the CLI exits with the drill's own verdict, having printed no "stopping" line. That run was not
+    // interrupted. A signal that was handled must end in 130.
+    const handled = /^drill: SIG(?:INT|TERM): stopping/m.test(state.out);
+    const finishedFirst =
+      !handled && (end?.code === 0 || end?.code === 1) && /^report: .*report\.md$/m.test(state.out);
+    if (finishedFirst)
+      notes.push(`the signal landed as the CLI was leaving, after its report (exit ${end?.code})`);
+    if (
+      signal !== 'SIGKILL' &&
+      end &&
+      !early &&
+      !finishedFirst &&
+      end.code !== 130 &&
+      (startedRun || end.signal === null)
+    )
       notes.push(`exit ${end.code ?? end.signal} after ${signal} (130 expected)`);
     if (signal !== 'SIGKILL' && end?.signal && !startedRun)
       notes.push('ended by the signal before any run started');
