@@ -15,6 +15,25 @@ export const APP_DATABASE = 'app';
 /** The role name of the standby server; its replication slot and application_name derive from it. */
 export const STANDBY_ROLE = 'postgres-standby';
 
+/**
+ * A primary made from a template cluster (initialised with `--auth=trust`) gets the rules initdb writes with
+ * `--auth=scram-sha-256`; each backend adds where its clients come from.
+ */
+export const PG_HBA = [
+  'local all all scram-sha-256',
+  'host all all 127.0.0.1/32 scram-sha-256',
+  'host all all ::1/128 scram-sha-256',
+  'local replication all scram-sha-256',
+  'host replication all 127.0.0.1/32 scram-sha-256',
+  'host replication all ::1/128 scram-sha-256',
+  '',
+].join('\n');
+
+/** The statement that gives a template's superuser the run's password (fed to single-user mode on stdin, never argv). */
+export function passwordStatement(superuser: string, password: string): string {
+  return `ALTER ROLE "${superuser.replaceAll('"', '""')}" PASSWORD '${password.replaceAll("'", "''")}';\n`;
+}
+
 /** Settings every Postgres of the estate gets; a standby inherits them through pg_basebackup. */
 const PG_SETTINGS = {
   wal_level: 'replica',

@@ -30,11 +30,13 @@ import { CommandError, PrerequisiteError } from '../../core/errors.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { bundle, bundlerVersion } from './bundle.ts';
 import { builtImage, inspectImage, requireEngine } from './engine.ts';
-import { appImage, BUILT_BASE, BUILT_IMAGES, type ImageSet } from './images.ts';
+import { appImage, BUILT_BASE, BUILT_IMAGES, PG_TEMPLATES, type ImageSet } from './images.ts';
 import { ensureMonitoringImage } from './monitoring-image.ts';
+import { SITES_WAL_SEGMENT_MB, SUPERUSER } from '../postgres-config.ts';
 
 export const LABEL_APP_SOURCE = 'drillbook.app-source';
 export const LABEL_RELEASE = 'drillbook.release';
+export const LABEL_PG_TEMPLATES = 'drillbook.pg-templates';
 const SUITE = 'bookworm';
 const PACKAGES = ['postgresql-15', 'redis-server'];
 /** Bumped when what goes into the images changes in a way the source fingerprint cannot see. */
@@ -154,7 +156,8 @@ export async function buildImages(opts: {
     results.push(await builtImage(d, BUILT_BASE, undefined, started));
   }
   const baseNow = await inspectImage(d, BUILT_BASE);
-  for (const role of ['postgres', 'redis', 'node'] as const) {
+  results.push(await ensurePostgresImage(d, baseNow?.id, opts.log));
+  for (const role of ['redis', 'node'] as const) {
     const name = BUILT_IMAGES[role];
     const have = await inspectImage(d, name);
     if (have?.id === baseNow?.id) {
@@ -176,6 +179,56 @@ export async function buildImages(opts: {
     ),
   );
   return results;
+}
+
+/** The WAL segment sizes primaries are made with: the default, and the two-site estate's. */
+const TEMPLATE_WAL_SEGMENTS = [16, SITES_WAL_SEGMENT_MB];
+
+/**
+ * The postgres image: the base and, in a thin layer, a template cluster per WAL segment size that primaries
+ * copy instead of running initdb (PG_TEMPLATES). Rebuilt when the base or the recipe changed (its label says
+ * which it was made from).
+ */
+async function ensurePostgresImage(
+  d: Dockerode,
+  baseId: string | undefined,
+  log: BuildLog,
+): Promise<BuildResult> {
+  const name = BUILT_IMAGES.postgres;
+  const want = `${baseId ?? '?'} ${RECIPE}`;
+  const have = await inspectImage(d, name);
+  if (have?.labels[LABEL_PG_TEMPLATES] === want) {
+    log(`reuse ${name}`);
+    return { image: name, action: 'reused', ms: 0, sizeBytes: have.size };
+  }
+  const started = performance.now();
+  const ctx = mkdtempSync(join(tmpdir(), 'drill-pg-image-'));
+  try {
+    writeFileSync(join(ctx, 'Dockerfile'), postgresDockerfile(BUILT_BASE, want));
+    log(
+      `build ${name} on ${BUILT_BASE} (template clusters: ${TEMPLATE_WAL_SEGMENTS.map((m) => `${m} MB WAL segments`).join(', ')})`,
+    );
+    await docker(['build', '--quiet', '--tag', name, ctx], 300_000);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+  return builtImage(d, name, have, started);
+}
+
+/** The postgres image's recipe: initdb as the image's `postgres` account, once per segment size. */
+export function postgresDockerfile(base: string, label: string): string {
+  const initdb = TEMPLATE_WAL_SEGMENTS.map(
+    (mb) =>
+      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} -U ${SUPERUSER} --auth=trust -E UTF8 --locale=C --no-sync --no-instructions --wal-segsize=${mb} > /dev/null`,
+  ).join(' && ');
+  return [
+    `FROM ${base}`,
+    'USER postgres',
+    `RUN mkdir -p ${PG_TEMPLATES} && ${initdb}`,
+    'USER root',
+    `LABEL ${LABEL_PG_TEMPLATES}="${label}"`,
+    '',
+  ].join('\n');
 }
 
 /**

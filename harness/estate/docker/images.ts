@@ -33,6 +33,12 @@ export const BUILT_IMAGES: ImageSet = {
   app: 'drillbook/app',
 };
 
+/**
+ * Where `drill images build` puts template clusters in the postgres image (one per superuser and WAL segment
+ * size, `drill-wal16`, `drill-wal4`): a primary copies one instead of running initdb (harness/estate/local/
+ * pg-template.ts says why). An image without them (the public one) gets initdb as before.
+ */
+export const PG_TEMPLATES = '/var/lib/postgresql/templates';
 /** The drill config file (optional), at the project root. */
 export const CONFIG_FILE = 'drillbook.config.json';
 

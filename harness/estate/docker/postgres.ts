@@ -5,10 +5,11 @@ import { promisify } from 'node:util';
 import { EstateError } from '../../core/errors.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import { pgQuery } from '../pg-query.ts';
-import { confLines } from '../postgres-config.ts';
+import { confLines, PG_HBA } from '../postgres-config.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 import { dockerode, inspectImage } from './engine.ts';
+import { PG_TEMPLATES } from './images.ts';
 
 /**
  * Where the data directory, the WAL archive and the backups live inside a Postgres container. The archive and
@@ -20,11 +21,17 @@ export const PG_ARCHIVE = '/var/lib/postgresql/wal-archive';
 export const PG_BACKUPS = '/var/lib/postgresql/backups';
 export const PG_PORT = 5432;
 /** The PATH runbook blocks get inside a Postgres container (the server binaries first, as on the host). */
+/** The template's authentication rules as shell words, one quoted line each. */
+const PG_HBA_WORDS = PG_HBA.trim()
+  .split('\n')
+  .map((line) => `'${line}'`)
+  .join(' ');
 export const PG_CONTAINER_PATH = '/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin';
 
 /**
- * The container's program, run as the image's `postgres` account: on first start, initdb (primary) or
- * pg_basebackup from the primary over the estate network (standby), with the estate's settings appended;
+ * The container's program, run as the image's `postgres` account: on first start, a copy of the image's template
+ * cluster given the run's password, or initdb where the image has none (primary), or pg_basebackup from the
+ * primary over the estate network (standby), with the estate's settings appended;
  * then the postmaster as PID 1, so `docker kill -s KILL` is kill -9 of the postmaster. A restart finds the
  * data directory in place and only starts the server. The same script runs on the official postgres image
  * and on the one `drill images build` makes (both Debian-based, binaries under /usr/lib/postgresql/15/bin).
@@ -35,9 +42,17 @@ D=${PG_DATA}
 if [ ! -s "$D/PG_VERSION" ]; then
   if [ "$PG_ROLE" = primary ]; then
     install -d -m 700 "$D" ${PG_ARCHIVE}
-    pw=$(mktemp); printf '%s\\n' "$PG_PASSWORD" > "$pw"
-    initdb -D "$D" -U "$PG_SUPERUSER" --pwfile="$pw" --auth=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions \${PG_INITDB_ARGS:-} > /dev/null
-    rm -f "$pw"
+    T=${PG_TEMPLATES}/$PG_SUPERUSER-wal\${PG_WAL_SEGSIZE:-16}
+    if [ -s "$T/PG_VERSION" ]; then
+      cp -a "$T/." "$D/"
+      printf '%s\\n' ${PG_HBA_WORDS} > "$D/pg_hba.conf"
+      pwq=$(printf %s "$PG_PASSWORD" | sed "s/'/''/g")
+      printf "ALTER ROLE \\"%s\\" PASSWORD '%s';\\n" "$PG_SUPERUSER" "$pwq" | postgres --single -D "$D" -c log_min_messages=warning postgres > /dev/null
+    else
+      pw=$(mktemp); printf '%s\\n' "$PG_PASSWORD" > "$pw"
+      initdb -D "$D" -U "$PG_SUPERUSER" --pwfile="$pw" --auth=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions \${PG_WAL_SEGSIZE:+--wal-segsize=$PG_WAL_SEGSIZE} > /dev/null
+      rm -f "$pw"
+    fi
     printf 'host replication all all scram-sha-256\\nhost all all all scram-sha-256\\n' >> "$D/pg_hba.conf"
   else
     PGPASSWORD="$PG_PASSWORD" pg_basebackup -h "$PG_UPSTREAM" -p "\${PG_UPSTREAM_PORT:-${PG_PORT}}" -U "$PG_SUPERUSER" -D "$D" -X stream -c fast \${PG_SLOT:+-C -S "$PG_SLOT"} --no-sync -w
@@ -60,8 +75,8 @@ export interface DockerPgSpec {
    * (none: a DR standby fed by shipped WAL only).
    */
   upstream?: { alias: string; slot?: string; port?: number };
-  /** More initdb arguments for a primary (`--wal-segsize=4`). */
-  initdbArgs?: string;
+  /** A primary's WAL segment size in MB (initdb's `--wal-segsize`; default 16). */
+  walSegmentMb?: number;
 }
 
 /** A PostgreSQL server in a container, queried from the host through its port published on 127.0.0.1. */
@@ -87,7 +102,7 @@ export class DockerPostgres extends DockerService implements PostgresRole {
               ...(pg.upstream.port ? { PG_UPSTREAM_PORT: String(pg.upstream.port) } : {}),
             }
           : {}),
-        ...(pg.initdbArgs ? { PG_INITDB_ARGS: pg.initdbArgs } : {}),
+        ...(pg.walSegmentMb ? { PG_WAL_SEGSIZE: String(pg.walSegmentMb) } : {}),
       },
     });
   }

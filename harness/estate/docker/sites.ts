@@ -205,7 +205,7 @@ export async function provisionDockerSites(
       ...primarySettings(PG_ARCHIVE, { listen_addresses: '*' }),
       ...shippingSettings(sites.archiveTimeoutMs, PG_ARCHIVE),
     },
-    initdbArgs: `--wal-segsize=${SITES_WAL_SEGMENT_MB}`,
+    walSegmentMb: SITES_WAL_SEGMENT_MB,
   });
   book.add(pgPort, primary.internalAddress);
   removeOnTeardown(primary.spec.name, primary);

@@ -4,10 +4,17 @@ import { isAlive, run } from '../../core/exec.ts';
 import { poll } from '../../core/poll.ts';
 import { EstateError } from '../../core/errors.ts';
 import { pgQuery } from '../pg-query.ts';
-import { confLines, replicationName, standbySettings } from '../postgres-config.ts';
+import {
+  confLines,
+  passwordStatement,
+  PG_HBA,
+  replicationName,
+  standbySettings,
+} from '../postgres-config.ts';
 import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import type { PgUser } from '../host/binaries.ts';
 import { LocalProcess } from './process.ts';
+import { clusterTemplate } from './pg-template.ts';
 import { cwdOf, exeOf, hasProc, real, startTime } from '../host/proc.ts';
 
 export interface PgNodeSpec {
@@ -73,33 +80,35 @@ export class LocalPostgres implements PostgresRole {
     return { PATH: process.env.PATH, LANG: 'C', PGPASSWORD: this.spec.password, PGCONNECT_TIMEOUT: '3' };
   }
 
-  /** initdb a fresh primary with replication enabled and the given settings appended. */
+  /**
+   * A fresh primary with replication enabled and the given settings appended: a copy of the machine's template
+   * cluster (pg-template.ts) given the run's password, as initdb with the same arguments would have made it.
+   */
   async initPrimary(
     settings: Record<string, string | number>,
     opts: { walSegmentMb?: number } = {},
   ): Promise<void> {
     const s = this.spec;
+    // The superuser's password, readable only by the harness's account: what an operator of a kept estate
+    // (--keep) connects with.
+    writeFileSync(join(s.runDir, `${s.name}.pw`), `${s.password}\n`, { mode: 0o600 });
+    const template = await clusterTemplate({
+      binDir: s.binDir,
+      superuser: s.superuser,
+      scratchDir: s.runDir,
+      ...(opts.walSegmentMb ? { walSegmentMb: opts.walSegmentMb } : {}),
+      ...(s.user ? { user: s.user } : {}),
+    });
+    // `cp -a` keeps the template's owners (the database account, as root) and modes.
     this.makeOwnedDir(this.dataDir);
-    const pwfile = join(s.runDir, `${s.name}.pw`);
-    writeFileSync(pwfile, `${s.password}\n`, { mode: 0o600 });
-    if (s.user) chownSync(pwfile, s.user.uid, s.user.gid);
-    await this.runAsPgUser('initdb', [
-      '-D',
-      this.dataDir,
-      '-U',
-      s.superuser,
-      `--pwfile=${pwfile}`,
-      '--auth=scram-sha-256',
-      '-E',
-      'UTF8',
-      '--locale=C',
-      '--no-sync',
-      '--no-instructions',
-      ...(opts.walSegmentMb ? [`--wal-segsize=${opts.walSegmentMb}`] : []),
-    ]);
-    appendFileSync(
-      join(this.dataDir, 'pg_hba.conf'),
-      'host replication all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n',
+    await run('cp', ['-a', `${template}/.`, this.dataDir], { timeoutMs: 60_000 });
+    writeFileSync(join(this.dataDir, 'pg_hba.conf'), PG_HBA);
+    if (s.user) chownSync(join(this.dataDir, 'pg_hba.conf'), s.user.uid, s.user.gid);
+    await this.runAsPgUser(
+      'postgres',
+      ['--single', '-D', this.dataDir, '-c', 'log_min_messages=warning', 'postgres'],
+      undefined,
+      passwordStatement(s.superuser, s.password),
     );
     appendFileSync(join(this.dataDir, 'postgresql.conf'), estateConf(settings));
   }
@@ -206,10 +215,16 @@ export class LocalPostgres implements PostgresRole {
     if (this.spec.user) chownSync(dir, this.spec.user.uid, this.spec.user.gid);
   }
 
-  private async runAsPgUser(tool: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  private async runAsPgUser(
+    tool: string,
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+    input?: string,
+  ): Promise<void> {
     const u = this.spec.user;
     await run(join(this.spec.binDir, tool), args, {
       env: env ?? { PATH: process.env.PATH, LANG: 'C' },
+      ...(input !== undefined ? { input } : {}),
       cwd: this.spec.runDir,
       timeoutMs: 60_000,
       ...(u ? { uid: u.uid, gid: u.gid } : {}),
