@@ -105,16 +105,6 @@ export async function cleanup(argv: string[], io: Io): Promise<number> {
     );
   }
 
-  for (const [dir, d] of dirs) {
-    if (!wanted(d.runId)) continue;
-    if (active.has(d.runId) && !force) {
-      say(`skip ${dir}: its run is still in progress (pid ${d.owner}); --force to remove anyway`);
-      continue;
-    }
-    say(`${dry ? 'would remove' : 'remove'} ${dir} (run ${d.runId}, ${d.drillId}${d.kept ? ', kept' : ''})`);
-    if (!dry) removeRunDir(dir);
-    removed++;
-  }
   if (!dry && killed.size) {
     // SIGKILL is not instant: wait until every killed process is gone before saying we are done.
     await poll(() => [...killed].every((pid) => !isAlive(pid)) || undefined, {
@@ -123,7 +113,9 @@ export async function cleanup(argv: string[], io: Io): Promise<number> {
       intervalMs: 50,
     });
   }
-  if (!dry) for (const e of doneEntries) removeRegistryFile(e.file);
+  // Containers and clusters go before the run directories: a kept docker estate's containers have the run's
+  // archive and data directories mounted, and a server still running in one writes into what is being removed
+  // (`drill cleanup` of a kept two-site estate failed that way, once in four).
   for (const b of BACKENDS) {
     removed +=
       (await b.sweep?.({
@@ -135,6 +127,17 @@ export async function cleanup(argv: string[], io: Io): Promise<number> {
         log: say,
       })) ?? 0;
   }
+  for (const [dir, d] of dirs) {
+    if (!wanted(d.runId)) continue;
+    if (active.has(d.runId) && !force) {
+      say(`skip ${dir}: its run is still in progress (pid ${d.owner}); --force to remove anyway`);
+      continue;
+    }
+    say(`${dry ? 'would remove' : 'remove'} ${dir} (run ${d.runId}, ${d.drillId}${d.kept ? ', kept' : ''})`);
+    if (!dry) removeRunDir(dir);
+    removed++;
+  }
+  if (!dry) for (const e of doneEntries) removeRegistryFile(e.file);
   if (removed === 0) say('nothing to clean up');
   return 0;
 }
