@@ -3,7 +3,7 @@
  * saved record and, independently of the harness's own read-back, from the canary rows read straight from the
  * promoted DR database of a kept estate.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,12 @@ export async function runKeptSites(
       const record = JSON.parse(readFileSync(join(dir, s.reportFile), 'utf8')) as DrillRecord;
       const conn = backend === 'local' ? localDb(summary.runId, s.id, at) : dockerDb(summary.runId, s.id, at);
       drills.push({ summary: s, record, present: await canarySeqs(conn, summary.runId) });
+      // The primary was a copy of a template cluster initialised with trust: only the run's password opens it,
+      // from the host and, on docker, from inside the container too (its loopback and its socket).
+      await expect(canarySeqs({ ...conn, password: `${conn.password}-not` }, summary.runId)).rejects.toThrow(
+        /password authentication failed/,
+      );
+      if (backend === 'docker') expectNoPasswordlessLogin(summary.runId, s.id, at);
     }
     return { runId: summary.runId, dir, drills };
   } finally {
@@ -73,9 +79,37 @@ export function localDb(runId: string, drillId: string, at: 'dr' | 'primary'): C
   return { host: '127.0.0.1', port, password };
 }
 
-/** docker: the database container's published port and its PG_PASSWORD, as `docker inspect` shows them. */
-function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
-  const id = execFileSync(
+/** docker: psql without a password inside the database's container, over its loopback and its socket, fails. */
+function expectNoPasswordlessLogin(runId: string, drillId: string, at: 'dr' | 'primary'): void {
+  const id = dbContainer(runId, drillId, at);
+  for (const host of ['127.0.0.1', '/var/run/postgresql']) {
+    const r = spawnSync(
+      'docker',
+      [
+        'exec',
+        '-u',
+        'postgres',
+        id,
+        'psql',
+        '-w',
+        '-h',
+        host,
+        '-U',
+        'drill',
+        '-d',
+        'postgres',
+        '-c',
+        'SELECT 1',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, `psql -h ${host} without a password: ${r.stdout}${r.stderr}`).not.toBe(0);
+    expect(r.stderr).toMatch(/no password supplied|password authentication failed|No such file or directory/);
+  }
+}
+
+function dbContainer(runId: string, drillId: string, at: 'dr' | 'primary'): string {
+  return execFileSync(
     'docker',
     [
       'ps',
@@ -89,6 +123,11 @@ function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
     ],
     { encoding: 'utf8' },
   ).trim();
+}
+
+/** docker: the database container's published port and its PG_PASSWORD, as `docker inspect` shows them. */
+function dockerDb(runId: string, drillId: string, at: 'dr' | 'primary'): Conn {
+  const id = dbContainer(runId, drillId, at);
   const [info] = JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8' })) as {
     Config: { Env: string[] };
     NetworkSettings: { Ports: Record<string, { HostPort: string }[] | null> };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../core/exec.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
@@ -50,6 +50,7 @@ export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
   const dir = join(TEMPLATES, key);
   if (existsSync(join(dir, 'PG_VERSION'))) return dir;
   mkdirSync(TEMPLATES, { recursive: true });
+  sweepUnfinished();
   // initdb runs as the database account, which may not reach the cache (under a private home): it writes in the
   // run's directory, and the finished cluster is copied into the cache, then renamed into place.
   const made = join(spec.scratchDir, `pg-template-${randomBytes(4).toString('hex')}`);
@@ -91,4 +92,17 @@ export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
     rmSync(tmp, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** Copies a killed run left half-made in the cache (an hour old: a concurrent run's may still be in progress). */
+function sweepUnfinished(): void {
+  for (const name of readdirSync(TEMPLATES)) {
+    if (!name.includes('.tmp-')) continue;
+    const path = join(TEMPLATES, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 3600_000) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
