@@ -3,7 +3,8 @@
  *
  * One root filesystem from Debian's packages (debootstrap --variant=minbase with postgresql-15 and
  * redis-server, the host's own `node` copied in, documentation and package caches removed) is imported once
- * and tagged for the three roles (postgres, redis, node): one layer on disk serves them all. The demo app's
+ * and tagged for redis and node; the postgres image adds a thin layer of template clusters on it, so one large
+ * layer on disk still serves the three roles. The demo app's
  * release images (one per entry of fixtures/app/releases.json) are a thin layer on the node image: the app
  * bundled into one file, and the release's configuration. Everything that exists and is current is reused.
  */

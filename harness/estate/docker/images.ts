@@ -23,7 +23,7 @@ export const PUBLIC_IMAGES: ImageSet = {
 
 /**
  * What `drill images build` makes offline from Debian's packages: one root filesystem (PostgreSQL 15,
- * Redis 7 and the host's Node) tagged once per role, so the three roles share one image layer on disk.
+ * Redis 7 and the host's Node) that the three roles share on disk; postgres adds a thin layer of template clusters.
  */
 export const BUILT_BASE = 'drillbook/debian:bookworm';
 export const BUILT_IMAGES: ImageSet = {
