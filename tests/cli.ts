@@ -119,3 +119,18 @@ export function reportDirOf(stdout: string): string {
 export function readSummary(runDir: string): RunSummary {
   return JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
 }
+
+/**
+ * `drill run ARGS` into a fresh report directory: the CLI's result, the run directory it printed and its summary.
+ * Asserts nothing of the outcome (callers do, each as its drill needs); a run that wrote no report fails with the
+ * exit code and everything the CLI printed.
+ */
+export async function runDrills(
+  args: string[],
+): Promise<{ res: CliResult; dir: string; summary: RunSummary }> {
+  const res = await drill(['run', ...args, '--report-dir', tempReportDir()]);
+  if (!/^report: .+\/report\.md$/m.test(res.stdout))
+    throw new Error(`drill run ${args.join(' ')}: exit ${res.code}, no report:\n${res.stdout}${res.stderr}`);
+  const dir = reportDirOf(res.stdout);
+  return { res, dir, summary: readSummary(dir) };
+}

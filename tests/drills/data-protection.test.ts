@@ -8,26 +8,21 @@ import { runDrill } from '../../harness/drill/runner.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
-import { drill, readSummary, reportDirOf, ROOT, tempReportDir, projectSystem } from '../cli.ts';
+import { drill, projectSystem, readSummary, reportDirOf, ROOT, runDrills, tempReportDir } from '../cli.ts';
 
 const leftovers = (runId: string) => readdirSync(tmpdir()).filter((n) => n.startsWith(`drillbook-${runId}`));
 
 describe('data-protection drills through the executable runbook', () => {
   it('q3, backup-restore, db-migration-rollback and backup-verify pass and report what they measured', async () => {
-    const res = await drill([
-      'run',
+    const { res, dir, summary } = await runDrills([
       'q3-data-corruption',
       'backup-restore',
       'db-migration-rollback',
       'backup-verify',
       '--backend',
       'local',
-      '--report-dir',
-      tempReportDir(),
     ]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
     expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
       ['q3-data-corruption', 'passed'],
       ['backup-restore', 'passed'],

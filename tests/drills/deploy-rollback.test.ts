@@ -8,21 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
-import { drill, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { runDrills } from '../cli.ts';
 
 describe('deploy-rollback on local (the demo)', () => {
   it('rolls the bad release back and recovers on the data path the config declares', async () => {
-    const res = await drill([
-      'run',
-      'deploy-rollback',
-      '--backend',
-      'local',
-      '--report-dir',
-      tempReportDir(),
-    ]);
+    const { res, dir, summary } = await runDrills(['deploy-rollback', '--backend', 'local']);
     expect(res.stderr).toBe('');
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
     const d = summary.drills[0];
     console.log(
       `demo deploy-rollback (local, under load): rto=${d?.measured.rtoMs} ms rpo=${d?.measured.rpoMs} ms acked=${d?.measured.ackedWrites}`,

@@ -18,7 +18,15 @@ import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import { q3DataCorruption } from '../../scenarios/q3-data-corruption.ts';
 import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
-import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir, projectSystem } from '../cli.ts';
+import {
+  drill,
+  interruptedAt,
+  projectSystem,
+  readSummary,
+  reportDirOf,
+  runDrills,
+  tempReportDir,
+} from '../cli.ts';
 import { assertLagging, LAGGING, runKept } from './lagging.ts';
 
 const skip = await skipWithoutDocker('the docker drills');
@@ -41,19 +49,14 @@ describe.skipIf(skip)('the docker backend', () => {
   });
 
   it('runs q1-db-failover, deploy-rollback-docker and redis-failure, measures them, and leaves no container', async () => {
-    const res = await drill([
-      'run',
+    const { res, dir, summary } = await runDrills([
       'q1-db-failover',
       'deploy-rollback-docker',
       'redis-failure',
       '--backend',
       'docker',
-      '--report-dir',
-      tempReportDir(),
     ]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
     expect(summary.backend).toBe('docker');
     expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
       ['q1-db-failover', 'passed'],

@@ -6,24 +6,20 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
-import { drill, drillInOwnTmp, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drillInOwnTmp, runDrills } from '../cli.ts';
 
 describe('drills side by side on the local backend', () => {
   it('runs two drills at once, each passing with its own estate, and leaves nothing behind', async () => {
-    const res = await drill([
-      'run',
+    const { res, summary } = await runDrills([
       'q1-db-failover',
       'redis-failure',
       '--backend',
       'local',
       '--parallel',
       '2',
-      '--report-dir',
-      tempReportDir(),
     ]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const summary = readSummary(reportDirOf(res.stdout));
     // One run, both drills, in the order they were asked for, each passed (its cleanup criterion included).
     expect(summary.drills.map((d) => [d.id, d.status])).toEqual([
       ['q1-db-failover', 'passed'],

@@ -13,24 +13,15 @@ import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import { Q4_STAGES } from '../../scenarios/q4-full-exercise.ts';
-import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { interruptedAt, readSummary, reportDirOf, runDrills, tempReportDir } from '../cli.ts';
 import { leftOnDocker, skipWithoutDocker } from '../docker.ts';
 
 const skip = await skipWithoutDocker('the docker full DR exercise');
 
 describe.skipIf(skip)('the full DR exercise (docker)', () => {
   it('passes every stage on one two-site docker estate, restores onto a spare container, leaves nothing', async () => {
-    const res = await drill([
-      'run',
-      'q4-full-exercise',
-      '--backend',
-      'docker',
-      '--report-dir',
-      tempReportDir(),
-    ]);
+    const { res, dir, summary } = await runDrills(['q4-full-exercise', '--backend', 'docker']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    const dir = reportDirOf(res.stdout);
-    const summary = readSummary(dir);
     const record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
     const ids = Q4_STAGES.map((s) => s.id);
     expect(res.stdout).toMatch(

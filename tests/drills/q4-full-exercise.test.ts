@@ -15,7 +15,7 @@ import { computeRpo } from '../../harness/measure/rpo.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import type { RunSummary } from '../../harness/report/summary.ts';
-import { drill, interruptedAt, readSummary, reportDirOf, tempReportDir } from '../cli.ts';
+import { drill, interruptedAt, readSummary, reportDirOf, runDrills, tempReportDir } from '../cli.ts';
 import { canarySeqs, localDb } from './sites.ts';
 
 const STAGES = ['q1-db-failover', 'q2-site-failover', 'q3-data-corruption', 'q2-failback', 'deploy-rollback'];
@@ -36,21 +36,17 @@ describe('the full DR exercise (local)', () => {
   beforeAll(async () => {
     const keygen = await drill(['keygen', '--out', keys]);
     expect(keygen.code, keygen.stderr).toBe(0);
-    const res = await drill([
-      'run',
+    const run = await runDrills([
       '--quarter',
       'Q4',
       '--backend',
       'local',
-      '--report-dir',
-      tempReportDir(),
       '--signing-key',
       join(keys, 'drill-signing-key.pem'),
     ]);
-    stdout = res.stdout;
-    expect(res.code, res.stdout + res.stderr).toBe(0);
-    dir = reportDirOf(res.stdout);
-    summary = readSummary(dir);
+    stdout = run.res.stdout;
+    expect(run.res.code, run.res.stdout + run.res.stderr).toBe(0);
+    ({ dir, summary } = run);
     record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
   }, 400_000);
 
@@ -179,17 +175,8 @@ describe('the full DR exercise (local)', () => {
 
 describe('the site loss stage against an independent read (local)', () => {
   it('lost exactly the acknowledged writes absent from the canary rows read straight from the database', async () => {
-    const res = await drill([
-      'run',
-      'q4-full-exercise',
-      '--backend',
-      'local',
-      '--keep',
-      '--report-dir',
-      tempReportDir(),
-    ]);
-    const dir = reportDirOf(res.stdout);
-    const runId = readSummary(dir).runId;
+    const { res, dir, summary: kept } = await runDrills(['q4-full-exercise', '--backend', 'local', '--keep']);
+    const runId = kept.runId;
     // The canary rows of stages 1 and 2 (their run ids are the exercise's and -N), read from the database that
     // holds the truth at the end (home, after the failback), before any assertion, then the estate removed.
     let present: Set<number>[] = [];
