@@ -29,6 +29,24 @@ export const PG_HBA = [
   '',
 ].join('\n');
 
+/**
+ * initdb's arguments for a template cluster (after `-D DIR`): trust for now, the rules and password are the copy's
+ * (PG_HBA, passwordStatement). The same for the local cache and the postgres image's layer.
+ */
+export function templateInitdbArgs(superuser: string, walSegmentMb: number): string[] {
+  return [
+    '-U',
+    superuser,
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
+    `--wal-segsize=${walSegmentMb}`,
+  ];
+}
+
 /** The statement that gives a template's superuser the run's password (fed to single-user mode on stdin, never argv). */
 export function passwordStatement(superuser: string, password: string): string {
   return `ALTER ROLE "${superuser.replaceAll('"', '""')}" PASSWORD '${password.replaceAll("'", "''")}';\n`;

@@ -33,7 +33,7 @@ import { bundle, bundlerVersion } from './bundle.ts';
 import { builtImage, inspectImage, requireEngine } from './engine.ts';
 import { appImage, BUILT_BASE, BUILT_IMAGES, PG_TEMPLATES, type ImageSet } from './images.ts';
 import { ensureMonitoringImage } from './monitoring-image.ts';
-import { SITES_WAL_SEGMENT_MB, SUPERUSER } from '../postgres-config.ts';
+import { SITES_WAL_SEGMENT_MB, SUPERUSER, templateInitdbArgs } from '../postgres-config.ts';
 
 export const LABEL_APP_SOURCE = 'drillbook.app-source';
 export const LABEL_RELEASE = 'drillbook.release';
@@ -217,10 +217,10 @@ async function ensurePostgresImage(
 }
 
 /** The postgres image's recipe: initdb as the image's `postgres` account, once per segment size. */
-export function postgresDockerfile(base: string, label: string): string {
+function postgresDockerfile(base: string, label: string): string {
   const initdb = TEMPLATE_WAL_SEGMENTS.map(
     (mb) =>
-      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} -U ${SUPERUSER} --auth=trust -E UTF8 --locale=C --no-sync --no-instructions --wal-segsize=${mb} > /dev/null`,
+      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} ${templateInitdbArgs(SUPERUSER, mb).join(' ')} > /dev/null`,
   ).join(' && ');
   return [
     `FROM ${base}`,

@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { join } from 'node:path';
 import { run } from '../../core/exec.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
+import { templateInitdbArgs } from '../postgres-config.ts';
 
 /**
  * A freshly initialised cluster, made once per machine and copied into every new primary: `initdb` costs about
@@ -58,28 +59,12 @@ export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
   mkdirSync(made, { mode: 0o700 });
   if (spec.user) chownSync(made, spec.user.uid, spec.user.gid);
   try {
-    await run(
-      initdb,
-      [
-        '-D',
-        made,
-        '-U',
-        spec.superuser,
-        '--auth=trust',
-        '-E',
-        'UTF8',
-        '--locale=C',
-        '--no-sync',
-        '--no-instructions',
-        ...(spec.walSegmentMb ? [`--wal-segsize=${spec.walSegmentMb}`] : []),
-      ],
-      {
-        env: { PATH: process.env.PATH, LANG: 'C' },
-        cwd: spec.scratchDir,
-        timeoutMs: 60_000,
-        ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
-      },
-    );
+    await run(initdb, ['-D', made, ...templateInitdbArgs(spec.superuser, spec.walSegmentMb ?? 16)], {
+      env: { PATH: process.env.PATH, LANG: 'C' },
+      cwd: spec.scratchDir,
+      timeoutMs: 60_000,
+      ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
+    });
     await run('cp', ['-a', made, tmp], { timeoutMs: 60_000 });
     try {
       renameSync(tmp, dir);
