@@ -181,13 +181,15 @@ describe('the site loss stage against an independent read (local)', () => {
     // holds the truth at the end (home, after the failback), before any assertion, then the estate removed.
     let present: Set<number>[] = [];
     try {
+      // The drill's own verdict first: after a failed stage the home database may be down, and a refused
+      // connection would hide why.
+      expect(res.code, res.stdout + res.stderr).toBe(0);
       const conn = localDb(runId, 'q4-full-exercise', 'primary');
       present = [await canarySeqs(conn, `${runId}-1`), await canarySeqs(conn, `${runId}-2`)];
     } finally {
       const clean = await drill(['cleanup', '--run', runId]);
       expect(clean.code, clean.stdout + clean.stderr).toBe(0);
     }
-    expect(res.code, res.stdout + res.stderr).toBe(0);
     const record = JSON.parse(readFileSync(join(dir, 'q4-full-exercise.json'), 'utf8')) as DrillRecord;
     const bounds = ofKind(record.timeline, 'stage');
     for (const i of [0, 1]) {
