@@ -34,6 +34,7 @@ import type { ContainerSpec } from './container.ts';
 import { systemImage, systemImagesProblem } from './system-image.ts';
 import {
   DockerPostgres,
+  createSpare,
   DockerSparePostgres,
   imagePostgresUser,
   PG_ARCHIVE,
@@ -402,20 +403,17 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
           },
         }
       : {}),
-    async newSpare(name: string) {
-      const [port] = (await freePorts(1)) as [number];
-      const role = new DockerSparePostgres(
-        { ...base(name, name, [{ container: port, host: port }]), image: images.postgres, binds },
-        { user: conn.user, password: conn.password, database: conn.database },
-      );
-      book.add(port, role.internalAddress);
-      removeOnTeardown(role.spec.name, role);
-      await role.create();
-      ctx.note?.(
-        `${name}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`,
-      );
-      return role;
-    },
+    newSpare: (name: string) =>
+      createSpare(
+        { book, removeOnTeardown },
+        (port) =>
+          new DockerSparePostgres(
+            { ...base(name, name, [{ container: port, host: port }]), image: images.postgres, binds },
+            { user: conn.user, password: conn.password, database: conn.database },
+          ),
+        name,
+        ctx.note,
+      ),
     // as=postgres blocks run in the newest spare server's container (the restore target) if there is one,
     // else in the primary's: there the archive and backups are mounted and pg_ctl starts a server the
     // router can reach. Addresses are the estate network's.

@@ -7,7 +7,9 @@ import type { PgConnectionInfo, PostgresRole } from '../types.ts';
 import { pgQuery } from '../pg-query.ts';
 import { confLines, PG_HBA } from '../postgres-config.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
+import type { AddressBook } from './app.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
+import { freePorts } from '../host/ports.ts';
 import { dockerode, inspectImage } from './engine.ts';
 import { PG_TEMPLATES } from './images.ts';
 
@@ -313,4 +315,30 @@ export class DockerSparePostgres extends DockerService implements PostgresRole {
     const [row] = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
     return row?.r === true;
   }
+}
+
+/** What a docker estate keeps of each container it makes: its address on the host, and its removal at teardown. */
+export interface ContainerLedger {
+  book: AddressBook;
+  removeOnTeardown(what: string, svc: { remove(): Promise<void> }): void;
+}
+
+/**
+ * A spare server for a runbook block's restore, on a free port (the same number on the host and in the
+ * container, so a block's address is one number): entered in the estate's address book, removed at teardown,
+ * created, and announced as `<where>: idle container …`.
+ */
+export async function createSpare(
+  ledger: ContainerLedger,
+  make: (port: number) => DockerSparePostgres,
+  where: string,
+  note?: (message: string) => void,
+): Promise<DockerSparePostgres> {
+  const [port] = (await freePorts(1)) as [number];
+  const role = make(port);
+  ledger.book.add(port, role.internalAddress);
+  ledger.removeOnTeardown(role.spec.name, role);
+  await role.create();
+  note?.(`${where}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`);
+  return role;
 }

@@ -47,6 +47,7 @@ import { appImage } from './images.ts';
 import { helperSite, inContainer } from './exec-site.ts';
 import {
   DockerPostgres,
+  createSpare,
   DockerSparePostgres,
   imagePostgresUser,
   PG_ARCHIVE,
@@ -577,7 +578,6 @@ export async function provisionDockerSites(
     // the network of the site whose database the endpoint leads to now (after a failback, the primary site's),
     // with the shipped archive and the backups mounted; the router, on both networks, reaches it by name.
     async newSpare(name: string) {
-      const [port] = (await freePorts(1)) as [number];
       const db = (await router.client.routes()).find((r) => r.name === 'db');
       const atDr = Number(db?.target.split(':').at(-1)) === drPgPort;
       const site = atDr ? DR_SITE : PRIMARY_SITE;
@@ -588,26 +588,25 @@ export async function provisionDockerSites(
         chownSync(data, imageUser.uid, imageUser.gid);
         chmodSync(data, 0o700);
       }
-      const role = new DockerSparePostgres(
-        {
-          ...base(
-            name,
-            atDr ? nets.dr : nets.primary,
-            [{ container: port, host: port }],
-            [...archiveBinds, ...(data ? [{ source: data, target: data }] : [])],
+      return createSpare(
+        { book, removeOnTeardown },
+        (port) =>
+          new DockerSparePostgres(
+            {
+              ...base(
+                name,
+                atDr ? nets.dr : nets.primary,
+                [{ container: port, host: port }],
+                [...archiveBinds, ...(data ? [{ source: data, target: data }] : [])],
+              ),
+              image: images.postgres,
+            },
+            { user: SUPERUSER, password, database: APP_DATABASE },
+            data,
           ),
-          image: images.postgres,
-        },
-        { user: SUPERUSER, password, database: APP_DATABASE },
-        data,
+        site,
+        ctx.note,
       );
-      book.add(port, role.internalAddress);
-      removeOnTeardown(role.spec.name, role);
-      await role.create();
-      ctx.note?.(
-        `${site}: idle container ${role.spec.name} (127.0.0.1:${port}) for a runbook block's restore`,
-      );
-      return role;
     },
     pids: () =>
       [
