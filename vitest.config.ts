@@ -18,6 +18,7 @@ export default defineConfig({
         test: {
           name: 'drills',
           include: ['tests/drills/**/*.test.ts'],
+          setupFiles: ['tests/forget-registry.ts'],
           environment: 'node',
           fileParallelism: false,
           retry: 0,

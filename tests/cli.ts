@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadSystem } from '../harness/config/load.ts';
 import type { SystemUnderTest } from '../harness/config/system.ts';
 import type { RunSummary } from '../harness/report/summary.ts';
+import { registryDir } from '../harness/estate/host/registry.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -125,6 +126,26 @@ export function readSummary(runDir: string): RunSummary {
  * Asserts nothing of the outcome (callers do, each as its drill needs); a run that wrote no report fails with the
  * exit code and everything the CLI printed.
  */
+/**
+ * The registry files (`/tmp/drillbook-<uid>/runs`) that still name `runId`: none once a command that kept nothing
+ * has exited; a kept estate's stays until `drill cleanup` has used it.
+ */
+export function registryFilesOf(runId: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(registryDir());
+  } catch {
+    return [];
+  }
+  return names.filter((n) => {
+    try {
+      return readFileSync(join(registryDir(), n), 'utf8').includes(`"runId":"${runId}"`);
+    } catch {
+      return false; // removed while we looked
+    }
+  });
+}
+
 export async function runDrills(
   args: string[],
 ): Promise<{ res: CliResult; dir: string; summary: RunSummary }> {
@@ -132,5 +153,9 @@ export async function runDrills(
   if (!/^report: .+\/report\.md$/m.test(res.stdout))
     throw new Error(`drill run ${args.join(' ')}: exit ${res.code}, no report:\n${res.stdout}${res.stderr}`);
   const dir = reportDirOf(res.stdout);
-  return { res, dir, summary: readSummary(dir) };
+  const summary = readSummary(dir);
+  const left = args.includes('--keep') ? [] : registryFilesOf(summary.runId);
+  if (left.length)
+    throw new Error(`drill run ${args.join(' ')} kept nothing but left registry files: ${left.join(', ')}`);
+  return { res, dir, summary };
 }

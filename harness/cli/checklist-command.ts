@@ -15,6 +15,7 @@ import { drillStatus, type ChecklistItem, type DrillRecord } from '../record/rec
 import { runSummary } from '../report/summary.ts';
 import { writeReports } from '../report/write.ts';
 import { checklistOf } from '../runbook/checklist.ts';
+import { forgetOwn } from '../estate/host/registry.ts';
 import { ofKind } from '../measure/timeline.ts';
 import { predeployChecklist } from '../../scenarios/predeploy-checklist.ts';
 import { checkConfiguredBlocks, chooseBackend } from './commands.ts';
@@ -111,6 +112,8 @@ export async function checklistCommand(argv: string[], io: Io): Promise<number> 
   });
   const summary = runSummary(runId, chosen.name, startedAt, [record]);
   const written = await writeReports(resolve(values['report-dir']), summary, [record], reportInputs);
+  // The estate is torn down (a checklist keeps nothing): the registry entry has served, as after `drill run`.
+  forgetOwn();
   const items = record.checklist ?? [];
   const failed = items.filter((i) => i.status === 'fail');
   const rollout = rolloutStarted(record);

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import type { DrillRecord } from '../../harness/record/record.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { ofKind } from '../../harness/measure/timeline.ts';
-import { drill, ROOT, tempReportDir, type CliResult } from '../cli.ts';
+import { drill, registryFilesOf, ROOT, tempReportDir, type CliResult } from '../cli.ts';
 
 export interface ChecklistJson {
   runId: string;
@@ -45,6 +45,8 @@ export async function checklist(
   const record = JSON.parse(
     readFileSync(join(json.report, 'predeploy-checklist.json'), 'utf8'),
   ) as DrillRecord;
+  // A checklist keeps nothing: its entry in the machine's registry of runs is gone with it.
+  expect(registryFilesOf(json.runId), 'registry files naming the run').toEqual([]);
   return { ...res, json, record };
 }
 
