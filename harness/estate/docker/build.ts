@@ -33,7 +33,7 @@ import { bundle, bundlerVersion } from './bundle.ts';
 import { builtImage, inspectImage, requireEngine } from './engine.ts';
 import { appImage, BUILT_BASE, BUILT_IMAGES, PG_TEMPLATES, type ImageSet } from './images.ts';
 import { ensureMonitoringImage } from './monitoring-image.ts';
-import { SITES_WAL_SEGMENT_MB, SUPERUSER, templateInitdbArgs } from '../postgres-config.ts';
+import { SITES_WAL_SEGMENT_MB, SUPERUSER, TEMPLATE_SQL, templateInitdbArgs } from '../postgres-config.ts';
 
 export const LABEL_APP_SOURCE = 'drillbook.app-source';
 export const LABEL_RELEASE = 'drillbook.release';
@@ -196,7 +196,9 @@ async function ensurePostgresImage(
   log: BuildLog,
 ): Promise<BuildResult> {
   const name = BUILT_IMAGES.postgres;
-  const want = `${baseId ?? '?'} ${RECIPE}`;
+  // The layer's own recipe is in the label too: a change to what the templates hold rebuilds only this image.
+  const recipe = createHash('sha256').update(postgresDockerfile('', '')).digest('hex').slice(0, 12);
+  const want = `${baseId ?? '?'} ${RECIPE} ${recipe}`;
   const have = await inspectImage(d, name);
   if (have?.labels[LABEL_PG_TEMPLATES] === want) {
     log(`reuse ${name}`);
@@ -216,11 +218,15 @@ async function ensurePostgresImage(
   return builtImage(d, name, have, started);
 }
 
-/** The postgres image's recipe: initdb as the image's `postgres` account, once per segment size. */
+/**
+ * The postgres image's recipe: initdb as the image's `postgres` account, once per segment size, then what a
+ * template holds besides (TEMPLATE_SQL, in single-user mode).
+ */
 function postgresDockerfile(base: string, label: string): string {
   const initdb = TEMPLATE_WAL_SEGMENTS.map(
     (mb) =>
-      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} ${templateInitdbArgs(SUPERUSER, mb).join(' ')} > /dev/null`,
+      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} ${templateInitdbArgs(SUPERUSER, mb).join(' ')} > /dev/null` +
+      ` && printf '${TEMPLATE_SQL.replace('\n', '\\n')}' | postgres --single -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} -c log_min_messages=warning postgres > /dev/null`,
   ).join(' && ');
   return [
     `FROM ${base}`,

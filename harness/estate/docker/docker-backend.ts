@@ -9,6 +9,7 @@ import { freePorts } from '../host/ports.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
+  ensureAppDatabase,
   followPrimary,
   primarySettings,
   replicationName,
@@ -234,7 +235,7 @@ export async function provisionDocker(topology: Topology, ctx: ProvisionContext)
   const startPrimary = async () => {
     removeOnTeardown(primary.spec.name, primary);
     await primary.create();
-    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    await ensureAppDatabase(primary);
     ctx.note?.(`postgres-primary up in container ${primary.spec.name} (127.0.0.1:${pgPrimaryPort})`);
   };
   // The standby follows the primary through the router's replication route: it starts once both are up.

@@ -23,6 +23,7 @@ import { allOf, primarySite, shippingLink, SnapshotShipper } from '../host/sites
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
+  ensureAppDatabase,
   DR_ROLE,
   drStandbySettings,
   followPrimary,
@@ -263,7 +264,7 @@ export async function provisionDockerSites(
   };
   const startPrimary = async () => {
     await primary.create();
-    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    await ensureAppDatabase(primary);
     ctx.note?.(`${PRIMARY_SITE}: postgres-primary up in ${primary.spec.name}, shipping WAL to ${DR_SITE}`);
   };
 

@@ -23,6 +23,7 @@ import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import { NodeService } from '../local/node-service.ts';
 import {
   APP_DATABASE,
+  ensureAppDatabase,
   followPrimary,
   primarySettings,
   replicationName,
@@ -251,7 +252,7 @@ export async function provisionKube(topology: Topology, ctx: ProvisionContext): 
     node,
   );
   await primary.create();
-  await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+  await ensureAppDatabase(primary);
   ctx.note?.(`postgres-primary up in pod ${namespace}/postgres-primary (${node}:${pgPrimaryPort})`);
 
   const redis = topology.redis

@@ -10,6 +10,7 @@ import { together } from '../host/together.ts';
 import { createRunDir, removeRunDirAsync } from '../host/run-dir.ts';
 import {
   APP_DATABASE,
+  ensureAppDatabase,
   followPrimary,
   primarySettings,
   replicationRoute,
@@ -85,7 +86,7 @@ export async function provisionLocal(topology: Topology, ctx: ProvisionContext):
       PROCESSES,
     );
     await primary.start();
-    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    await ensureAppDatabase(primary);
     ctx.note?.(`postgres-primary up on 127.0.0.1:${pgPrimaryPort}`);
   })();
 

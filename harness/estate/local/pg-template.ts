@@ -3,12 +3,12 @@ import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { join } from 'node:path';
 import { run } from '../../core/exec.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
-import { templateInitdbArgs } from '../postgres-config.ts';
+import { TEMPLATE_SQL, templateInitdbArgs } from '../postgres-config.ts';
 
 /**
  * A freshly initialised cluster, made once per machine and copied into every new primary: `initdb` costs about
  * half a second of a drill's start-up on these machines, a copy and one statement in single-user mode about a
- * tenth. The copy is the cluster initdb would have made (same binaries, superuser, encoding, locale and WAL
+ * tenth. The template also holds the application's database (TEMPLATE_SQL), which every primary would create. The copy is the cluster initdb would have made (same binaries, superuser, encoding, locale and WAL
  * segment size); only the superuser's password and the authentication rules are the run's own, set on the copy.
  *
  * Every primary made from one template shares its system identifier. Nothing in a drill tells two estates apart
@@ -29,7 +29,8 @@ const TEMPLATES = join(PROJECT_ROOT, 'node_modules', '.cache', 'drillbook', 'pg-
 
 /**
  * The template's directory, made when missing. Keyed by the initdb binary (path, size, modification time), the
- * superuser, the WAL segment size and the owning account, so another PostgreSQL or account gets its own. Made
+ * superuser, the WAL segment size, the owning account and what the template holds (TEMPLATE_SQL), so another
+ * PostgreSQL, account or recipe gets its own. Made
  * in a temporary directory and renamed into place, so concurrent runs never see half a template.
  */
 export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
@@ -44,6 +45,7 @@ export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
         spec.superuser,
         spec.walSegmentMb ?? 16,
         spec.user?.uid ?? process.getuid?.(),
+        TEMPLATE_SQL,
       ]),
     )
     .digest('hex')
@@ -59,12 +61,18 @@ export async function clusterTemplate(spec: TemplateSpec): Promise<string> {
   mkdirSync(made, { mode: 0o700 });
   if (spec.user) chownSync(made, spec.user.uid, spec.user.gid);
   try {
-    await run(initdb, ['-D', made, ...templateInitdbArgs(spec.superuser, spec.walSegmentMb ?? 16)], {
+    const asUser = {
       env: { PATH: process.env.PATH, LANG: 'C' },
       cwd: spec.scratchDir,
       timeoutMs: 60_000,
       ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
-    });
+    };
+    await run(initdb, ['-D', made, ...templateInitdbArgs(spec.superuser, spec.walSegmentMb ?? 16)], asUser);
+    await run(
+      join(spec.binDir, 'postgres'),
+      ['--single', '-D', made, '-c', 'log_min_messages=warning', 'postgres'],
+      { ...asUser, input: TEMPLATE_SQL },
+    );
     await run('cp', ['-a', made, tmp], { timeoutMs: 60_000 });
     try {
       renameSync(tmp, dir);

@@ -23,6 +23,7 @@ import { allOf, primarySite, shippingLink, SnapshotShipper } from '../host/sites
 import { together } from '../host/together.ts';
 import {
   APP_DATABASE,
+  ensureAppDatabase,
   DR_ROLE,
   drStandbySettings,
   followPrimary,
@@ -139,7 +140,7 @@ export async function provisionLocalSites(
     );
     ctx.teardown.push(`stop postgres-primary (port ${pgPort})`, () => primary.stop(), undefined, PROCESSES);
     await primary.start();
-    await primary.adminQuery(`CREATE DATABASE ${APP_DATABASE}`);
+    await ensureAppDatabase(primary);
     ctx.note?.(`${PRIMARY_SITE}: postgres-primary up on 127.0.0.1:${pgPort}, shipping WAL to ${DR_SITE}`);
   })();
   primaryUp.catch(() => undefined);
