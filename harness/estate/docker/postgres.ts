@@ -57,6 +57,8 @@ if [ ! -s "$D/PG_VERSION" ]; then
     fi
     printf 'host replication all all scram-sha-256\\nhost all all all scram-sha-256\\n' >> "$D/pg_hba.conf"
   else
+    # The container may start before its upstream is up (the estate starts them side by side): wait for it.
+    until pg_isready -q -h "$PG_UPSTREAM" -p "\${PG_UPSTREAM_PORT:-${PG_PORT}}" -t 1; do sleep 0.05; done
     PGPASSWORD="$PG_PASSWORD" pg_basebackup -h "$PG_UPSTREAM" -p "\${PG_UPSTREAM_PORT:-${PG_PORT}}" -U "$PG_SUPERUSER" -D "$D" -X stream -c fast \${PG_SLOT:+-C -S "$PG_SLOT"} --no-sync -w
     touch "$D/standby.signal"
   fi
