@@ -31,7 +31,14 @@ import { CommandError, PrerequisiteError } from '../../core/errors.ts';
 import { PROJECT_ROOT } from '../host/project-root.ts';
 import { bundle, bundlerVersion } from './bundle.ts';
 import { builtImage, inspectImage, requireEngine } from './engine.ts';
-import { appImage, BUILT_BASE, BUILT_IMAGES, PG_TEMPLATES, type ImageSet } from './images.ts';
+import {
+  appImage,
+  BUILT_BASE,
+  BUILT_IMAGES,
+  PG_TEMPLATE_SUFFIX,
+  PG_TEMPLATES,
+  type ImageSet,
+} from './images.ts';
 import { ensureMonitoringImage } from './monitoring-image.ts';
 import { SITES_WAL_SEGMENT_MB, SUPERUSER, TEMPLATE_SQL, templateInitdbArgs } from '../postgres-config.ts';
 
@@ -223,11 +230,14 @@ async function ensurePostgresImage(
  * template holds besides (TEMPLATE_SQL, in single-user mode).
  */
 function postgresDockerfile(base: string, label: string): string {
-  const initdb = TEMPLATE_WAL_SEGMENTS.map(
-    (mb) =>
-      `initdb -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} ${templateInitdbArgs(SUPERUSER, mb).join(' ')} > /dev/null` +
-      ` && printf '${TEMPLATE_SQL.replace('\n', '\\n')}' | postgres --single -D ${PG_TEMPLATES}/${SUPERUSER}-wal${mb} -c log_min_messages=warning postgres > /dev/null`,
-  ).join(' && ');
+  const initdb = TEMPLATE_WAL_SEGMENTS.map((mb) => {
+    const dir = `${PG_TEMPLATES}/${SUPERUSER}-wal${mb}${PG_TEMPLATE_SUFFIX}`;
+    const sql = TEMPLATE_SQL.replace('\n', '\\n');
+    return (
+      `initdb -D ${dir} ${templateInitdbArgs(SUPERUSER, mb).join(' ')} > /dev/null` +
+      ` && printf '${sql}' | postgres --single -D ${dir} -c log_min_messages=warning postgres > /dev/null`
+    );
+  }).join(' && ');
   return [
     `FROM ${base}`,
     'USER postgres',

@@ -35,10 +35,16 @@ export const BUILT_IMAGES: ImageSet = {
 
 /**
  * Where `drill images build` puts template clusters in the postgres image (one per superuser and WAL segment
- * size, `drill-wal16`, `drill-wal4`): a primary copies one instead of running initdb (harness/estate/local/
- * pg-template.ts says why). An image without them (the public one) gets initdb as before.
+ * size, `drill-wal16-app`, `drill-wal4-app`): a primary copies one instead of running initdb (harness/estate/
+ * local/pg-template.ts says why). An image without them (the public one) gets initdb as before.
  */
 export const PG_TEMPLATES = '/var/lib/postgresql/templates';
+/**
+ * What ends a template's name: what it holds besides initdb's cluster (the application's database,
+ * TEMPLATE_SQL). A template of another content gets another name, so an image and a harness that disagree about
+ * it never meet: the harness finds no template of its kind and runs initdb.
+ */
+export const PG_TEMPLATE_SUFFIX = '-app';
 /** The drill config file (optional), at the project root. */
 export const CONFIG_FILE = 'drillbook.config.json';
 

@@ -11,7 +11,7 @@ import type { AddressBook } from './app.ts';
 import { DockerService, type ContainerSpec } from './container.ts';
 import { freePorts } from '../host/ports.ts';
 import { dockerode, inspectImage } from './engine.ts';
-import { PG_TEMPLATES } from './images.ts';
+import { PG_TEMPLATE_SUFFIX, PG_TEMPLATES } from './images.ts';
 
 /**
  * Where the data directory, the WAL archive and the backups live inside a Postgres container. The archive and
@@ -44,7 +44,7 @@ D=${PG_DATA}
 if [ ! -s "$D/PG_VERSION" ]; then
   if [ "$PG_ROLE" = primary ]; then
     install -d -m 700 "$D" ${PG_ARCHIVE}
-    T=${PG_TEMPLATES}/$PG_SUPERUSER-wal\${PG_WAL_SEGSIZE:-16}
+    T=${PG_TEMPLATES}/$PG_SUPERUSER-wal\${PG_WAL_SEGSIZE:-16}${PG_TEMPLATE_SUFFIX}
     if [ -s "$T/PG_VERSION" ]; then
       cp -a "$T/." "$D/"
       printf '%s\\n' ${PG_HBA_WORDS} > "$D/pg_hba.conf"
