@@ -9,10 +9,10 @@
  * images) these tests are skipped with the reason and how to get them, except under CI, where that fails.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { blocking } from '../../harness/estate/backend.ts';
 import { labelledProcesses } from '../../harness/estate/host/leaks.ts';
 import { KUBELET_SYSCTLS } from '../../harness/estate/kube/host-changes.ts';
@@ -81,6 +81,7 @@ const started = () => [
 
 describe('an existing cluster is used only when named twice, the same way', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drill-kubeconfig-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const kubeconfig = join(dir, 'config');
   writeFileSync(
     kubeconfig,
@@ -231,6 +232,7 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
       // rewritten under another context name, and a decoy context made current (drillbook must not use it).
       const ownerRun = newRunId();
       const cluster = await startOfflineCluster(ownerRun, 'existing-cluster', process.env, 180_000);
+      const dir = mkdtempSync(join(tmpdir(), 'drill-existing-'));
       try {
         const images = await dockerImages();
         await cluster.loadImages([
@@ -240,7 +242,6 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
           appImage(images, 'v2'),
         ]);
         const owner = await kubeApi(cluster.kubeconfig);
-        const dir = mkdtempSync(join(tmpdir(), 'drill-existing-'));
         const original = JSON.parse(readFileSync(cluster.kubeconfig, 'utf8')) as {
           clusters: { name: string; cluster: Record<string, string> }[];
           users: { name: string; user: Record<string, string> }[];
@@ -382,6 +383,7 @@ describe.skipIf(skip)('the kube backend (offline single-node cluster)', () => {
         expect(still.metadata?.resourceVersion).toBe(cm.metadata?.resourceVersion);
       } finally {
         await cluster.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
       expect(leftOfCluster(ownerRun)).toEqual([]);
     },
