@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadSystem } from '../harness/config/load.ts';
 import type { SystemUnderTest } from '../harness/config/system.ts';
 import type { RunSummary } from '../harness/report/summary.ts';
-import { registryDir } from '../harness/estate/host/registry.ts';
+import { readRegistry } from '../harness/estate/host/registry.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -131,19 +131,9 @@ export function readSummary(runDir: string): RunSummary {
  * has exited; a kept estate's stays until `drill cleanup` has used it.
  */
 export function registryFilesOf(runId: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(registryDir());
-  } catch {
-    return [];
-  }
-  return names.filter((n) => {
-    try {
-      return readFileSync(join(registryDir(), n), 'utf8').includes(`"runId":"${runId}"`);
-    } catch {
-      return false; // removed while we looked
-    }
-  });
+  return readRegistry(() => undefined)
+    .filter((e) => e.runs.some((r) => r.runId === runId))
+    .map((e) => basename(e.file));
 }
 
 export async function runDrills(
